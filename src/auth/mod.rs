@@ -1,0 +1,3 @@
+//! Inbound authentication: sources, JWT verification, Connect query-string hashes.
+
+pub mod qsh;

@@ -1,0 +1,1 @@
+//! Connect query-string hash (qsh).

@@ -1,0 +1,1 @@
+//! The JSM simulator.
