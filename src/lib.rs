@@ -1,4 +1,15 @@
 //! signup-bridge: signed signup webhooks become Jira Service Management customers, exactly once.
 
 pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod delivery;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jsm;
+pub mod sandbox;
 pub mod sim;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,123 @@
+//! `signups list|show|retry` and `installations list`: the operator's view of the database.
+
+use clap::Subcommand;
+
+use super::{UsageError, open_store};
+use crate::config::Config;
+use crate::domain::{SignupStatus, mask_email, rfc3339_ms};
+use crate::store::RetryOutcome;
+
+#[derive(Debug, Subcommand)]
+pub enum SignupsCommand {
+    /// One line per signup, most recently updated first.
+    List {
+        /// pending, created, existing or failed.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<SignupStatus>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One signup, as the API shows it.
+    Show { id: String },
+    /// Re-queue a failed signup (or make a pending one due now); --failed re-queues every failed signup.
+    Retry {
+        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        id: Option<String>,
+        #[arg(long)]
+        failed: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstallationsCommand {
+    /// clientKey, state and baseUrl of every Connect installation.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_status(s: &str) -> Result<SignupStatus, String> {
+    SignupStatus::parse(s)
+        .ok_or_else(|| format!("{s:?} is not one of pending, created, existing, failed"))
+}
+
+pub async fn signups(config: &Config, command: SignupsCommand) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    match command {
+        SignupsCommand::List {
+            status,
+            limit,
+            json,
+        } => {
+            for s in store.list_signups(status, limit).await? {
+                let email = mask_email(&s.email);
+                let updated = rfc3339_ms(s.updated_at);
+                if json {
+                    let line = serde_json::json!({
+                        "id": s.id, "status": s.status, "tenant": s.tenant, "email": email,
+                        "attempts": s.attempts, "updatedAt": updated,
+                    });
+                    println!("{line}");
+                } else {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        s.id,
+                        s.status.as_str(),
+                        s.tenant,
+                        email,
+                        s.attempts,
+                        updated
+                    );
+                }
+            }
+        }
+        SignupsCommand::Show { id } => {
+            let signup = store
+                .signup(&id)
+                .await?
+                .ok_or_else(|| UsageError(format!("no signup {id:?}")))?;
+            println!("{}", serde_json::to_string_pretty(&signup.view())?);
+        }
+        SignupsCommand::Retry { failed: true, .. } => {
+            let n = store.retry_all_failed(config.delivery.max_attempts).await?;
+            println!("re-queued {n} failed signup(s)");
+        }
+        SignupsCommand::Retry { id, .. } => {
+            let id = id.unwrap_or_default();
+            match store
+                .retry_signup(&id, config.delivery.max_attempts)
+                .await?
+            {
+                RetryOutcome::Requeued => println!("re-queued {id}"),
+                RetryOutcome::MadeDue => println!("{id} is pending; made it due now"),
+                RetryOutcome::AlreadyDone => {
+                    return Err(
+                        UsageError(format!("{id} is already delivered; nothing to retry")).into(),
+                    );
+                }
+                RetryOutcome::NotFound => {
+                    return Err(UsageError(format!("no signup {id:?}")).into());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn installations(config: &Config, command: InstallationsCommand) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let InstallationsCommand::List { json } = command;
+    for i in store.list_installations().await? {
+        if json {
+            let line = serde_json::json!({"clientKey": i.client_key, "state": i.state, "baseUrl": i.base_url});
+            println!("{line}");
+        } else {
+            println!("{}\t{}\t{}", i.client_key, i.state, i.base_url);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! The command line (SPEC §1). Exit codes: 0 ok, 2 usage or configuration error, 1 runtime failure.
+
+mod admin;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config};
+use crate::sim::SimArgs;
+use crate::telemetry::{self, LogTarget};
+
+#[derive(Parser)]
+#[command(
+    name = "signup-bridge",
+    version,
+    about = "Signed signup webhooks become Jira Service Management customers, exactly once."
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Without one, every setting has its default.
+    #[arg(long, global = true, env = "SIGNUP_BRIDGE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the service (migrations run at start).
+    Serve {
+        /// Listen address, overriding server.listen.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Also run an embedded JSM simulator with a `sandbox` tenant and source, and print a ready-to-paste curl command.
+        #[arg(long)]
+        sandbox: bool,
+    },
+    /// Print a signed JWT for an HMAC source (for trying a setup with curl).
+    Token {
+        #[arg(long, value_name = "ID")]
+        source: String,
+        /// Lifetime; defaults to auth.max_token_lifetime.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        ttl: Option<Duration>,
+        /// A jti claim (it becomes the idempotency key when no Idempotency-Key header is sent).
+        #[arg(long)]
+        jti: Option<String>,
+    },
+    /// Validate the configuration and print it as TOML, every secret redacted.
+    CheckConfig,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Inspect and re-queue signups (safe while `serve` runs).
+    Signups {
+        #[command(subcommand)]
+        command: admin::SignupsCommand,
+    },
+    /// Connect installations.
+    Installations {
+        #[command(subcommand)]
+        command: admin::InstallationsCommand,
+    },
+    /// Run the standalone JSM simulator.
+    JsmSim(SimArgs),
+}
+
+/// Exit code 2: the user's input or configuration is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Run the command; errors become a message on stderr and the SPEC's exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let target = match cli.command {
+        Command::Serve { .. } | Command::JsmSim(_) => LogTarget::Stdout,
+        _ => LogTarget::Stderr,
+    };
+    let default_filter = match target {
+        LogTarget::Stdout => "info,actix_server=warn",
+        LogTarget::Stderr => "warn",
+    };
+    telemetry::init(target, default_filter);
+    match dispatch(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some()
+                || e.downcast_ref::<config::ConfigError>().is_some()
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let path = cli.config.as_deref();
+    match cli.command {
+        Command::JsmSim(args) => crate::sim::run(args).await,
+        Command::Serve { listen, sandbox } => {
+            let mut config = config::load(path)?;
+            if let Some(listen) = listen {
+                config.server.listen = listen;
+                config
+                    .validate()
+                    .map_err(|e| UsageError(format!("--listen: {e}")))?;
+            }
+            serve::serve(config, sandbox).await
+        }
+        Command::Token { source, ttl, jti } => {
+            serve::token(&config::load(path)?, &source, ttl, jti).await
+        }
+        Command::CheckConfig => {
+            let config = config::load(path)?;
+            print!("{}", config.to_redacted_toml());
+            Ok(())
+        }
+        Command::Migrate => {
+            let config = config::load(path)?;
+            open_store(&config).await?;
+            eprintln!("migrations applied to {}", config.database.url);
+            Ok(())
+        }
+        Command::Signups { command } => admin::signups(&config::load(path)?, command).await,
+        Command::Installations { command } => {
+            admin::installations(&config::load(path)?, command).await
+        }
+    }
+}
+
+/// Open the configured database (running migrations).
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<crate::store::Store> {
+    crate::store::Store::open(&config.database.url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", config.database.url))
+}

@@ -1,0 +1,268 @@
+//! Configuration: the whole SPEC §2 schema, loaded from TOML with `${ENV}` substitution and
+//! explicitly mapped environment overrides, then validated as a whole.
+//!
+//! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
+
+mod load;
+mod secret;
+pub mod validate;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, load, load_from_env};
+pub use secret::Secret;
+
+/// The effective configuration.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub connect: ConnectConfig,
+    pub auth: AuthConfig,
+    pub idempotency: IdempotencyConfig,
+    pub delivery: DeliveryConfig,
+    pub tenants: Vec<TenantConfig>,
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    /// What Atlassian reaches; unset means `http://<bound listen address>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+    #[serde(with = "humantime_serde")]
+    pub client_request_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            max_body_bytes: 65_536,
+            client_request_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://signup-bridge.db".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectConfig {
+    pub app_key: String,
+    pub app_name: String,
+    pub install_keys_url: String,
+}
+
+impl Default for ConnectConfig {
+    fn default() -> Self {
+        Self {
+            app_key: "com.example.signup-bridge".into(),
+            app_name: "Signup Bridge".into(),
+            install_keys_url: "https://connect-install-keys.atlassian.com".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    #[serde(with = "humantime_serde")]
+    pub leeway: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_token_lifetime: Duration,
+    #[serde(with = "humantime_serde")]
+    pub jwks_cache_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub jwks_refresh_cooldown: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            leeway: Duration::from_secs(60),
+            max_token_lifetime: Duration::from_secs(3600),
+            jwks_cache_ttl: Duration::from_secs(600),
+            jwks_refresh_cooldown: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdempotencyConfig {
+    #[serde(with = "humantime_serde")]
+    pub retention: Duration,
+    #[serde(with = "humantime_serde")]
+    pub failed_retention: Duration,
+}
+
+impl Default for IdempotencyConfig {
+    fn default() -> Self {
+        Self {
+            retention: Duration::from_secs(72 * 3600),
+            failed_retention: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    #[serde(with = "humantime_serde")]
+    pub inline_wait: Duration,
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    pub max_attempts: u32,
+    #[serde(with = "humantime_serde")]
+    pub backoff_base: Duration,
+    #[serde(with = "humantime_serde")]
+    pub backoff_max: Duration,
+    pub concurrency_per_tenant: u32,
+    /// Requests per second to one tenant; 0 = no pacing.
+    pub max_rate_per_tenant: f64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            inline_wait: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            max_attempts: 20,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(15 * 60),
+            concurrency_per_tenant: 8,
+            max_rate_per_tenant: 0.0,
+        }
+    }
+}
+
+/// A statically configured JSM site.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    pub id: String,
+    pub base_url: String,
+    pub auth: TenantAuth,
+    #[serde(default)]
+    pub service_desk_ids: Vec<IdOrKey>,
+    #[serde(default)]
+    pub organization_ids: Vec<IdOrKey>,
+}
+
+/// How the bridge authenticates to a configured tenant.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TenantAuth {
+    Basic {
+        email: String,
+        api_token: Secret,
+    },
+    Bearer {
+        token: Secret,
+    },
+    OauthClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+        token_url: String,
+    },
+}
+
+/// A desk or organization id: TOML may give an integer or a string (desks also take project keys).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum IdOrKey {
+    Number(u64),
+    Text(String),
+}
+
+impl std::fmt::Display for IdOrKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Who may send signups.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Must equal the JWT `iss`.
+    pub id: String,
+    /// A `[[tenants]]` id, an installation clientKey, or an installation baseUrl.
+    pub tenant: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_pem: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_desk_ids: Option<Vec<IdOrKey>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_ids: Option<Vec<IdOrKey>>,
+}
+
+impl SourceConfig {
+    /// Every HMAC secret of this source, `secret` first, then `secrets` in order.
+    pub fn hmac_secrets(&self) -> impl Iterator<Item = &Secret> {
+        self.secret.iter().chain(self.secrets.iter())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub requests_per_second: f64,
+    pub burst: u32,
+}
+
+impl Config {
+    /// The effective configuration as TOML, every secret redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+
+    /// The configured tenant with this id.
+    pub fn tenant(&self, id: &str) -> Option<&TenantConfig> {
+        self.tenants.iter().find(|t| t.id == id)
+    }
+
+    /// The source with this id (the JWT `iss`).
+    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}

@@ -1,0 +1,168 @@
+//! Whole-config validation, run once at load so a bad setting stops start-up with its key named.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+use url::Url;
+
+use super::{Config, SourceConfig, TenantAuth};
+
+impl Config {
+    /// Check the configuration as a whole; the error names the offending key.
+    pub fn validate(&self) -> Result<(), String> {
+        self.server
+            .listen
+            .parse::<SocketAddr>()
+            .map_err(|e| format!("key `server.listen`: {e} (want e.g. \"127.0.0.1:8080\")"))?;
+        if let Some(public) = &self.server.public_url {
+            let url = Url::parse(public).map_err(|e| format!("key `server.public_url`: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err("key `server.public_url`: must be an http(s) URL".into());
+            }
+        }
+        if self.server.max_body_bytes == 0 {
+            return Err("key `server.max_body_bytes`: must be at least 1".into());
+        }
+        if !self.database.url.starts_with("sqlite:") {
+            return Err(format!(
+                "key `database.url`: only sqlite: URLs are supported in this version, got {:?}",
+                self.database.url.split(':').next().unwrap_or_default()
+            ));
+        }
+        check_app_key(&self.connect.app_key)?;
+        Url::parse(&self.connect.install_keys_url)
+            .map_err(|e| format!("key `connect.install_keys_url`: {e}"))?;
+        if self.auth.max_token_lifetime.is_zero() {
+            return Err("key `auth.max_token_lifetime`: must be more than 0".into());
+        }
+        self.validate_delivery()?;
+        self.validate_tenants()?;
+        self.validate_sources()
+    }
+
+    fn validate_delivery(&self) -> Result<(), String> {
+        let d = &self.delivery;
+        if d.max_attempts == 0 {
+            return Err("key `delivery.max_attempts`: must be at least 1".into());
+        }
+        if d.concurrency_per_tenant == 0 {
+            return Err("key `delivery.concurrency_per_tenant`: must be at least 1".into());
+        }
+        if d.request_timeout.is_zero() {
+            return Err("key `delivery.request_timeout`: must be more than 0".into());
+        }
+        if d.backoff_base.is_zero() || d.backoff_base > d.backoff_max {
+            return Err(
+                "key `delivery.backoff_base`: must be more than 0 and at most backoff_max".into(),
+            );
+        }
+        if !d.max_rate_per_tenant.is_finite() || d.max_rate_per_tenant < 0.0 {
+            return Err(
+                "key `delivery.max_rate_per_tenant`: must be 0 or a positive number".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn validate_tenants(&self) -> Result<(), String> {
+        let mut ids = HashSet::new();
+        for (i, t) in self.tenants.iter().enumerate() {
+            let key = format!("tenants[{i}]");
+            if t.id.trim().is_empty() {
+                return Err(format!("key `{key}.id`: must not be empty"));
+            }
+            if !ids.insert(t.id.as_str()) {
+                return Err(format!("key `{key}.id`: duplicate tenant id {:?}", t.id));
+            }
+            check_https_or_loopback(&t.base_url)
+                .map_err(|e| format!("key `{key}.base_url`: {e}"))?;
+            if let TenantAuth::OauthClientCredentials { token_url, .. } = &t.auth {
+                check_https_or_loopback(token_url)
+                    .map_err(|e| format!("key `{key}.auth.token_url`: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_sources(&self) -> Result<(), String> {
+        let mut ids = HashSet::new();
+        for (i, s) in self.sources.iter().enumerate() {
+            let key = format!("sources[{i}]");
+            if s.id.trim().is_empty() {
+                return Err(format!("key `{key}.id`: must not be empty"));
+            }
+            if !ids.insert(s.id.as_str()) {
+                return Err(format!("key `{key}.id`: duplicate source id {:?}", s.id));
+            }
+            if s.tenant.trim().is_empty() {
+                return Err(format!("key `{key}.tenant`: must not be empty"));
+            }
+            check_source_keys(s).map_err(|e| format!("key `{key}`: {e}"))?;
+            if let Some(url) = &s.jwks_url {
+                check_https_or_loopback(url).map_err(|e| format!("key `{key}.jwks_url`: {e}"))?;
+            }
+            if let Some(limit) = &s.rate_limit
+                && (!(limit.requests_per_second > 0.0) || limit.burst == 0)
+            {
+                return Err(format!(
+                    "key `{key}.rate_limit`: requests_per_second and burst must be more than 0"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_source_keys(s: &SourceConfig) -> Result<(), String> {
+    let kinds = [
+        s.secret.is_some() || !s.secrets.is_empty(),
+        s.public_key_pem.is_some(),
+        s.public_key_file.is_some(),
+        s.jwks_url.is_some(),
+    ];
+    match kinds.iter().filter(|k| **k).count() {
+        1 => Ok(()),
+        0 => Err("needs one of secret, secrets, public_key_pem, public_key_file, jwks_url".into()),
+        _ => Err(
+            "give only one kind of key: secret/secrets, public_key_pem, public_key_file or jwks_url"
+                .into(),
+        ),
+    }
+}
+
+/// Connect app keys: `^[a-zA-Z0-9-._]+$`, at most 80 characters.
+fn check_app_key(key: &str) -> Result<(), String> {
+    let ok = !key.is_empty()
+        && key.len() <= 80
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "key `connect.app_key`: {key:?} must match ^[a-zA-Z0-9-._]+$ and be at most 80 characters"
+        ))
+    }
+}
+
+/// A URL the bridge may send credentials to: https, or http to a loopback host.
+pub fn check_https_or_loopback(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        _ => Err(format!(
+            "{raw:?} must be https (http only for loopback hosts)"
+        )),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}

@@ -1,0 +1,154 @@
+//! The per-tenant gate: at most `concurrency_per_tenant` runs in flight, calls paced by
+//! `max_rate_per_tenant`, and after a 429 no call *sent* until its Retry-After has passed.
+//!
+//! Every JSM call of a tenant (create, search, steps) passes [`TenantGate::ready_to_send`]
+//! immediately before it is sent. One tenant's gate never delays another tenant.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// All tenants' gates, created on first use.
+pub struct Gates {
+    concurrency: usize,
+    rate_per_second: f64,
+    gates: Mutex<HashMap<String, Arc<TenantGate>>>,
+}
+
+impl Gates {
+    pub fn new(concurrency: u32, rate_per_second: f64) -> Self {
+        Self {
+            concurrency: concurrency.max(1) as usize,
+            rate_per_second,
+            gates: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, tenant: &str) -> Arc<TenantGate> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates
+            .entry(tenant.to_string())
+            .or_insert_with(|| Arc::new(TenantGate::new(self.concurrency, self.rate_per_second)))
+            .clone()
+    }
+}
+
+/// One tenant's gate.
+pub struct TenantGate {
+    runs: Arc<Semaphore>,
+    interval: Option<Duration>,
+    timing: Mutex<Timing>,
+}
+
+struct Timing {
+    paused_until: Option<Instant>,
+    next_slot: Instant,
+}
+
+impl TenantGate {
+    fn new(concurrency: usize, rate_per_second: f64) -> Self {
+        let interval =
+            (rate_per_second > 0.0).then(|| Duration::from_secs_f64(1.0 / rate_per_second));
+        Self {
+            runs: Arc::new(Semaphore::new(concurrency)),
+            interval,
+            timing: Mutex::new(Timing {
+                paused_until: None,
+                next_slot: Instant::now(),
+            }),
+        }
+    }
+
+    /// A run slot, if one is free now.
+    pub fn try_run(&self) -> Option<OwnedSemaphorePermit> {
+        self.runs.clone().try_acquire_owned().ok()
+    }
+
+    /// How many run slots are free.
+    pub fn free_runs(&self) -> usize {
+        self.runs.available_permits()
+    }
+
+    /// When the current 429 pause ends, if the tenant is paused.
+    pub fn paused_until(&self) -> Option<Instant> {
+        let timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+        timing.paused_until.filter(|until| *until > Instant::now())
+    }
+
+    /// JSM answered 429: send nothing to this tenant for `duration` from now.
+    pub fn pause_for(&self, duration: Duration) {
+        let until = Instant::now() + duration;
+        let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+        if timing.paused_until.is_none_or(|current| current < until) {
+            timing.paused_until = Some(until);
+        }
+    }
+
+    /// Wait until a call may be sent now: after any pause, in its paced slot.
+    pub async fn ready_to_send(&self) {
+        loop {
+            let wait_until = self.reserve_slot();
+            let Some(at) = wait_until else { return };
+            tokio::time::sleep_until(at).await;
+            // A reserved pacing slot is ours once reached, unless a 429 arrived meanwhile.
+            if self.interval.is_some() && self.paused_until().is_none() {
+                return;
+            }
+        }
+    }
+
+    /// `None`: send now. `Some(t)`: wait until `t` (a pause's end, or a reserved paced slot).
+    fn reserve_slot(&self) -> Option<Instant> {
+        let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if let Some(until) = timing.paused_until.filter(|until| *until > now) {
+            return Some(until);
+        }
+        let interval = self.interval?;
+        let slot = timing.next_slot.max(now);
+        timing.next_slot = slot + interval;
+        (slot > now).then_some(slot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_every_send_until_it_ends() {
+        let gate = TenantGate::new(4, 0.0);
+        gate.pause_for(Duration::from_secs(2));
+        let start = Instant::now();
+        gate.ready_to_send().await;
+        assert!(start.elapsed() >= Duration::from_secs(2));
+        assert!(gate.paused_until().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacing_spaces_sends() {
+        let gate = TenantGate::new(4, 10.0);
+        let start = Instant::now();
+        for _ in 0..5 {
+            gate.ready_to_send().await;
+        }
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(400) && elapsed < Duration::from_millis(500),
+            "{elapsed:?}"
+        );
+    }
+
+    #[test]
+    fn runs_are_bounded() {
+        let gate = TenantGate::new(2, 0.0);
+        let a = gate.try_run();
+        let b = gate.try_run();
+        assert!(a.is_some() && b.is_some() && gate.try_run().is_none());
+        drop(a);
+        assert_eq!(gate.free_runs(), 1);
+    }
+}

@@ -1,0 +1,54 @@
+//! Retention: finished signups are deleted after their retention, in small batches, so the
+//! purge never holds the writer long enough to stall intake.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::config::IdempotencyConfig;
+use crate::domain::now_ms;
+use crate::store::Store;
+
+const BATCH: u32 = 500;
+
+/// Purge every min(retention, 1 minute) until `shutdown`.
+pub async fn run_purge(
+    store: Store,
+    config: IdempotencyConfig,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let every = config
+        .retention
+        .min(config.failed_retention)
+        .min(Duration::from_secs(60))
+        .max(Duration::from_millis(100));
+    while !*shutdown.borrow() {
+        let now = now_ms();
+        let done_before = now - config.retention.as_millis() as i64;
+        let failed_before = now - config.failed_retention.as_millis() as i64;
+        let mut total = 0;
+        loop {
+            match store.purge_expired(done_before, failed_before, BATCH).await {
+                Ok(n) => {
+                    total += n;
+                    if n < u64::from(BATCH) {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => {
+                    warn!(error = %e, "purge failed");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            info!(purged = total, "expired signups purged");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! One delivery run: a claimed signup's pending steps, in order, each recorded in its own
+//! commit before the next call. A failing call ends the run.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tracing::{Instrument, info, info_span, warn};
+
+use super::Engine;
+use super::backoff::retry_delay;
+use super::gate::TenantGate;
+use crate::domain::{SignupStatus, StepKind, StepState, mask_email, mask_emails_in, now_ms};
+use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
+use crate::store::{ClaimedSignup, TransitionError};
+
+/// Why a step did not finish.
+enum StepError {
+    Jsm(JsmError),
+    Store(TransitionError),
+}
+
+impl From<TransitionError> for StepError {
+    fn from(e: TransitionError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl Engine {
+    /// Run the claimed signup's remaining steps; every outcome is recorded before returning.
+    pub(super) async fn run(&self, claimed: ClaimedSignup, target: JsmTarget, gate: &TenantGate) {
+        let span = info_span!(
+            "delivery",
+            signup = %claimed.signup.id,
+            tenant = %claimed.signup.tenant,
+            attempt = claimed.signup.attempts
+        );
+        async {
+            match self.run_steps(&claimed, &target, gate).await {
+                Ok(()) => match self
+                    .store
+                    .complete(&claimed.signup.id, &claimed.lease)
+                    .await
+                {
+                    Ok(()) => info!(email = %mask_email(&claimed.signup.email), "signup delivered"),
+                    Err(e) => warn!(error = %e, "could not record completion"),
+                },
+                Err((position, StepError::Jsm(error))) => {
+                    self.record_failure(&claimed, gate, position, error).await;
+                }
+                Err((_, StepError::Store(e))) => warn!(error = %e, "run stopped"),
+            }
+        }
+        .instrument(span)
+        .await;
+        self.events.publish(&claimed.signup.id);
+    }
+
+    async fn run_steps(
+        &self,
+        claimed: &ClaimedSignup,
+        target: &JsmTarget,
+        gate: &TenantGate,
+    ) -> Result<(), (usize, StepError)> {
+        let signup = &claimed.signup;
+        let lease = &claimed.lease;
+        let mut account_id = account_id_of(signup.customer.as_ref());
+        for (position, step) in signup.steps.iter().enumerate() {
+            if step.state != StepState::Pending {
+                continue;
+            }
+            let fail = |e: StepError| (position, e);
+            let kind = StepKind::parse(&step.name);
+            match kind {
+                Some(StepKind::Create) => {
+                    let (status, customer) =
+                        self.create(claimed, target, gate).await.map_err(fail)?;
+                    account_id = account_id_of(customer.as_ref());
+                    self.store
+                        .record_step(
+                            &signup.id,
+                            lease,
+                            position,
+                            StepState::Done,
+                            Some((status, customer.as_ref())),
+                        )
+                        .await
+                        .map_err(|e| fail(e.into()))?;
+                }
+                Some(StepKind::ServiceDesk(_) | StepKind::Organization(_)) | None => {
+                    let state = match (&kind, &account_id) {
+                        (Some(StepKind::ServiceDesk(desk)), Some(account)) => {
+                            self.call(
+                                claimed,
+                                gate,
+                                self.jsm.add_to_service_desk(target, desk, account),
+                            )
+                            .await
+                            .map_err(fail)?;
+                            StepState::Done
+                        }
+                        (Some(StepKind::Organization(org)), Some(account)) => {
+                            self.call(
+                                claimed,
+                                gate,
+                                self.jsm.add_to_organization(target, org, account),
+                            )
+                            .await
+                            .map_err(fail)?;
+                            StepState::Done
+                        }
+                        // JSM hides the existing customer: nothing to add it with.
+                        _ => StepState::Skipped,
+                    };
+                    self.store
+                        .record_step(&signup.id, lease, position, state, None)
+                        .await
+                        .map_err(|e| fail(e.into()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Create the customer, or resolve JSM's duplicate to the existing one.
+    async fn create(
+        &self,
+        claimed: &ClaimedSignup,
+        target: &JsmTarget,
+        gate: &TenantGate,
+    ) -> Result<(SignupStatus, Option<Value>), StepError> {
+        let signup = &claimed.signup;
+        let created = self
+            .call(
+                claimed,
+                gate,
+                self.jsm
+                    .create_customer(target, &signup.email, &signup.display_name),
+            )
+            .await?;
+        match created {
+            CreateOutcome::Created(customer) => Ok((SignupStatus::Created, Some(customer))),
+            CreateOutcome::AlreadyExists => {
+                let found = self
+                    .call(claimed, gate, self.jsm.find_customer(target, &signup.email))
+                    .await?;
+                Ok((SignupStatus::Existing, found))
+            }
+        }
+    }
+
+    /// One JSM call through the tenant's gate, with the lease extended first if needed.
+    async fn call<T>(
+        &self,
+        claimed: &ClaimedSignup,
+        gate: &TenantGate,
+        call: impl Future<Output = Result<T, JsmError>>,
+    ) -> Result<T, StepError> {
+        gate.ready_to_send().await;
+        self.keep_lease(claimed).await?;
+        let result = call.await;
+        if let Err(JsmError::RateLimited { retry_after }) = &result {
+            gate.pause_for(retry_after.unwrap_or(Duration::from_secs(1)));
+        }
+        result.map_err(StepError::Jsm)
+    }
+
+    async fn keep_lease(&self, claimed: &ClaimedSignup) -> Result<(), TransitionError> {
+        let until = now_ms() + self.lease_ms();
+        self.store
+            .renew_lease(&claimed.signup.id, &claimed.lease, until)
+            .await
+    }
+
+    async fn record_failure(
+        &self,
+        claimed: &ClaimedSignup,
+        gate: &TenantGate,
+        position: usize,
+        error: JsmError,
+    ) {
+        let signup = &claimed.signup;
+        let step = signup.steps.get(position).map_or("?", |s| s.name.as_str());
+        let message = format!("{step}: {error}");
+        let exhausted = signup.attempts >= signup.attempt_limit;
+        let result = if !error.is_retryable() || exhausted {
+            warn!(step, error = %mask_emails_in(&message), attempts = signup.attempts, "signup failed");
+            self.store
+                .fail(&signup.id, &claimed.lease, position, &message)
+                .await
+        } else {
+            let delay = retry_delay(
+                signup.attempts,
+                self.config.backoff_base,
+                self.config.backoff_max,
+                rand::random::<f64>(),
+                error
+                    .retry_after()
+                    .max(gate.paused_until().map(|u| u - tokio::time::Instant::now())),
+            );
+            info!(step, error = %mask_emails_in(&message), retry_in = ?delay, "will retry");
+            let at = now_ms() + delay.as_millis() as i64;
+            self.store
+                .retry_later(&signup.id, &claimed.lease, at, &message)
+                .await
+        };
+        if let Err(e) = result {
+            warn!(error = %e, "could not record the outcome");
+        }
+    }
+}
+
+fn account_id_of(customer: Option<&Value>) -> Option<String> {
+    customer?.get("accountId")?.as_str().map(str::to_string)
+}

@@ -1,0 +1,119 @@
+//! The worker loop: claim what is due, per tenant, within the tenant's free run slots.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+use super::Engine;
+use crate::domain::now_ms;
+
+/// The worker polls the database at least this often (SPEC §1: at least once a second).
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+impl Engine {
+    /// Run until `shutdown` turns true; then let runs finish within `request_timeout`, and
+    /// give back the leases of any still running.
+    pub async fn run_worker(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut runs = JoinSet::new();
+        while !*shutdown.borrow() {
+            if let Err(e) = self.claim_and_start(&mut runs).await {
+                warn!(error = %e, "claiming due signups failed");
+            }
+            while runs.try_join_next().is_some() {}
+            let nap = self.nap().await;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(nap) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        self.drain(runs).await;
+    }
+
+    async fn claim_and_start(self: &Arc<Self>, runs: &mut JoinSet<()>) -> Result<(), sqlx::Error> {
+        let now = now_ms();
+        for (tenant, due) in self.store.due_tenants(now).await? {
+            let gate = self.gates.get(&tenant);
+            if gate.paused_until().is_some() {
+                continue;
+            }
+            let Some(target) = self.directory.target(&tenant).await else {
+                continue;
+            };
+            let mut permits = Vec::new();
+            while (permits.len() as i64) < due {
+                match gate.try_run() {
+                    Some(permit) => permits.push(permit),
+                    None => break,
+                }
+            }
+            if permits.is_empty() {
+                continue;
+            }
+            let lease_until = now_ms() + self.lease_ms();
+            let claimed = self
+                .store
+                .claim_due(&self.owner, &tenant, permits.len() as u32, lease_until)
+                .await?;
+            for (claim, permit) in claimed.into_iter().zip(permits) {
+                let engine = Arc::clone(self);
+                let target = target.clone();
+                let gate = Arc::clone(&gate);
+                self.track(&claim.signup.id, Some(claim.lease.clone()));
+                runs.spawn(async move {
+                    let id = claim.signup.id.clone();
+                    engine.run(claim, target, &gate).await;
+                    engine.track(&id, None);
+                    drop(permit);
+                    engine.wake();
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Sleep until the next signup is due, at most the poll interval.
+    async fn nap(&self) -> Duration {
+        match self.store.next_due_at().await {
+            Ok(Some(at)) => {
+                let ms = (at - now_ms()).clamp(5, POLL_INTERVAL.as_millis() as i64);
+                Duration::from_millis(ms as u64)
+            }
+            _ => POLL_INTERVAL,
+        }
+    }
+
+    fn track(&self, id: &str, lease: Option<crate::store::Lease>) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        match lease {
+            Some(lease) => in_flight.insert(id.to_string(), lease),
+            None => in_flight.remove(id),
+        };
+    }
+
+    async fn drain(&self, mut runs: JoinSet<()>) {
+        let bound = self.config.request_timeout + Duration::from_secs(1);
+        let finished =
+            tokio::time::timeout(bound, async { while runs.join_next().await.is_some() {} }).await;
+        if finished.is_err() {
+            runs.abort_all();
+            while runs.join_next().await.is_some() {}
+        }
+        let left: Vec<_> = {
+            let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            in_flight
+                .iter()
+                .map(|(id, lease)| (id.clone(), lease.clone()))
+                .collect()
+        };
+        for (id, lease) in &left {
+            if let Err(e) = self.store.release(id, lease).await {
+                warn!(signup = %id, error = %e, "could not release lease");
+            }
+        }
+        info!(released = left.len(), "worker stopped");
+    }
+}

@@ -1,0 +1,13 @@
+//! Domain types, parsed once and valid ever after.
+
+mod display_name;
+mod email;
+mod idempotency_key;
+mod new_signup;
+mod signup;
+
+pub use display_name::DisplayName;
+pub use email::{Email, mask_email, mask_emails_in};
+pub use idempotency_key::{IdempotencyKey, fingerprint};
+pub use new_signup::{BodyFormat, NewSignup};
+pub use signup::{Signup, SignupStatus, SignupView, Step, StepKind, StepState, now_ms, rfc3339_ms};

@@ -1,0 +1,190 @@
+//! Parsing a webhook body (JSON or form) into a valid signup, with SPEC §3's name fallbacks.
+
+use serde_json::{Map, Value};
+
+use super::{DisplayName, Email};
+use crate::error::FieldError;
+
+/// A signup as the sender asked for it, valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSignup {
+    pub email: Email,
+    pub display_name: DisplayName,
+}
+
+/// The body formats the intake accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Json,
+    Form,
+}
+
+impl NewSignup {
+    /// Parse a body; every problem is reported with the field it was read from.
+    pub fn parse(body: &[u8], format: BodyFormat) -> Result<Self, Vec<FieldError>> {
+        let fields = match format {
+            BodyFormat::Json => json_object(body)?,
+            BodyFormat::Form => form_fields(body)?,
+        };
+        Self::from_fields(&fields)
+    }
+
+    fn from_fields(fields: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let email = match text(fields, "email") {
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+            Ok(raw) => match Email::parse(raw.unwrap_or_default()) {
+                Ok(email) => Some(email),
+                Err(message) => {
+                    errors.push(FieldError::new("email", message));
+                    None
+                }
+            },
+        };
+        let name = match pick_name(fields) {
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+            Ok(Some((field, raw))) => match DisplayName::parse(&raw) {
+                Ok(name) => Some(name),
+                Err(message) => {
+                    errors.push(FieldError::new(field, message));
+                    None
+                }
+            },
+            Ok(None) => email
+                .as_ref()
+                .and_then(|e| DisplayName::parse(e.local_part()).ok()),
+        };
+        match (email, name) {
+            (Some(email), Some(display_name)) if errors.is_empty() => Ok(Self {
+                email,
+                display_name,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The first non-blank name source: displayName, name, fullName, firstName + lastName.
+fn pick_name(fields: &Map<String, Value>) -> Result<Option<(&'static str, String)>, FieldError> {
+    for field in ["displayName", "name", "fullName"] {
+        if let Some(value) = text(fields, field)?.filter(|v| !v.trim().is_empty()) {
+            return Ok(Some((field, value.to_string())));
+        }
+    }
+    let first = text(fields, "firstName")?
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let last = text(fields, "lastName")?
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    Ok(match (first, last) {
+        (Some(f), Some(l)) => Some(("firstName", format!("{f} {l}"))),
+        (Some(f), None) => Some(("firstName", f.to_string())),
+        (None, Some(l)) => Some(("lastName", l.to_string())),
+        (None, None) => None,
+    })
+}
+
+/// A string field; absent and `null` are `None`, any other type is an error.
+fn text<'a>(fields: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, FieldError> {
+    match fields.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(FieldError::new(field, "must be a string")),
+    }
+}
+
+fn json_object(body: &[u8]) -> Result<Map<String, Value>, Vec<FieldError>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(vec![FieldError::new("body", "must be a JSON object")]),
+        Err(e) => Err(vec![FieldError::new(
+            "body",
+            format!("is not valid JSON: {e}"),
+        )]),
+    }
+}
+
+fn form_fields(body: &[u8]) -> Result<Map<String, Value>, Vec<FieldError>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| vec![FieldError::new("body", format!("is not a valid form: {e}"))])?;
+    let mut map = Map::new();
+    for (key, value) in pairs {
+        map.entry(key).or_insert(Value::String(value));
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(body: &str) -> Result<NewSignup, Vec<FieldError>> {
+        NewSignup::parse(body.as_bytes(), BodyFormat::Json)
+    }
+
+    fn name_of(body: &str) -> String {
+        json(body).unwrap().display_name.as_str().to_string()
+    }
+
+    #[test]
+    fn display_name_fallbacks() {
+        let e = r#""email":"fred@example.com""#;
+        let cases = [
+            (
+                format!(r#"{{{e},"displayName":" Fred F. User "}}"#),
+                "Fred F. User",
+            ),
+            (format!(r#"{{{e},"displayName":"  ","name":"N"}}"#), "N"),
+            (format!(r#"{{{e},"fullName":"Full"}}"#), "Full"),
+            (
+                format!(r#"{{{e},"firstName":"Fred","lastName":"User"}}"#),
+                "Fred User",
+            ),
+            (format!(r#"{{{e},"firstName":"Fred"}}"#), "Fred"),
+            (format!(r#"{{{e},"lastName":"User"}}"#), "User"),
+            (format!(r#"{{{e},"displayName":null}}"#), "fred"),
+            (format!(r#"{{{e}}}"#), "fred"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(name_of(&body), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_read() {
+        let cases = [
+            (r#"{"displayName":"x"}"#, "email"),
+            (r#"{"email":"nope","displayName":"x"}"#, "email"),
+            (r#"{"email":12,"displayName":"x"}"#, "email"),
+            (r#"{"email":"a@b.co","fullName":"a\u0007b"}"#, "fullName"),
+            (r#"{"email":"a@b.co","displayName":5}"#, "displayName"),
+            ("[1,2]", "body"),
+            ("not json", "body"),
+            ("\"text\"", "body"),
+        ];
+        for (body, field) in cases {
+            let errors = json(body).unwrap_err();
+            assert_eq!(errors[0].field, field, "{body}");
+        }
+        let long = format!(r#"{{"email":"a@b.co","name":"{}"}}"#, "n".repeat(256));
+        assert_eq!(json(&long).unwrap_err()[0].field, "name");
+    }
+
+    #[test]
+    fn form_bodies() {
+        let s = NewSignup::parse(
+            b"email=fred%40example.com&firstName=Fred&lastName=F.+User",
+            BodyFormat::Form,
+        )
+        .unwrap();
+        assert_eq!(s.email.as_str(), "fred@example.com");
+        assert_eq!(s.display_name.as_str(), "Fred F. User");
+    }
+}

@@ -1,0 +1,204 @@
+//! A recorded signup: its status, its steps and the JSON view clients see (SPEC §3).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Where a signup stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignupStatus {
+    Pending,
+    Created,
+    Existing,
+    Failed,
+}
+
+impl SignupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Created => "created",
+            Self::Existing => "existing",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "created" => Self::Created,
+            "existing" => Self::Existing,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+
+    /// True once nothing more will happen without an operator.
+    pub fn is_final(self) -> bool {
+        self != Self::Pending
+    }
+}
+
+/// The state of one step of a signup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Pending,
+    Done,
+    Skipped,
+    Failed,
+}
+
+impl StepState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "done" => Self::Done,
+            "skipped" => Self::Skipped,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// What a step does, parsed from its name (`create`, `service_desk:<id>`, `organization:<id>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepKind {
+    Create,
+    ServiceDesk(String),
+    Organization(String),
+}
+
+impl StepKind {
+    pub fn name(&self) -> String {
+        match self {
+            Self::Create => "create".into(),
+            Self::ServiceDesk(id) => format!("service_desk:{id}"),
+            Self::Organization(id) => format!("organization:{id}"),
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.split_once(':') {
+            None if name == "create" => Some(Self::Create),
+            Some(("service_desk", id)) => Some(Self::ServiceDesk(id.into())),
+            Some(("organization", id)) => Some(Self::Organization(id.into())),
+            _ => None,
+        }
+    }
+}
+
+/// One step of a signup as stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub state: StepState,
+}
+
+/// A signup as recorded in the store.
+#[derive(Debug, Clone)]
+pub struct Signup {
+    pub id: String,
+    pub source_id: String,
+    pub idempotency_key: String,
+    pub fingerprint: String,
+    /// The `[[tenants]]` id or the installation clientKey.
+    pub tenant: String,
+    pub email: String,
+    pub display_name: String,
+    pub status: SignupStatus,
+    pub steps: Vec<Step>,
+    pub customer: Option<serde_json::Value>,
+    pub attempts: u32,
+    /// Runs allowed in all; `signups retry` raises it by `max_attempts`.
+    pub attempt_limit: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: i64,
+    pub lease_version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The JSON body clients see for a signup.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignupView {
+    pub id: String,
+    pub status: SignupStatus,
+    pub idempotency_key: String,
+    pub tenant: String,
+    pub email: String,
+    pub display_name: String,
+    pub customer: Option<serde_json::Value>,
+    pub steps: Vec<Step>,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Signup {
+    pub fn view(&self) -> SignupView {
+        SignupView {
+            id: self.id.clone(),
+            status: self.status,
+            idempotency_key: self.idempotency_key.clone(),
+            tenant: self.tenant.clone(),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            customer: self.customer.clone(),
+            steps: self.steps.clone(),
+            attempts: self.attempts,
+            last_error: self.last_error.clone(),
+            created_at: rfc3339_ms(self.created_at),
+            updated_at: rfc3339_ms(self.updated_at),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// RFC 3339 in UTC with milliseconds, from Unix milliseconds.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_round_trip() {
+        for kind in [
+            StepKind::Create,
+            StepKind::ServiceDesk("10".into()),
+            StepKind::Organization("ORG-1".into()),
+        ] {
+            assert_eq!(StepKind::parse(&kind.name()), Some(kind));
+        }
+        assert_eq!(StepKind::parse("bogus"), None);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+}

@@ -1,0 +1,165 @@
+//! The HTTP edge's one error type: every rejection becomes RFC 9457 problem+json with a stable
+//! `code`. All codes live here, so clients and docs have one list to rely on.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// One field that failed validation, as reported in `invalid_payload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every error the HTTP API answers with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid")]
+    InvalidPayload(Vec<FieldError>),
+    #[error("{0}")]
+    InvalidIdempotencyKey(String),
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("a request with this idempotency key is still being answered")]
+    RequestInProgress,
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("this idempotency key was used with a different signup")]
+    IdempotencyKeyReused,
+    #[error("too many requests from this source")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    TenantUnavailable(String),
+    #[error("{0}")]
+    RequestTimeout(String),
+    #[error("the service is not ready: {0}")]
+    NotReady(String),
+    /// Anything unexpected; the cause goes to the log, never to the client.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// The stable snake_case code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidPayload(_) => "invalid_payload",
+            Self::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::RequestInProgress => "request_in_progress",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::TenantUnavailable(_) => "tenant_unavailable",
+            Self::RequestTimeout(_) => "request_timeout",
+            Self::NotReady(_) => "not_ready",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::InvalidPayload(_) => "Invalid payload",
+            Self::InvalidIdempotencyKey(_) => "Invalid idempotency key",
+            Self::InvalidToken(_) => "Invalid token",
+            Self::NotFound(_) => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::RequestInProgress => "Request in progress",
+            Self::PayloadTooLarge(_) => "Payload too large",
+            Self::UnsupportedMediaType(_) => "Unsupported media type",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::RateLimited { .. } => "Rate limited",
+            Self::TenantUnavailable(_) => "Tenant unavailable",
+            Self::RequestTimeout(_) => "Request timeout",
+            Self::NotReady(_) => "Not ready",
+            Self::Internal(_) => "Internal error",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidPayload(_) | Self::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestInProgress => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TenantUnavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let status = self.status_code();
+        let errors = match self {
+            Self::InvalidPayload(errors) => Some(errors.as_slice()),
+            _ => None,
+        };
+        let problem = Problem {
+            kind: format!("urn:signup-bridge:problem:{}", self.code()),
+            title: self.title(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: self.code(),
+            errors,
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            Self::RequestInProgress => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}

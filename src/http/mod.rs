@@ -1,0 +1,64 @@
+//! The HTTP API (SPEC §3): routes, shared state and the problem+json fallbacks.
+
+mod in_progress;
+mod ops;
+mod request;
+mod signup;
+mod signups;
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+
+pub use in_progress::InProgress;
+
+use crate::auth::TokenVerifier;
+use crate::config::Config;
+use crate::delivery::{Engine, TenantDirectory};
+use crate::error::ApiError;
+use crate::store::Store;
+
+/// Everything a handler needs.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub verifier: TokenVerifier,
+    pub directory: Arc<TenantDirectory>,
+    pub engine: Arc<Engine>,
+    pub in_progress: InProgress,
+    /// The path of `server.public_url` ("" at the root): token qsh is computed relative to it.
+    pub public_base_path: String,
+}
+
+/// Register every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/webhooks/signup")
+            .route(web::post().to(signup::receive))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/signups/{id}")
+            .route(web::get().to(signups::show))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/healthz")
+            .route(web::get().to(ops::healthz))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(ops::readyz))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+/// Unknown routes: 404 problem+json.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("no such route".into()))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}

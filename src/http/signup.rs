@@ -1,0 +1,136 @@
+//! `POST /webhooks/signup`: check, record, wake the worker, answer with the signup.
+//!
+//! Checks run in SPEC §3's order: 415 media type, 413 size, 401 token, 400 payload, 400 key,
+//! then idempotency (409/422) and 503 tenant. The signup is committed before any answer that
+//! accepts it; the handler never calls JSM itself.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::AppState;
+use super::request::{authenticate, body_format, read_body};
+use crate::domain::{IdempotencyKey, NewSignup, Signup, SignupStatus, fingerprint};
+use crate::error::ApiError;
+use crate::store::{InsertOutcome, NewSignupRecord};
+
+pub async fn receive(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let format = body_format(&req)?;
+    let body = read_body(&req, payload, state.config.server.max_body_bytes).await?;
+    let token = authenticate(&req, &state)?;
+    let source = state
+        .config
+        .source(&token.source_id)
+        .ok_or_else(|| ApiError::InvalidToken("the token's issuer is not a known source".into()))?;
+    let signup = NewSignup::parse(&body, format).map_err(ApiError::InvalidPayload)?;
+    let print = fingerprint(
+        &signup.email.normalized(),
+        signup.display_name.as_str(),
+        &source.tenant,
+    );
+    let key = idempotency_key(&req, token.jti.as_deref(), &print)?;
+
+    let Some(_guard) = state.in_progress.begin(&source.id, key.as_str()) else {
+        return Err(ApiError::RequestInProgress);
+    };
+    if let Some(existing) = state.store.find_by_key(&source.id, key.as_str()).await? {
+        return replay(existing, &print);
+    }
+    let tenant = state
+        .directory
+        .resolve_for_source(source)
+        .map_err(|e| ApiError::TenantUnavailable(e.0))?;
+    let steps = std::iter::once("create".to_string())
+        .chain(
+            tenant
+                .service_desk_ids
+                .iter()
+                .map(|id| format!("service_desk:{id}")),
+        )
+        .chain(
+            tenant
+                .organization_ids
+                .iter()
+                .map(|id| format!("organization:{id}")),
+        )
+        .collect();
+    let record = NewSignupRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        source_id: source.id.clone(),
+        idempotency_key: key.as_str().to_string(),
+        fingerprint: print.clone(),
+        tenant: tenant.id.clone(),
+        email: signup.email.as_str().to_string(),
+        display_name: signup.display_name.as_str().to_string(),
+        steps,
+        attempt_limit: state.config.delivery.max_attempts,
+    };
+    let mut events = state.engine.events().subscribe();
+    let signup = match state.store.insert_signup(&record).await? {
+        InsertOutcome::Existing(existing) => return replay(existing, &print),
+        InsertOutcome::Inserted(signup) => signup,
+    };
+    state.engine.wake();
+    if state.engine.gate(&signup.tenant).paused_until().is_some() {
+        return Ok(respond(&signup, false));
+    }
+    let deadline = tokio::time::Instant::now() + state.config.delivery.inline_wait;
+    let mut current = signup;
+    while !current.status.is_final() {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() || !events.changed(&current.id, left).await {
+            break;
+        }
+        if let Some(latest) = state.store.signup(&current.id).await? {
+            current = latest;
+        }
+    }
+    Ok(respond(&current, false))
+}
+
+/// The key: `Idempotency-Key` header, else the token's `jti`, else the fingerprint.
+fn idempotency_key(
+    req: &HttpRequest,
+    jti: Option<&str>,
+    print: &str,
+) -> Result<IdempotencyKey, ApiError> {
+    if let Some(value) = req.headers().get("idempotency-key") {
+        let raw = value.to_str().map_err(|_| {
+            ApiError::InvalidIdempotencyKey("Idempotency-Key must be visible ASCII".into())
+        })?;
+        return IdempotencyKey::from_header(raw)
+            .map_err(|e| ApiError::InvalidIdempotencyKey(format!("Idempotency-Key {e}")));
+    }
+    match jti {
+        Some(jti) => IdempotencyKey::from_jti(jti).map_err(ApiError::InvalidIdempotencyKey),
+        None => Ok(IdempotencyKey::from_fingerprint(print)),
+    }
+}
+
+fn replay(existing: Signup, print: &str) -> Result<HttpResponse, ApiError> {
+    if existing.fingerprint != print {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    Ok(respond(&existing, true))
+}
+
+/// The signup with the HTTP status of its current state.
+pub fn respond(signup: &Signup, replayed: bool) -> HttpResponse {
+    let status = match signup.status {
+        SignupStatus::Created => StatusCode::CREATED,
+        SignupStatus::Existing => StatusCode::OK,
+        SignupStatus::Pending => StatusCode::ACCEPTED,
+        SignupStatus::Failed => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let mut response = HttpResponse::build(status);
+    if signup.status == SignupStatus::Pending {
+        response.insert_header((header::LOCATION, format!("/signups/{}", signup.id)));
+    }
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    response.json(signup.view())
+}

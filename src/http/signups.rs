@@ -1,0 +1,25 @@
+//! `GET /signups/{id}`: a signup, for the source that sent it.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::AppState;
+use super::request::authenticate;
+use super::signup::respond;
+use crate::error::ApiError;
+
+pub async fn show(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let token = authenticate(&req, &state)?;
+    let signup = state
+        .store
+        .signup(&id)
+        .await?
+        .filter(|s| s.source_id == token.source_id)
+        .ok_or_else(|| ApiError::NotFound("no signup with this id for this source".into()))?;
+    let mut response = respond(&signup, false);
+    *response.status_mut() = actix_web::http::StatusCode::OK;
+    Ok(response)
+}

@@ -1,0 +1,130 @@
+//! Typed outcomes of a failed JSM call, chosen from the HTTP status (SPEC §7).
+
+use std::time::{Duration, SystemTime};
+
+/// Why a JSM call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsmError {
+    /// 429: the tenant must be left alone until `retry_after` (when JSM said).
+    #[error("JSM answered 429 Too Many Requests")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("JSM answered 401 Unauthorized: check the tenant's credentials")]
+    Unauthorized,
+    #[error("JSM answered 403 Forbidden: the credentials lack permission")]
+    Forbidden,
+    #[error("JSM answered 404 Not Found{}", detail(.0))]
+    NotFound(Option<String>),
+    #[error("JSM answered {status}{}", detail(.message))]
+    Server {
+        status: u16,
+        message: Option<String>,
+        retry_after: Option<Duration>,
+    },
+    /// A 400 (or other 4xx) JSM will answer the same way every time.
+    #[error("JSM rejected the request ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("JSM did not answer within the request timeout")]
+    Timeout,
+    #[error("could not reach JSM: {0}")]
+    Network(String),
+    /// A 2xx whose body is not what JSM sends.
+    #[error("JSM answered with an unexpected body: {0}")]
+    InvalidResponse(String),
+    /// Credentials could not be obtained (e.g. an OAuth token endpoint failing).
+    #[error("could not authenticate to JSM: {0}")]
+    Auth(String),
+}
+
+fn detail(message: &Option<String>) -> String {
+    message
+        .as_ref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default()
+}
+
+impl JsmError {
+    /// Whether a later run may succeed (everything but a permanent rejection).
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, Self::Rejected { .. })
+    }
+
+    /// The minimum wait JSM asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } | Self::Server { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The `outcome` label of `signup_bridge_jsm_requests_total`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Server { .. } | Self::InvalidResponse(_) => "server_error",
+            Self::Timeout | Self::Network(_) | Self::Auth(_) => "network_error",
+            Self::Unauthorized | Self::Forbidden | Self::NotFound(_) | Self::Rejected { .. } => {
+                "client_error"
+            }
+        }
+    }
+}
+
+/// Parse `Retry-After`: delay-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        let cases = [
+            ("2", Some(Duration::from_secs(2))),
+            (" 120 ", Some(Duration::from_secs(120))),
+            (
+                "Sun, 06 Nov 1994 08:49:47 GMT",
+                Some(Duration::from_secs(10)),
+            ),
+            ("Sun, 06 Nov 1994 08:49:00 GMT", Some(Duration::ZERO)),
+            ("soon", None),
+            ("-1", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_retry_after(raw, now), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn classification() {
+        assert!(
+            !JsmError::Rejected {
+                status: 400,
+                message: "bad".into()
+            }
+            .is_retryable()
+        );
+        for e in [
+            JsmError::Unauthorized,
+            JsmError::Forbidden,
+            JsmError::NotFound(None),
+            JsmError::RateLimited { retry_after: None },
+            JsmError::Server {
+                status: 503,
+                message: None,
+                retry_after: None,
+            },
+            JsmError::Timeout,
+            JsmError::Network("reset".into()),
+        ] {
+            assert!(e.is_retryable(), "{e:?}");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Calls to Jira Service Management: the customer create, user search and the desk and
+//! organization steps, with per-tenant outbound auth and typed outcomes.
+
+mod auth;
+mod client;
+mod error;
+
+pub use auth::OutboundAuth;
+pub use client::{CreateOutcome, JsmClient, JsmTarget, jsm_url};
+pub use error::{JsmError, parse_retry_after};

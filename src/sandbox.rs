@@ -1,0 +1,73 @@
+//! `serve --sandbox`: an embedded JSM simulator, a tenant `sandbox` pointing at it and a source
+//! `sandbox` whose secret is generated once and kept in the database, so a restart or
+//! `token --source sandbox` from another shell keeps working.
+
+use std::net::TcpListener;
+
+use rand::distr::{Alphanumeric, SampleString};
+
+use crate::config::{Config, Secret, SourceConfig, TenantAuth, TenantConfig};
+use crate::sim::{SimConfig, SimServer};
+use crate::store::Store;
+
+/// The id of the sandbox tenant and source.
+pub const SANDBOX: &str = "sandbox";
+const SECRET_NAME: &str = "sandbox_source_secret";
+const SANDBOX_EMAIL: &str = "sandbox-bot@example.com";
+
+/// The sandbox source's HMAC secret, created on first use.
+pub async fn sandbox_secret(store: &Store) -> Result<String, sqlx::Error> {
+    store
+        .local_secret(SECRET_NAME, || {
+            Alphanumeric.sample_string(&mut rand::rng(), 48)
+        })
+        .await
+}
+
+/// Start the simulator and add the sandbox tenant and source to `config`.
+pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServer> {
+    if config.tenant(SANDBOX).is_some() || config.source(SANDBOX).is_some() {
+        anyhow::bail!(
+            "--sandbox adds a tenant and a source named {SANDBOX:?}; the config already has one"
+        );
+    }
+    let api_token = Alphanumeric.sample_string(&mut rand::rng(), 32);
+    let sim_config = SimConfig {
+        basic: vec![(SANDBOX_EMAIL.to_string(), api_token.clone())],
+        ..SimConfig::default()
+    };
+    let sim = SimServer::start(sim_config, TcpListener::bind("127.0.0.1:0")?).await?;
+    config.tenants.push(TenantConfig {
+        id: SANDBOX.into(),
+        base_url: sim.base_url.clone(),
+        auth: TenantAuth::Basic {
+            email: SANDBOX_EMAIL.into(),
+            api_token: Secret::new(api_token),
+        },
+        service_desk_ids: Vec::new(),
+        organization_ids: Vec::new(),
+    });
+    config.sources.push(SourceConfig {
+        id: SANDBOX.into(),
+        tenant: SANDBOX.into(),
+        secret: Some(Secret::new(sandbox_secret(store).await?)),
+        secrets: Vec::new(),
+        public_key_pem: None,
+        public_key_file: None,
+        jwks_url: None,
+        audience: None,
+        rate_limit: None,
+        service_desk_ids: None,
+        organization_ids: None,
+    });
+    Ok(sim)
+}
+
+/// The one ready-to-paste curl line (SPEC §1: the only place besides `token` that shows a token).
+pub fn curl_line(base_url: &str, token: &str) -> String {
+    format!(
+        "curl -sS -i -X POST {base_url}/webhooks/signup -H 'Authorization: Bearer {token}' \
+         -H 'Content-Type: application/json' \
+         -d '{{\"email\":\"fred@example.com\",\"displayName\":\"Fred F. User\"}}'"
+    )
+}

@@ -1,0 +1,90 @@
+//! Authentication of JSM API calls, as JSM Cloud checks it.
+//!
+//! Accepted: `Basic base64(email:api_token)` for a configured pair, `Bearer <token>` for a
+//! configured token, and `JWT <token>` as an Atlassian Connect app: HS256 signed with the
+//! app's shared secret, `iss` equal to the app key, `exp` present and not passed, and a `qsh`
+//! equal to the query-string hash of this very request (method, path relative to the context
+//! path, raw query). The scheme word is case-insensitive. Anything else is rejected.
+
+use super::config::SimConfig;
+use crate::auth::qsh::qsh;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+use serde::Deserialize;
+
+/// The request facts that authentication looks at.
+pub(crate) struct AuthInput<'a> {
+    pub authorization: Option<&'a str>,
+    pub method: &'a str,
+    /// Path relative to the context path, still percent-encoded.
+    pub relative_path: &'a str,
+    pub raw_query: &'a str,
+}
+
+#[derive(Deserialize)]
+struct ConnectClaims {
+    qsh: Option<String>,
+}
+
+/// Ok when the request carries credentials this simulator accepts.
+pub(crate) fn authenticate(config: &SimConfig, input: &AuthInput<'_>) -> Result<(), String> {
+    let header = input.authorization.ok_or("no Authorization header")?;
+    let (scheme, credentials) = header
+        .trim()
+        .split_once(' ')
+        .ok_or("malformed Authorization header")?;
+    let credentials = credentials.trim();
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" => check_basic(config, credentials),
+        "bearer" => {
+            if config.bearer_tokens.iter().any(|t| t == credentials) {
+                Ok(())
+            } else {
+                Err("unknown bearer token".into())
+            }
+        }
+        "jwt" => check_connect(config, credentials, input),
+        other => Err(format!("unsupported scheme {other}")),
+    }
+}
+
+fn check_basic(config: &SimConfig, credentials: &str) -> Result<(), String> {
+    let decoded = STANDARD
+        .decode(credentials)
+        .map_err(|_| "basic credentials are not base64")?;
+    let decoded = String::from_utf8(decoded).map_err(|_| "basic credentials are not UTF-8")?;
+    let (email, token) = decoded
+        .split_once(':')
+        .ok_or("basic credentials without ':'")?;
+    // JSM treats the email of an API token login case-insensitively; the token is exact.
+    let known = config
+        .basic
+        .iter()
+        .any(|(e, t)| e.eq_ignore_ascii_case(email) && t == token);
+    if known {
+        Ok(())
+    } else {
+        Err("unknown email or API token".into())
+    }
+}
+
+fn check_connect(config: &SimConfig, token: &str, input: &AuthInput<'_>) -> Result<(), String> {
+    let connect = config.connect.as_ref().ok_or("no Connect app configured")?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    validation.set_issuer(&[connect.app_key.as_str()]);
+    validation.validate_aud = false;
+    let data = decode::<ConnectClaims>(
+        token,
+        &DecodingKey::from_secret(connect.shared_secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| format!("JWT rejected: {e}"))?;
+    let expected = qsh(input.method, input.relative_path, input.raw_query);
+    match data.claims.qsh {
+        Some(got) if got == expected => Ok(()),
+        Some(_) => Err("qsh does not match the request".into()),
+        None => Err("JWT without qsh".into()),
+    }
+}

@@ -1,0 +1,56 @@
+//! What a simulator accepts and how it behaves at start.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Configuration of one simulator instance.
+#[derive(Clone, Default)]
+pub struct SimConfig {
+    /// "" or e.g. "/jira": the JSM routes are served under it.
+    pub context_path: String,
+    /// Accepted (email, api_token) pairs for Basic auth.
+    pub basic: Vec<(String, String)>,
+    /// Accepted Bearer tokens.
+    pub bearer_tokens: Vec<String>,
+    /// Accepted Connect JWTs (HS256 with the shared secret, `iss` = app key).
+    pub connect: Option<SimConnect>,
+    /// User search omits `emailAddress`.
+    pub hide_emails: bool,
+    /// Added to every JSM API response.
+    pub latency: Duration,
+    /// Token bucket over every JSM API request.
+    pub rate_limit: Option<SimRateLimit>,
+}
+
+/// The Connect app the simulator trusts.
+#[derive(Clone)]
+pub struct SimConnect {
+    /// Expected `iss` of the JWT.
+    pub app_key: String,
+    /// HS256 key of the JWT.
+    pub shared_secret: String,
+}
+
+/// A token bucket: `burst` tokens, refilled at `per_second`; an empty bucket answers 429.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimRateLimit {
+    /// Refill rate, tokens per second.
+    pub per_second: f64,
+    /// Bucket size (and the tokens available at start).
+    pub burst: u32,
+    /// Value of the `Retry-After` header on a 429.
+    pub retry_after_secs: u64,
+}
+
+impl SimConfig {
+    /// The context path normalised: "" or "/x/y" without trailing slash.
+    pub(crate) fn normalised_context_path(&self) -> String {
+        let trimmed = self.context_path.trim_matches('/');
+        if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("/{trimmed}")
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! What the simulator holds: customers, the request log, faults and the mutable settings.
+
+use super::bucket::TokenBucket;
+use super::config::{SimConfig, SimRateLimit};
+use super::faults::{Fault, FaultAction, FaultQueue};
+use serde::Serialize;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A JSM customer as the simulator stores it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimCustomer {
+    pub account_id: String,
+    pub email_address: String,
+    pub display_name: String,
+    pub active: bool,
+    /// Service desks (ids or keys as sent) the customer was added to.
+    pub service_desks: Vec<String>,
+    /// Organizations the customer was added to.
+    pub organizations: Vec<String>,
+}
+
+/// One JSM API request as received, and how it was answered.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoggedRequest {
+    /// Arrival number, from 0 (not reset by `reset`).
+    pub seq: u64,
+    /// When the request arrived (before any latency).
+    #[serde(skip)]
+    pub received_at: SystemTime,
+    pub received_at_ms: u64,
+    pub method: String,
+    /// Raw path as received, context path included.
+    pub path: String,
+    /// Raw query string, without `?`.
+    pub query: String,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub accept: Option<String>,
+    pub x_experimentalapi: Option<String>,
+    pub body: String,
+    /// Status answered; None while in flight or when the connection was dropped.
+    pub status: Option<u16>,
+    /// When the response was sent (or the connection dropped).
+    #[serde(skip)]
+    pub responded_at: Option<SystemTime>,
+    pub responded_at_ms: Option<u64>,
+    /// The connection was closed without a response (a Drop fault).
+    pub dropped: bool,
+}
+
+/// Shared, cloneable handle on the simulator's state.
+#[derive(Clone)]
+pub struct SimState {
+    inner: Arc<Mutex<Inner>>,
+    config: Arc<SimConfig>,
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub(crate) customers: Vec<SimCustomer>,
+    pub(crate) requests: Vec<LoggedRequest>,
+    pub(crate) faults: FaultQueue,
+    pub(crate) hide_emails: bool,
+    pub(crate) latency: Duration,
+    pub(crate) bucket: Option<TokenBucket>,
+    pub(crate) base_url: String,
+    /// Survives `reset`, so an in-flight request never updates a newer entry.
+    next_seq: u64,
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+impl SimState {
+    pub(crate) fn new(config: SimConfig) -> SimState {
+        let state = SimState {
+            inner: Arc::new(Mutex::new(Inner::default())),
+            config: Arc::new(config),
+        };
+        state.reset();
+        state
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    pub(crate) fn set_base_url(&self, base_url: String) {
+        self.lock().base_url = base_url;
+    }
+
+    /// Every customer, in creation order.
+    pub fn customers(&self) -> Vec<SimCustomer> {
+        self.lock().customers.clone()
+    }
+
+    /// Every JSM API request received, in arrival order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.lock().requests.clone()
+    }
+
+    /// Queues a fault script.
+    pub fn push_fault(&self, fault: Fault) {
+        self.lock().faults.push(fault);
+    }
+
+    /// The faults still queued.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.lock().faults.list()
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// Switches the mode where user search omits `emailAddress`.
+    pub fn set_hide_emails(&self, hide: bool) {
+        self.lock().hide_emails = hide;
+    }
+
+    /// Replaces the token bucket (a full bucket), or removes it.
+    pub fn set_rate_limit(&self, limit: Option<SimRateLimit>) {
+        self.lock().bucket = limit.map(TokenBucket::new);
+    }
+
+    /// Sets the latency added to every JSM API response.
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
+    }
+
+    /// Forgets customers, requests and faults, and restores the start settings.
+    pub fn reset(&self) {
+        let mut inner = self.lock();
+        let base_url = std::mem::take(&mut inner.base_url);
+        let next_seq = inner.next_seq;
+        *inner = Inner {
+            next_seq,
+            hide_emails: self.config.hide_emails,
+            latency: self.config.latency,
+            bucket: self.config.rate_limit.map(TokenBucket::new),
+            base_url,
+            ..Inner::default()
+        };
+    }
+
+    /// Appends a request to the log; returns its sequence number.
+    pub(crate) fn log_request(&self, mut entry: LoggedRequest) -> u64 {
+        let mut inner = self.lock();
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        entry.seq = seq;
+        inner.requests.push(entry);
+        seq
+    }
+
+    /// Records the outcome of a logged request (None = dropped).
+    pub(crate) fn log_response(&self, seq: u64, status: Option<u16>) {
+        let now = SystemTime::now();
+        let mut inner = self.lock();
+        // A reset while the request was in flight removed the entry: nothing to record.
+        if let Some(entry) = inner.requests.iter_mut().find(|r| r.seq == seq) {
+            entry.status = status;
+            entry.dropped = status.is_none();
+            entry.responded_at = Some(now);
+            entry.responded_at_ms = Some(unix_ms(now));
+        }
+    }
+
+    /// The fault for this request, if any, spending one of its uses.
+    pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<FaultAction> {
+        self.lock().faults.take(method, path)
+    }
+
+    /// Takes a token; Err(retry_after_secs) when the bucket is empty.
+    pub(crate) fn take_token(&self) -> Result<(), u64> {
+        match self.lock().bucket.as_mut() {
+            Some(bucket) => bucket.take(),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        self.lock().latency
+    }
+}

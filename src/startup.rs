@@ -1,0 +1,180 @@
+//! Building and running the service: store, sandbox, worker, purge and HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+use crate::auth::{TokenVerifier, mint_hs256};
+use crate::config::Config;
+use crate::delivery::{Engine, TenantDirectory, run_purge};
+use crate::http::{AppState, InProgress, not_found, routes};
+use crate::jsm::JsmClient;
+use crate::sandbox;
+use crate::sim::SimServer;
+use crate::store::Store;
+
+/// How to start.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Start the embedded simulator with a `sandbox` tenant and source.
+    pub sandbox: bool,
+    /// Let actix stop the server on SIGTERM/SIGINT (the binary); tests stop it by handle.
+    pub handle_signals: bool,
+}
+
+/// A built, listening service.
+pub struct Application {
+    port: u16,
+    base_url: String,
+    server: Server,
+    engine: Arc<Engine>,
+    store: Store,
+    shutdown: watch::Sender<bool>,
+    background: Vec<JoinHandle<()>>,
+    sim: Option<SimServer>,
+    curl: Option<String>,
+}
+
+impl Application {
+    /// Open the store (running migrations), bind `server.listen` (port 0 picks a free port)
+    /// and start the worker, the purge and the HTTP server.
+    pub async fn build(mut config: Config, options: ServeOptions) -> anyhow::Result<Self> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let store = Store::open(&config.database.url)
+            .await
+            .with_context(|| format!("cannot open the database {}", config.database.url))?;
+        let sim = match options.sandbox {
+            true => Some(sandbox::start(&mut config, &store).await?),
+            false => None,
+        };
+        let listener = TcpListener::bind(&config.server.listen)
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let public_url = config
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| base_url.clone());
+        let public_base_path = url::Url::parse(&public_url)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+
+        let directory =
+            Arc::new(TenantDirectory::from_config(&config).map_err(anyhow::Error::msg)?);
+        let jsm = JsmClient::new(config.delivery.request_timeout)?;
+        let engine = Engine::new(
+            store.clone(),
+            jsm,
+            Arc::clone(&directory),
+            config.delivery.clone(),
+        );
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let background = vec![
+            tokio::spawn(Arc::clone(&engine).run_worker(shutdown_rx.clone())),
+            tokio::spawn(run_purge(
+                store.clone(),
+                config.idempotency.clone(),
+                shutdown_rx,
+            )),
+        ];
+
+        let curl = match options.sandbox {
+            true => {
+                let secret = sandbox::sandbox_secret(&store).await?;
+                let token = mint_hs256(
+                    &secret,
+                    sandbox::SANDBOX,
+                    config.auth.max_token_lifetime,
+                    None,
+                    None,
+                )?;
+                Some(sandbox::curl_line(&base_url, &token))
+            }
+            false => None,
+        };
+        let config = Arc::new(config);
+        let state = web::Data::new(AppState {
+            verifier: TokenVerifier::from_config(&config),
+            config: Arc::clone(&config),
+            store: store.clone(),
+            directory,
+            engine: Arc::clone(&engine),
+            in_progress: InProgress::default(),
+            public_base_path,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(routes)
+                .default_service(web::to(not_found))
+        })
+        .client_request_timeout(config.server.client_request_timeout)
+        .shutdown_timeout((config.delivery.inline_wait + Duration::from_secs(1)).as_secs())
+        .listen(listener)?;
+        if !options.handle_signals {
+            server = server.disable_signals();
+        }
+        let server = server.run();
+        info!("listening on {base_url}");
+        Ok(Self {
+            port: addr.port(),
+            base_url,
+            server,
+            engine,
+            store,
+            shutdown,
+            background,
+            sim,
+            curl,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://ADDR` of the bound listener.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The sandbox's ready-to-paste curl command.
+    pub fn sandbox_curl(&self) -> Option<&str> {
+        self.curl.as_deref()
+    }
+
+    /// The embedded simulator of `--sandbox`.
+    pub fn sandbox_sim(&self) -> Option<&SimServer> {
+        self.sim.as_ref()
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serve until the HTTP server stops (signal or handle), then stop the worker (letting
+    /// in-flight calls finish within a bound) and the purge.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        info!("HTTP server stopped; stopping the worker");
+        let _ = self.shutdown.send(true);
+        self.engine.wake();
+        for task in self.background {
+            let _ = task.await;
+        }
+        if let Some(sim) = self.sim {
+            sim.stop().await;
+        }
+        self.store.close().await;
+        info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! Operator actions on signups (`signups list|show|retry`), retention purge and gauges.
+
+use sqlx::Row;
+
+use super::Store;
+use crate::domain::{SignupStatus, now_ms};
+
+/// One line of `signups list`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignupSummary {
+    pub id: String,
+    pub status: SignupStatus,
+    pub tenant: String,
+    pub email: String,
+    pub attempts: u32,
+    pub updated_at: i64,
+}
+
+/// What `signups retry ID` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryOutcome {
+    /// A failed signup is pending again, with `max_attempts` more runs.
+    Requeued,
+    /// A pending signup is due now.
+    MadeDue,
+    /// Created or existing: nothing to retry.
+    AlreadyDone,
+    NotFound,
+}
+
+impl Store {
+    /// Signups, most recently updated first.
+    pub async fn list_signups(
+        &self,
+        status: Option<SignupStatus>,
+        limit: u32,
+    ) -> Result<Vec<SignupSummary>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, status, tenant, email, attempts, updated_at FROM signups
+             WHERE (?1 IS NULL OR status = ?1) ORDER BY updated_at DESC, id LIMIT ?2",
+        )
+        .bind(status.map(SignupStatus::as_str))
+        .bind(limit as i64)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(SignupSummary {
+                    id: r.try_get("id")?,
+                    status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Pending),
+                    tenant: r.try_get("tenant")?,
+                    email: r.try_get("email")?,
+                    attempts: r.try_get::<i64, _>("attempts")? as u32,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Re-queue one signup; a failed one gets `extra_runs` more delivery runs.
+    pub async fn retry_signup(
+        &self,
+        id: &str,
+        extra_runs: u32,
+    ) -> Result<RetryOutcome, sqlx::Error> {
+        let Some(signup) = self.signup(id).await? else {
+            return Ok(RetryOutcome::NotFound);
+        };
+        match signup.status {
+            SignupStatus::Created | SignupStatus::Existing => Ok(RetryOutcome::AlreadyDone),
+            SignupStatus::Pending => {
+                sqlx::query(
+                    "UPDATE signups SET next_attempt_at = ?2, updated_at = ?2
+                     WHERE id = ?1 AND status = 'pending'",
+                )
+                .bind(id)
+                .bind(now_ms())
+                .execute(&self.writer)
+                .await?;
+                Ok(RetryOutcome::MadeDue)
+            }
+            SignupStatus::Failed => {
+                self.requeue_failed(Some(id), extra_runs).await?;
+                Ok(RetryOutcome::Requeued)
+            }
+        }
+    }
+
+    /// Re-queue every failed signup; returns how many.
+    pub async fn retry_all_failed(&self, extra_runs: u32) -> Result<u64, sqlx::Error> {
+        self.requeue_failed(None, extra_runs).await
+    }
+
+    async fn requeue_failed(&self, id: Option<&str>, extra_runs: u32) -> Result<u64, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE signup_steps SET state = 'pending', updated_at = ?2
+             WHERE state = 'failed' AND signup_id IN
+                 (SELECT id FROM signups WHERE status = 'failed' AND (?1 IS NULL OR id = ?1))",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let n = sqlx::query(
+            "UPDATE signups SET status = 'pending', attempt_limit = attempts + ?2,
+                 next_attempt_at = ?3, completed_at = NULL, updated_at = ?3
+             WHERE status = 'failed' AND (?1 IS NULL OR id = ?1)",
+        )
+        .bind(id)
+        .bind(extra_runs as i64)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Delete up to `batch` finished signups past their retention; returns how many.
+    pub async fn purge_expired(
+        &self,
+        done_before: i64,
+        failed_before: i64,
+        batch: u32,
+    ) -> Result<u64, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "DELETE FROM signups WHERE id IN (
+                 SELECT id FROM signups
+                 WHERE (status IN ('created', 'existing') AND completed_at < ?1)
+                    OR (status = 'failed' AND completed_at < ?2)
+                 LIMIT ?3)",
+        )
+        .bind(done_before)
+        .bind(failed_before)
+        .bind(batch as i64)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// How many signups are pending.
+    pub async fn pending_count(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM signups WHERE status = 'pending'")
+            .fetch_one(&self.reader)
+            .await
+    }
+}

@@ -1,0 +1,290 @@
+//! The worker's side of the durable queue: claims under a lease, then fenced transitions.
+//!
+//! A claim bumps `lease_version` and counts a run (`attempts`). Every later write of that run
+//! names the lease (owner and version); once a lease expired and another worker claimed the
+//! signup, the old run's writes match no row and the run stops. Each call commits on its own,
+//! and no network call ever happens inside one of these transactions.
+
+use sqlx::Row;
+
+use super::Store;
+use super::signups::{signup_columns, signup_from_row};
+use crate::domain::{Signup, SignupStatus, StepState, now_ms};
+
+/// A signup claimed by one worker run.
+#[derive(Debug, Clone)]
+pub struct ClaimedSignup {
+    pub signup: Signup,
+    pub lease: Lease,
+}
+
+/// Proof of a claim: every transition of the run is fenced by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: String,
+    pub version: i64,
+}
+
+/// The fenced transition found the lease gone (expired and taken over, or released).
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    #[error("the lease on this signup is no longer held")]
+    LeaseLost,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The WHERE clause of every fenced write: ?1 id, ?2 lease owner, ?3 lease version.
+macro_rules! lease_match {
+    () => {
+        " WHERE id = ?1 AND lease_owner = ?2 AND lease_version = ?3"
+    };
+}
+
+type FencedQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+impl Store {
+    /// Tenants with due, unleased pending signups, and how many each has.
+    pub async fn due_tenants(&self, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT tenant, COUNT(*) AS n FROM signups
+             WHERE status = 'pending' AND next_attempt_at <= ?1
+               AND (lease_until IS NULL OR lease_until < ?1)
+             GROUP BY tenant",
+        )
+        .bind(now)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("tenant")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// The earliest `next_attempt_at` of any pending signup, to sleep until it.
+    pub async fn next_due_at(&self) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM signups WHERE status = 'pending'")
+            .fetch_one(&self.reader)
+            .await
+    }
+
+    /// Claim up to `limit` due signups of one tenant for `owner` until `lease_until`.
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        tenant: &str,
+        limit: u32,
+        lease_until: i64,
+    ) -> Result<Vec<ClaimedSignup>, sqlx::Error> {
+        let now = now_ms();
+        let sql = concat!(
+            "UPDATE signups SET lease_owner = ?1, lease_until = ?2,
+                 lease_version = lease_version + 1, attempts = attempts + 1, updated_at = ?3
+             WHERE id IN (
+                 SELECT id FROM signups
+                 WHERE status = 'pending' AND tenant = ?4 AND next_attempt_at <= ?3
+                   AND (lease_until IS NULL OR lease_until < ?3)
+                 ORDER BY next_attempt_at LIMIT ?5)
+             RETURNING ",
+            signup_columns!()
+        );
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(sql)
+            .bind(owner)
+            .bind(lease_until)
+            .bind(now)
+            .bind(tenant)
+            .bind(limit as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut signup = signup_from_row(row)?;
+            signup.steps = self.steps_of(&signup.id).await?;
+            let version = signup.lease_version;
+            claimed.push(ClaimedSignup {
+                signup,
+                lease: Lease {
+                    owner: owner.to_string(),
+                    version,
+                },
+            });
+        }
+        Ok(claimed)
+    }
+
+    /// Extend a held lease.
+    pub async fn renew_lease(
+        &self,
+        id: &str,
+        lease: &Lease,
+        until: i64,
+    ) -> Result<(), TransitionError> {
+        self.fenced(
+            concat!("UPDATE signups SET lease_until = ?4", lease_match!()),
+            id,
+            lease,
+            |q| q.bind(until),
+        )
+        .await
+    }
+
+    /// Record one step's new state in its own commit. For the `create` step, also what it
+    /// resolved to (`created` or `existing`) and the customer when JSM showed it.
+    pub async fn record_step(
+        &self,
+        id: &str,
+        lease: &Lease,
+        position: usize,
+        state: StepState,
+        resolution: Option<(SignupStatus, Option<&serde_json::Value>)>,
+    ) -> Result<(), TransitionError> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let sql = concat!(
+            "UPDATE signups SET resolution = COALESCE(?4, resolution),
+                 customer = COALESCE(?5, customer), updated_at = ?6",
+            lease_match!()
+        );
+        let held = sqlx::query(sql)
+            .bind(id)
+            .bind(&lease.owner)
+            .bind(lease.version)
+            .bind(resolution.map(|(status, _)| status.as_str()))
+            .bind(resolution.and_then(|(_, c)| c).map(|c| c.to_string()))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !held {
+            return Err(TransitionError::LeaseLost);
+        }
+        sqlx::query(
+            "UPDATE signup_steps SET state = ?3, updated_at = ?4 WHERE signup_id = ?1 AND position = ?2",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(state.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every step is done or skipped: the signup takes the status its create resolved to.
+    pub async fn complete(&self, id: &str, lease: &Lease) -> Result<(), TransitionError> {
+        let now = now_ms();
+        self.fenced(
+            concat!(
+                "UPDATE signups SET status = COALESCE(resolution, 'created'), last_error = NULL,
+                     lease_owner = NULL, lease_until = NULL, completed_at = ?4, updated_at = ?4",
+                lease_match!()
+            ),
+            id,
+            lease,
+            |q| q.bind(now),
+        )
+        .await
+    }
+
+    /// The run failed in a way worth retrying: free the signup until `next_attempt_at`.
+    pub async fn retry_later(
+        &self,
+        id: &str,
+        lease: &Lease,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), TransitionError> {
+        self.fenced(
+            concat!(
+                "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = ?4,
+                     last_error = ?5, updated_at = ?6",
+                lease_match!()
+            ),
+            id,
+            lease,
+            |q| q.bind(next_attempt_at).bind(error).bind(now_ms()),
+        )
+        .await
+    }
+
+    /// End the signup as `failed`, naming the step that failed.
+    pub async fn fail(
+        &self,
+        id: &str,
+        lease: &Lease,
+        position: usize,
+        error: &str,
+    ) -> Result<(), TransitionError> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let sql = concat!(
+            "UPDATE signups SET status = 'failed', last_error = ?4, lease_owner = NULL,
+                 lease_until = NULL, completed_at = ?5, updated_at = ?5",
+            lease_match!()
+        );
+        let held = sqlx::query(sql)
+            .bind(id)
+            .bind(&lease.owner)
+            .bind(lease.version)
+            .bind(error)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !held {
+            return Err(TransitionError::LeaseLost);
+        }
+        sqlx::query(
+            "UPDATE signup_steps SET state = 'failed', updated_at = ?3 WHERE signup_id = ?1 AND position = ?2",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Give a claimed signup back without an outcome (shutdown): due again at once.
+    pub async fn release(&self, id: &str, lease: &Lease) -> Result<(), TransitionError> {
+        self.fenced(
+            concat!(
+                "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = ?4",
+                lease_match!()
+            ),
+            id,
+            lease,
+            |q| q.bind(now_ms()),
+        )
+        .await
+    }
+
+    /// Run one UPDATE fenced by the lease (?1 id, ?2 owner, ?3 version, then `bind_rest`).
+    async fn fenced(
+        &self,
+        sql: &'static str,
+        id: &str,
+        lease: &Lease,
+        bind_rest: impl FnOnce(FencedQuery<'_>) -> FencedQuery<'_>,
+    ) -> Result<(), TransitionError> {
+        let mut tx = self.begin_write().await?;
+        let query = bind_rest(
+            sqlx::query(sql)
+                .bind(id)
+                .bind(&lease.owner)
+                .bind(lease.version),
+        );
+        let held = query.execute(&mut *tx).await?.rows_affected() == 1;
+        tx.commit().await?;
+        if held {
+            Ok(())
+        } else {
+            Err(TransitionError::LeaseLost)
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Signups: idempotent insert and reads. Worker transitions live in `queue.rs`, operator
+//! actions in `admin.rs`.
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::Store;
+use crate::domain::{Signup, SignupStatus, Step, StepState, now_ms};
+
+/// What intake asks the store to record.
+#[derive(Debug, Clone)]
+pub struct NewSignupRecord {
+    pub id: String,
+    pub source_id: String,
+    pub idempotency_key: String,
+    pub fingerprint: String,
+    pub tenant: String,
+    pub email: String,
+    pub display_name: String,
+    /// Step names in order; `create` first.
+    pub steps: Vec<String>,
+    pub attempt_limit: u32,
+}
+
+/// The result of an idempotent insert.
+#[derive(Debug)]
+pub enum InsertOutcome {
+    /// A new signup, committed.
+    Inserted(Signup),
+    /// The (source, key) pair was already taken by this signup.
+    Existing(Signup),
+}
+
+/// The columns `signup_from_row` reads, for `concat!` into static SQL.
+macro_rules! signup_columns {
+    () => {
+        "id, source_id, idempotency_key, fingerprint, tenant, email, display_name, status, \
+         customer, attempts, attempt_limit, last_error, next_attempt_at, lease_version, \
+         created_at, updated_at"
+    };
+}
+pub(super) use signup_columns;
+
+impl Store {
+    /// Record a signup under its (source, key), or return the one already there. Committed
+    /// (durable, `synchronous = FULL`) before it returns.
+    pub async fn insert_signup(&self, new: &NewSignupRecord) -> Result<InsertOutcome, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO signups (id, source_id, idempotency_key, fingerprint, tenant, email,
+                 display_name, status, attempt_limit, next_attempt_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?9, ?9)
+             ON CONFLICT (source_id, idempotency_key) DO NOTHING",
+        )
+        .bind(&new.id)
+        .bind(&new.source_id)
+        .bind(&new.idempotency_key)
+        .bind(&new.fingerprint)
+        .bind(&new.tenant)
+        .bind(&new.email)
+        .bind(&new.display_name)
+        .bind(new.attempt_limit)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            for (position, name) in new.steps.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO signup_steps (signup_id, position, name, state, updated_at)
+                     VALUES (?1, ?2, ?3, 'pending', ?4)",
+                )
+                .bind(&new.id)
+                .bind(position as i64)
+                .bind(name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        let existing = self
+            .find_by_key(&new.source_id, &new.idempotency_key)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        Ok(if inserted {
+            InsertOutcome::Inserted(existing)
+        } else {
+            InsertOutcome::Existing(existing)
+        })
+    }
+
+    /// The signup recorded under this source's key.
+    pub async fn find_by_key(
+        &self,
+        source_id: &str,
+        key: &str,
+    ) -> Result<Option<Signup>, sqlx::Error> {
+        let sql = concat!(
+            "SELECT ",
+            signup_columns!(),
+            " FROM signups WHERE source_id = ?1 AND idempotency_key = ?2"
+        );
+        let row = sqlx::query(sql)
+            .bind(source_id)
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?;
+        self.with_steps(row).await
+    }
+
+    /// The signup with this id.
+    pub async fn signup(&self, id: &str) -> Result<Option<Signup>, sqlx::Error> {
+        let sql = concat!("SELECT ", signup_columns!(), " FROM signups WHERE id = ?1");
+        let row = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        self.with_steps(row).await
+    }
+
+    async fn with_steps(&self, row: Option<SqliteRow>) -> Result<Option<Signup>, sqlx::Error> {
+        let Some(row) = row else { return Ok(None) };
+        let mut signup = signup_from_row(&row)?;
+        signup.steps = self.steps_of(&signup.id).await?;
+        Ok(Some(signup))
+    }
+
+    pub(super) async fn steps_of(&self, id: &str) -> Result<Vec<Step>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT name, state FROM signup_steps WHERE signup_id = ?1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                Ok(Step {
+                    name: r.try_get("name")?,
+                    state: StepState::parse(&state).unwrap_or(StepState::Pending),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A signup row without its steps (filled in by the caller).
+pub(super) fn signup_from_row(row: &SqliteRow) -> Result<Signup, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let customer: Option<String> = row.try_get("customer")?;
+    Ok(Signup {
+        id: row.try_get("id")?,
+        source_id: row.try_get("source_id")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        fingerprint: row.try_get("fingerprint")?,
+        tenant: row.try_get("tenant")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        status: SignupStatus::parse(&status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown signup status {status:?}").into())
+        })?,
+        steps: Vec::new(),
+        customer: customer.and_then(|c| serde_json::from_str(&c).ok()),
+        attempts: row.try_get::<i64, _>("attempts")? as u32,
+        attempt_limit: row.try_get::<i64, _>("attempt_limit")? as u32,
+        last_error: row.try_get("last_error")?,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        lease_version: row.try_get("lease_version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
