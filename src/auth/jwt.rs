@@ -40,6 +40,8 @@ pub struct RequestTarget<'a> {
 #[derive(Clone)]
 enum SourceKeys {
     Hmac(Vec<Secret>),
+    /// Public keys and JWKS are parsed from the config but not verified by this version.
+    Unsupported(&'static str),
 }
 
 #[derive(Clone)]
@@ -79,7 +81,17 @@ impl TokenVerifier {
             .sources
             .iter()
             .map(|s| {
-                let keys = SourceKeys::Hmac(s.hmac_secrets().cloned().collect());
+                let secrets: Vec<Secret> = s.hmac_secrets().cloned().collect();
+                let keys = if !secrets.is_empty() {
+                    SourceKeys::Hmac(secrets)
+                } else if s.jwks_url.is_some() {
+                    SourceKeys::Unsupported("jwks_url")
+                } else {
+                    SourceKeys::Unsupported("public keys")
+                };
+                if let SourceKeys::Unsupported(kind) = keys {
+                    tracing::warn!(source = %s.id, "this version cannot verify tokens signed for {kind} yet; the source's tokens are refused");
+                }
                 let verifier = SourceVerifier {
                     keys,
                     audience: s.audience.clone(),
@@ -140,6 +152,11 @@ impl TokenVerifier {
                 }
                 verified.ok_or(last)?
             }
+            SourceKeys::Unsupported(kind) => {
+                return Err(reject(format!(
+                    "this source is configured with {kind}, which this version cannot verify yet"
+                )));
+            }
         };
         self.check_times(&claims)?;
         if let Some(hash) = &claims.qsh {
@@ -158,11 +175,16 @@ impl TokenVerifier {
         let mut validation = Validation::new(alg);
         validation.leeway = self.leeway.as_secs();
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["iss", "iat", "exp"]);
         validation.set_issuer(&[iss]);
         match audience {
-            Some(aud) => validation.set_audience(&[aud]),
-            None => validation.validate_aud = false,
+            Some(aud) => {
+                validation.set_required_spec_claims(&["iss", "iat", "exp", "aud"]);
+                validation.set_audience(&[aud]);
+            }
+            None => {
+                validation.set_required_spec_claims(&["iss", "iat", "exp"]);
+                validation.validate_aud = false;
+            }
         }
         validation
     }

@@ -102,7 +102,9 @@ impl Config {
                 check_https_or_loopback(url).map_err(|e| format!("key `{key}.jwks_url`: {e}"))?;
             }
             if let Some(limit) = &s.rate_limit
-                && (!(limit.requests_per_second > 0.0) || limit.burst == 0)
+                && (limit.requests_per_second.is_nan()
+                    || limit.requests_per_second <= 0.0
+                    || limit.burst == 0)
             {
                 return Err(format!(
                     "key `{key}.rate_limit`: requests_per_second and burst must be more than 0"

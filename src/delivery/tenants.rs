@@ -24,6 +24,8 @@ pub struct TenantUnavailable(pub String);
 #[derive(Clone, Default)]
 pub struct TenantDirectory {
     configured: HashMap<String, (TenantConfig, JsmTarget)>,
+    /// Configured tenants this version cannot call yet, with the reason.
+    unsupported: HashMap<String, String>,
 }
 
 impl TenantDirectory {
@@ -48,10 +50,13 @@ impl TenantDirectory {
                 token: token.clone(),
             },
             TenantAuth::OauthClientCredentials { .. } => {
-                return Err(format!(
-                    "tenant {}: oauth_client_credentials is not supported yet",
+                let reason = format!(
+                    "tenant {:?} uses oauth_client_credentials, which this version cannot call yet",
                     tenant.id
-                ));
+                );
+                tracing::warn!("{reason}; its signups are refused with 503");
+                self.unsupported.insert(tenant.id.clone(), reason);
+                return Ok(());
             }
         };
         let target = JsmTarget {
@@ -68,6 +73,9 @@ impl TenantDirectory {
         &self,
         source: &SourceConfig,
     ) -> Result<ResolvedTenant, TenantUnavailable> {
+        if let Some(reason) = self.unsupported.get(&source.tenant) {
+            return Err(TenantUnavailable(reason.clone()));
+        }
         let (tenant, _) = self.configured.get(&source.tenant).ok_or_else(|| {
             TenantUnavailable(format!(
                 "tenant {:?} is not configured and no installation matches it",

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
 use super::request::authenticate;
-use super::signup::respond;
 use crate::error::ApiError;
 
 pub async fn show(
@@ -19,7 +18,5 @@ pub async fn show(
         .await?
         .filter(|s| s.source_id == token.source_id)
         .ok_or_else(|| ApiError::NotFound("no signup with this id for this source".into()))?;
-    let mut response = respond(&signup, false);
-    *response.status_mut() = actix_web::http::StatusCode::OK;
-    Ok(response)
+    Ok(HttpResponse::Ok().json(signup.view()))
 }

@@ -1,0 +1,11 @@
+//! Integration tests: the real server (in process on port 0, or the real binary) against the
+//! project's JSM simulator, with a throwaway SQLite file.
+
+#![allow(clippy::unwrap_used)]
+
+#[allow(dead_code)] // each test binary uses a different subset of the harness
+mod helpers;
+mod intake;
+mod process;
+mod rejects;
+mod restart;

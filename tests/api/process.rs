@@ -1,0 +1,100 @@
+//! Driving the real `signup-bridge` binary: start, SIGTERM, kill -9.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::helpers::{JSM_EMAIL, JSM_TOKEN, SECRET, SOURCE, TENANT, binary};
+
+/// A running `signup-bridge serve`.
+pub struct BridgeProcess {
+    child: Child,
+    pub address: String,
+}
+
+/// A config file for the binary: the test tenant at `jsm_base_url`, the test source, fast retries.
+pub fn write_config(dir: &Path, jsm_base_url: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("bridge.toml");
+    let db = dir.join("bridge.db");
+    let text = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[database]
+url = "sqlite://{db}"
+
+[delivery]
+inline_wait = "1s"
+request_timeout = "2s"
+backoff_base = "100ms"
+backoff_max = "500ms"
+{extra}
+
+[[tenants]]
+id = "{TENANT}"
+base_url = "{jsm_base_url}"
+auth = {{ type = "basic", email = "{JSM_EMAIL}", api_token = "{JSM_TOKEN}" }}
+
+[[sources]]
+id = "{SOURCE}"
+tenant = "{TENANT}"
+secret = "{SECRET}"
+"#,
+        db = db.display()
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+impl BridgeProcess {
+    /// Start `serve --config FILE` and wait for its `listening on` line.
+    pub async fn start(config: &Path) -> Self {
+        let mut child = Command::new(binary())
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("SIGNUP_BRIDGE_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn signup-bridge");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let address = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(at) = line.find("listening on ") {
+                    return line[at + "listening on ".len()..].trim().to_string();
+                }
+            }
+            panic!("signup-bridge exited before listening");
+        })
+        .await
+        .expect("signup-bridge did not start in time");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, address }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub async fn kill9(mut self) {
+        self.child.start_kill().expect("kill");
+        let _ = self.child.wait().await;
+    }
+
+    /// SIGTERM, then the exit status.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("pid").to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("exit after SIGTERM")
+            .expect("wait")
+    }
+}
