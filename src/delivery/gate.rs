@@ -39,6 +39,7 @@ impl Gates {
 /// One tenant's gate.
 pub struct TenantGate {
     runs: Arc<Semaphore>,
+    runs_total: usize,
     interval: Option<Duration>,
     timing: Mutex<Timing>,
 }
@@ -46,6 +47,8 @@ pub struct TenantGate {
 struct Timing {
     paused_until: Option<Instant>,
     next_slot: Instant,
+    /// Moving average of call durations, for the backlog estimate.
+    average_call: Option<Duration>,
 }
 
 impl TenantGate {
@@ -54,10 +57,12 @@ impl TenantGate {
             (rate_per_second > 0.0).then(|| Duration::from_secs_f64(1.0 / rate_per_second));
         Self {
             runs: Arc::new(Semaphore::new(concurrency)),
+            runs_total: concurrency.max(1),
             interval,
             timing: Mutex::new(Timing {
                 paused_until: None,
                 next_slot: Instant::now(),
+                average_call: None,
             }),
         }
     }
@@ -85,6 +90,28 @@ impl TenantGate {
         if timing.paused_until.is_none_or(|current| current < until) {
             timing.paused_until = Some(until);
         }
+    }
+
+    /// Remember how long a call took (an exponential moving average, weight 1/8).
+    pub fn record_call(&self, took: Duration) {
+        let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+        timing.average_call = Some(match timing.average_call {
+            None => took,
+            Some(avg) => avg.mul_f64(0.875) + took.mul_f64(0.125),
+        });
+    }
+
+    /// About how long `backlog` due signups take to drain through this gate.
+    pub fn drain_time(&self, backlog: u64) -> Duration {
+        let timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+        let concurrency = self.runs_total as f64;
+        let by_latency = timing.average_call.map_or(Duration::ZERO, |avg| {
+            avg.mul_f64(backlog as f64 / concurrency)
+        });
+        let by_rate = self
+            .interval
+            .map_or(Duration::ZERO, |i| i.mul_f64(backlog as f64));
+        by_latency.max(by_rate)
     }
 
     /// Wait until a call may be sent now: after any pause, in its paced slot.
@@ -140,6 +167,16 @@ mod tests {
             elapsed >= Duration::from_millis(400) && elapsed < Duration::from_millis(500),
             "{elapsed:?}"
         );
+    }
+
+    #[test]
+    fn drain_time_uses_latency_and_pacing() {
+        let gate = TenantGate::new(4, 0.0);
+        assert_eq!(gate.drain_time(100), Duration::ZERO);
+        gate.record_call(Duration::from_millis(200));
+        assert_eq!(gate.drain_time(100), Duration::from_secs(5));
+        let paced = TenantGate::new(4, 10.0);
+        assert_eq!(paced.drain_time(50), Duration::from_secs(5));
     }
 
     #[test]

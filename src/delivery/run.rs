@@ -157,7 +157,9 @@ impl Engine {
     ) -> Result<T, StepError> {
         gate.ready_to_send().await;
         self.keep_lease(claimed).await?;
+        let started = std::time::Instant::now();
         let result = call.await;
+        gate.record_call(started.elapsed());
         if let Err(JsmError::RateLimited { retry_after }) = &result {
             gate.pause_for(retry_after.unwrap_or(Duration::from_secs(1)));
         }

@@ -74,12 +74,15 @@ pub async fn receive(
         InsertOutcome::Inserted(signup) => signup,
     };
     state.engine.wake();
-    if state.engine.gate(&signup.tenant).paused_until().is_some() {
+    let gate = state.engine.gate(&signup.tenant);
+    let backlog = state.store.due_count(&signup.tenant).await?.max(0) as u64;
+    if gate.drain_time(backlog) > state.config.delivery.inline_wait {
         return Ok(respond(&signup, false));
     }
     let deadline = tokio::time::Instant::now() + state.config.delivery.inline_wait;
     let mut current = signup;
-    while !current.status.is_final() {
+    // Wait for the worker's outcome, but never hold the connection for a paused tenant.
+    while !current.status.is_final() && gate.paused_until().is_none() {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() || !events.changed(&current.id, left).await {
             break;

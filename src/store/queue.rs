@@ -60,6 +60,18 @@ impl Store {
             .collect()
     }
 
+    /// How many of a tenant's pending signups are due now (the backlog ahead of a new one).
+    pub async fn due_count(&self, tenant: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signups
+             WHERE status = 'pending' AND tenant = ?1 AND next_attempt_at <= ?2",
+        )
+        .bind(tenant)
+        .bind(now_ms())
+        .fetch_one(&self.reader)
+        .await
+    }
+
     /// The earliest `next_attempt_at` of any pending signup, to sleep until it.
     pub async fn next_due_at(&self) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM signups WHERE status = 'pending'")

@@ -219,3 +219,26 @@ impl TestApp {
         n
     }
 }
+
+/// A fault for `times` requests (None: forever) whose path contains `path`.
+pub fn fault(
+    times: Option<u32>,
+    path: &str,
+    action: signup_bridge::sim::FaultAction,
+) -> signup_bridge::sim::Fault {
+    signup_bridge::sim::Fault {
+        times,
+        path_contains: Some(path.into()),
+        method: None,
+        action,
+    }
+}
+
+/// Answer `status` (with `Retry-After` when given), without effect.
+pub fn status(status: u16, retry_after: Option<u64>) -> signup_bridge::sim::FaultAction {
+    signup_bridge::sim::FaultAction::Status {
+        status,
+        retry_after,
+        process_first: false,
+    }
+}
