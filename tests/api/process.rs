@@ -15,10 +15,30 @@ pub struct BridgeProcess {
     pub address: String,
 }
 
-/// A config file for the binary: the test tenant at `jsm_base_url`, the test source, fast retries.
-pub fn write_config(dir: &Path, jsm_base_url: &str, extra: &str) -> std::path::PathBuf {
+/// A config file for the binary: the test tenant at `jsm_base_url`, the test source, fast
+/// retries. `delivery` holds extra `[delivery]` lines (a key given there replaces the default),
+/// `tenant` extra lines for the tenant (e.g. `service_desk_ids = [10]`).
+pub fn write_config(
+    dir: &Path,
+    jsm_base_url: &str,
+    delivery: &str,
+    tenant: &str,
+) -> std::path::PathBuf {
     let path = dir.join("bridge.toml");
     let db = dir.join("bridge.db");
+    let defaults = [
+        ("inline_wait", "\"1s\""),
+        ("request_timeout", "\"2s\""),
+        ("backoff_base", "\"100ms\""),
+        ("backoff_max", "\"500ms\""),
+    ];
+    let mut delivery_lines: Vec<String> = defaults
+        .iter()
+        .filter(|(key, _)| !delivery.lines().any(|l| l.trim_start().starts_with(key)))
+        .map(|(key, value)| format!("{key} = {value}"))
+        .collect();
+    delivery_lines.extend(delivery.lines().map(str::to_string));
+    let delivery = delivery_lines.join("\n");
     let text = format!(
         r#"
 [server]
@@ -28,16 +48,13 @@ listen = "127.0.0.1:0"
 url = "sqlite://{db}"
 
 [delivery]
-inline_wait = "1s"
-request_timeout = "2s"
-backoff_base = "100ms"
-backoff_max = "500ms"
-{extra}
+{delivery}
 
 [[tenants]]
 id = "{TENANT}"
 base_url = "{jsm_base_url}"
 auth = {{ type = "basic", email = "{JSM_EMAIL}", api_token = "{JSM_TOKEN}" }}
+{tenant}
 
 [[sources]]
 id = "{SOURCE}"
@@ -48,6 +65,21 @@ secret = "{SECRET}"
     );
     std::fs::write(&path, text).expect("write config");
     path
+}
+
+/// Run a non-serve subcommand against a config; (exit code, stdout, stderr).
+pub fn run_cli(config: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(binary())
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("run signup-bridge");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 impl BridgeProcess {

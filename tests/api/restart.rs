@@ -14,7 +14,7 @@ async fn a_pending_signup_is_delivered_after_a_restart() {
     let dead_url = format!("http://{}", dead.local_addr().unwrap());
     drop(dead);
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &dead_url, "");
+    let config = write_config(dir.path(), &dead_url, "", "");
     let bridge = BridgeProcess::start(&config).await;
     let client = http_client();
     let response = client
@@ -38,7 +38,7 @@ async fn a_pending_signup_is_delivered_after_a_restart() {
 
     // JSM comes up; the bridge starts again with the same database.
     let sim = start_sim(sim_config()).await;
-    let config = write_config(dir.path(), &sim.base_url, "");
+    let config = write_config(dir.path(), &sim.base_url, "", "");
     let bridge = BridgeProcess::start(&config).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let body: Value = loop {
