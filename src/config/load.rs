@@ -53,7 +53,7 @@ pub fn load_from_env(
     }
     let config: Config = serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
         let key = e.path().to_string();
-        ConfigError(format!("{origin}: key `{key}`: {}", e.inner()))
+        ConfigError(format!("{origin}: key `{key}`: {}", e.inner().message()))
     })?;
     config
         .validate()

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod cli;
 mod crash;
 mod engine;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
