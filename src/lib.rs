@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jsm;
+pub mod metrics;
 pub mod sandbox;
 pub mod sim;
 pub mod startup;

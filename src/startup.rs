@@ -14,6 +14,7 @@ use tracing::info;
 use crate::auth::{TokenVerifier, mint_hs256};
 use crate::config::Config;
 use crate::delivery::{Engine, TenantDirectory, run_purge};
+use crate::http::middleware::request_context;
 use crate::http::{AppState, InProgress, not_found, routes};
 use crate::jsm::JsmClient;
 use crate::sandbox;
@@ -108,10 +109,12 @@ impl Application {
             directory,
             engine: Arc::clone(&engine),
             in_progress: InProgress::default(),
+            metrics: crate::metrics::install(),
             public_base_path,
         });
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(request_context))
                 .app_data(state.clone())
                 .configure(routes)
                 .default_service(web::to(not_found))

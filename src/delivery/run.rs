@@ -92,6 +92,7 @@ impl Engine {
                             self.call(
                                 claimed,
                                 gate,
+                                ok,
                                 self.jsm.add_to_service_desk(target, desk, account),
                             )
                             .await
@@ -102,6 +103,7 @@ impl Engine {
                             self.call(
                                 claimed,
                                 gate,
+                                ok,
                                 self.jsm.add_to_organization(target, org, account),
                             )
                             .await
@@ -133,6 +135,7 @@ impl Engine {
             .call(
                 claimed,
                 gate,
+                create_outcome,
                 self.jsm
                     .create_customer(target, &signup.email, &signup.display_name),
             )
@@ -141,25 +144,35 @@ impl Engine {
             CreateOutcome::Created(customer) => Ok((SignupStatus::Created, Some(customer))),
             CreateOutcome::AlreadyExists => {
                 let found = self
-                    .call(claimed, gate, self.jsm.find_customer(target, &signup.email))
+                    .call(
+                        claimed,
+                        gate,
+                        ok,
+                        self.jsm.find_customer(target, &signup.email),
+                    )
                     .await?;
                 Ok((SignupStatus::Existing, found))
             }
         }
     }
 
-    /// One JSM call through the tenant's gate, with the lease extended first if needed.
+    /// One JSM call through the tenant's gate, with the lease extended first; `outcome` names
+    /// a success for the metrics.
     async fn call<T>(
         &self,
         claimed: &ClaimedSignup,
         gate: &TenantGate,
+        outcome: fn(&T) -> &'static str,
         call: impl Future<Output = Result<T, JsmError>>,
     ) -> Result<T, StepError> {
         gate.ready_to_send().await;
         self.keep_lease(claimed).await?;
         let started = std::time::Instant::now();
         let result = call.await;
-        gate.record_call(started.elapsed());
+        let took = started.elapsed();
+        gate.record_call(took);
+        let label = result.as_ref().map_or_else(JsmError::outcome, outcome);
+        crate::metrics::jsm_request(&claimed.signup.tenant, label, took);
         if let Err(JsmError::RateLimited { retry_after }) = &result {
             gate.pause_for(retry_after.unwrap_or(Duration::from_secs(1)));
         }
@@ -213,4 +226,15 @@ impl Engine {
 
 fn account_id_of(customer: Option<&Value>) -> Option<String> {
     customer?.get("accountId")?.as_str().map(str::to_string)
+}
+
+fn ok<T>(_: &T) -> &'static str {
+    "ok"
+}
+
+fn create_outcome(outcome: &CreateOutcome) -> &'static str {
+    match outcome {
+        CreateOutcome::Created(_) => "created",
+        CreateOutcome::AlreadyExists => "conflict",
+    }
 }

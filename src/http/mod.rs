@@ -1,6 +1,7 @@
 //! The HTTP API (SPEC §3): routes, shared state and the problem+json fallbacks.
 
 mod in_progress;
+pub mod middleware;
 mod ops;
 mod request;
 mod signup;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub directory: Arc<TenantDirectory>,
     pub engine: Arc<Engine>,
     pub in_progress: InProgress,
+    /// Renders `/metrics` (None when another recorder was installed first).
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The path of `server.public_url` ("" at the root): token qsh is computed relative to it.
     pub public_base_path: String,
 }
@@ -45,6 +48,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/healthz")
             .route(web::get().to(ops::healthz))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/metrics")
+            .route(web::get().to(ops::metrics))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

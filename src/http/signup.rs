@@ -18,13 +18,42 @@ pub async fn receive(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let mut source_label = None;
+    // `server.request_timeout` bounds the whole request, body included. A signup already
+    // committed when it fires stays queued; the sender's retry is answered as a replay.
+    let timeout = state.config.server.request_timeout;
+    let result = tokio::time::timeout(timeout, intake(&req, payload, &state, &mut source_label))
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::RequestTimeout(format!(
+                "the request took longer than {}",
+                humantime::format_duration(timeout)
+            )))
+        });
+    let status = match &result {
+        Ok((_, signup)) => signup.status.as_str(),
+        Err(_) => "rejected",
+    };
+    crate::metrics::signup_answered(source_label.as_deref().unwrap_or("unknown"), status);
+    result.map(|(response, _)| response)
+}
+
+/// The intake proper; `source_label` is set once the token names a known source.
+async fn intake(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    source_label: &mut Option<String>,
+) -> Result<(HttpResponse, Signup), ApiError> {
+    let req = req.clone();
     let format = body_format(&req)?;
     let body = read_body(&req, payload, state.config.server.max_body_bytes).await?;
-    let token = authenticate(&req, &state)?;
+    let token = authenticate(&req, state)?;
     let source = state
         .config
         .source(&token.source_id)
         .ok_or_else(|| ApiError::InvalidToken("the token's issuer is not a known source".into()))?;
+    *source_label = Some(source.id.clone());
     let signup = NewSignup::parse(&body, format).map_err(ApiError::InvalidPayload)?;
     let print = fingerprint(
         &signup.email.normalized(),
@@ -77,7 +106,7 @@ pub async fn receive(
     let gate = state.engine.gate(&signup.tenant);
     let backlog = state.store.due_count(&signup.tenant).await?.max(0) as u64;
     if gate.drain_time(backlog) > state.config.delivery.inline_wait {
-        return Ok(respond(&signup, false));
+        return Ok((respond(&signup, false), signup));
     }
     let deadline = tokio::time::Instant::now() + state.config.delivery.inline_wait;
     let mut current = signup;
@@ -91,7 +120,7 @@ pub async fn receive(
             current = latest;
         }
     }
-    Ok(respond(&current, false))
+    Ok((respond(&current, false), current))
 }
 
 /// The key: `Idempotency-Key` header, else the token's `jti`, else the fingerprint.
@@ -113,11 +142,11 @@ fn idempotency_key(
     }
 }
 
-fn replay(existing: Signup, print: &str) -> Result<HttpResponse, ApiError> {
+fn replay(existing: Signup, print: &str) -> Result<(HttpResponse, Signup), ApiError> {
     if existing.fingerprint != print {
         return Err(ApiError::IdempotencyKeyReused);
     }
-    Ok(respond(&existing, true))
+    Ok((respond(&existing, true), existing))
 }
 
 /// The signup with the HTTP status of its current state.

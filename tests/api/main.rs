@@ -9,6 +9,7 @@ mod engine;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
+mod ops;
 mod process;
 mod rejects;
 mod restart;

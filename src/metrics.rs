@@ -1,0 +1,70 @@
+//! Prometheus metrics (SPEC §10). Label values are bounded: source and tenant ids come from the
+//! configuration or installations, statuses and outcomes from fixed lists; never an email.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const SIGNUPS_TOTAL: &str = "signup_bridge_signups_total";
+pub const JSM_REQUESTS_TOTAL: &str = "signup_bridge_jsm_requests_total";
+pub const JSM_REQUEST_DURATION: &str = "signup_bridge_jsm_request_duration_seconds";
+pub const PENDING_SIGNUPS: &str = "signup_bridge_pending_signups";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Install the process-wide recorder once; later calls reuse it.
+pub fn install() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ];
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(JSM_REQUEST_DURATION.into()), &buckets)
+                .ok()?
+                .install_recorder();
+            match recorder {
+                Ok(handle) => {
+                    describe();
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        SIGNUPS_TOTAL,
+        "Intake responses by source and signup status (`rejected` for errors)."
+    );
+    metrics::describe_counter!(JSM_REQUESTS_TOTAL, "JSM calls by tenant and outcome.");
+    metrics::describe_histogram!(
+        JSM_REQUEST_DURATION,
+        metrics::Unit::Seconds,
+        "JSM call latency."
+    );
+    metrics::describe_gauge!(PENDING_SIGNUPS, "Signups accepted and not yet delivered.");
+}
+
+/// One intake response.
+pub fn signup_answered(source: &str, status: &str) {
+    metrics::counter!(SIGNUPS_TOTAL, "source" => source.to_string(), "status" => status.to_string()).increment(1);
+}
+
+/// One JSM call and how it ended.
+pub fn jsm_request(tenant: &str, outcome: &'static str, took: Duration) {
+    metrics::counter!(JSM_REQUESTS_TOTAL, "tenant" => tenant.to_string(), "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!(JSM_REQUEST_DURATION, "tenant" => tenant.to_string())
+        .record(took.as_secs_f64());
+}
+
+pub fn pending(count: i64) {
+    metrics::gauge!(PENDING_SIGNUPS).set(count as f64);
+}
