@@ -42,6 +42,7 @@ pub async fn receive(
     let tenant = state
         .directory
         .resolve_for_source(source)
+        .await
         .map_err(|e| ApiError::TenantUnavailable(e.0))?;
     let steps = std::iter::once("create".to_string())
         .chain(

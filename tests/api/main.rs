@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod connect;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
