@@ -64,6 +64,8 @@ pub struct InstallKeys {
 impl InstallKeys {
     /// `base_url` is `connect.install_keys_url`; keys are kept `ttl`, unknown kids `negative_ttl`.
     pub fn new(base_url: &str, ttl: Duration, negative_ttl: Duration) -> Result<Self, String> {
+        // Building a client needs a TLS provider; installing it twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .user_agent(concat!("signup-bridge/", env!("CARGO_PKG_VERSION")))
             .timeout(FETCH_TIMEOUT)

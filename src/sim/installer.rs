@@ -78,7 +78,7 @@ pub async fn send(state: &SimState, cmd: &InstallCommand) -> Result<InstallRepor
         .map_err(|e| format!("the descriptor is not JSON: {e}"))?;
     let field = |path: &[&str]| {
         path.iter()
-            .fold(Some(&descriptor), |v, k| v.and_then(|v| v.get(k)))
+            .try_fold(&descriptor, |v, k| v.get(k))
             .and_then(Value::as_str)
             .map(str::to_string)
             .ok_or_else(|| format!("the descriptor has no {}", path.join(".")))
