@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod delivery;
 pub mod domain;
 pub mod error;

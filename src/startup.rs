@@ -13,6 +13,7 @@ use tracing::info;
 
 use crate::auth::{TokenVerifier, mint_hs256};
 use crate::config::Config;
+use crate::connect::{ConnectState, InstallKeys, descriptor};
 use crate::delivery::{Engine, TenantDirectory, run_purge};
 use crate::http::middleware::request_context;
 use crate::http::{AppState, InProgress, not_found, routes};
@@ -68,8 +69,10 @@ impl Application {
             .map(|u| u.path().trim_end_matches('/').to_string())
             .unwrap_or_default();
 
-        let directory =
-            Arc::new(TenantDirectory::from_config(&config).map_err(anyhow::Error::msg)?);
+        let directory = Arc::new(
+            TenantDirectory::from_config(&config, store.clone()).map_err(anyhow::Error::msg)?,
+        );
+        let connect = Arc::new(connect_state(&config, &public_url)?);
         let jsm = JsmClient::new(config.delivery.request_timeout)?;
         let engine = Engine::new(
             store.clone(),
@@ -111,6 +114,7 @@ impl Application {
             in_progress: InProgress::default(),
             metrics: crate::metrics::install(),
             public_base_path,
+            connect,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -180,4 +184,27 @@ impl Application {
         info!("stopped");
         Ok(())
     }
+}
+
+/// The descriptor and install-key cache of the Connect routes.
+fn connect_state(config: &Config, public_url: &str) -> anyhow::Result<ConnectState> {
+    let public_url = public_url.trim_end_matches('/').to_string();
+    let descriptor = descriptor::render(
+        &config.connect.app_key,
+        &config.connect.app_name,
+        &public_url,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let install_keys = InstallKeys::new(
+        &config.connect.install_keys_url,
+        config.auth.jwks_cache_ttl,
+        config.auth.jwks_refresh_cooldown,
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok(ConnectState {
+        public_url,
+        descriptor,
+        install_keys,
+        leeway: config.auth.leeway,
+    })
 }

@@ -1,4 +1,10 @@
 //! Resolving a signup's tenant to where and how to call JSM, at call time.
+//!
+//! A name that is a `[[tenants]]` id is a configured tenant. Any other name is a Connect
+//! installation reference — its clientKey or its baseUrl — looked up in the store per request,
+//! so installs, disables and re-installs take effect without a restart. Only an `installed`
+//! installation takes new signups or receives calls; its signups are recorded under its
+//! clientKey, and while it is disabled or uninstalled they wait.
 
 use std::collections::HashMap;
 
@@ -6,6 +12,7 @@ use url::Url;
 
 use crate::config::{Config, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
 use crate::jsm::{JsmTarget, OutboundAuth};
+use crate::store::{Installation, InstallationState, Store};
 
 /// A tenant a new signup may be sent to, with the steps its signups take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,11 +33,26 @@ pub struct TenantDirectory {
     configured: HashMap<String, (TenantConfig, JsmTarget)>,
     /// Configured tenants this version cannot call yet, with the reason.
     unsupported: HashMap<String, String>,
+    /// Connect installations, when the directory has a store.
+    installations: Option<Installations>,
+}
+
+#[derive(Clone)]
+struct Installations {
+    store: Store,
+    app_key: String,
 }
 
 impl TenantDirectory {
-    pub fn from_config(config: &Config) -> Result<Self, String> {
-        let mut directory = Self::default();
+    /// The configured tenants, and the store's Connect installations.
+    pub fn from_config(config: &Config, store: Store) -> Result<Self, String> {
+        let mut directory = Self {
+            installations: Some(Installations {
+                store,
+                app_key: config.connect.app_key.clone(),
+            }),
+            ..Self::default()
+        };
         for tenant in &config.tenants {
             directory.add(tenant.clone())?;
         }
@@ -69,19 +91,13 @@ impl TenantDirectory {
     }
 
     /// The tenant a source's new signups go to, or why none can take them now.
-    pub fn resolve_for_source(
+    pub async fn resolve_for_source(
         &self,
         source: &SourceConfig,
     ) -> Result<ResolvedTenant, TenantUnavailable> {
         if let Some(reason) = self.unsupported.get(&source.tenant) {
             return Err(TenantUnavailable(reason.clone()));
         }
-        let (tenant, _) = self.configured.get(&source.tenant).ok_or_else(|| {
-            TenantUnavailable(format!(
-                "tenant {:?} is not configured and no installation matches it",
-                source.tenant
-            ))
-        })?;
         let ids = |own: &Option<Vec<IdOrKey>>, tenant: &[IdOrKey]| -> Vec<String> {
             own.as_deref()
                 .unwrap_or(tenant)
@@ -89,17 +105,75 @@ impl TenantDirectory {
                 .map(ToString::to_string)
                 .collect()
         };
+        if let Some((tenant, _)) = self.configured.get(&source.tenant) {
+            return Ok(ResolvedTenant {
+                id: tenant.id.clone(),
+                service_desk_ids: ids(&source.service_desk_ids, &tenant.service_desk_ids),
+                organization_ids: ids(&source.organization_ids, &tenant.organization_ids),
+            });
+        }
+        let installation = self
+            .installation(&source.tenant, true)
+            .await
+            .ok_or_else(|| {
+                TenantUnavailable(format!(
+                    "tenant {:?} is not configured and no installation matches it",
+                    source.tenant
+                ))
+            })?;
+        if installation.state != InstallationState::Installed {
+            return Err(TenantUnavailable(format!(
+                "the Connect installation {:?} is {}",
+                installation.client_key,
+                installation.state.as_str()
+            )));
+        }
         Ok(ResolvedTenant {
-            id: tenant.id.clone(),
-            service_desk_ids: ids(&source.service_desk_ids, &tenant.service_desk_ids),
-            organization_ids: ids(&source.organization_ids, &tenant.organization_ids),
+            id: installation.client_key,
+            service_desk_ids: ids(&source.service_desk_ids, &[]),
+            organization_ids: ids(&source.organization_ids, &[]),
         })
     }
 
-    /// Where to call for a recorded signup's tenant; `None` while it cannot be called.
+    /// Where to call for a recorded signup's tenant; `None` while it cannot be called (an
+    /// installation that is disabled, uninstalled or unknown: its signups wait).
     pub async fn target(&self, tenant_id: &str) -> Option<JsmTarget> {
-        self.configured
-            .get(tenant_id)
-            .map(|(_, target)| target.clone())
+        if let Some((_, target)) = self.configured.get(tenant_id) {
+            return Some(target.clone());
+        }
+        let lookup = self.installations.as_ref()?;
+        let installation = self
+            .installation(tenant_id, false)
+            .await
+            .filter(|i| i.state == InstallationState::Installed && i.shared_secret.is_some())?;
+        let base_url = match Url::parse(&installation.base_url) {
+            Ok(url) => url,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant_id, error = %e, "installation baseUrl does not parse");
+                return None;
+            }
+        };
+        Some(JsmTarget {
+            tenant: installation.client_key.clone(),
+            base_url,
+            auth: OutboundAuth::Connect {
+                app_key: lookup.app_key.clone(),
+                client_key: installation.client_key,
+                store: lookup.store.clone(),
+            },
+        })
+    }
+
+    /// The installation named by clientKey (or, with `by_base_url`, by baseUrl too).
+    async fn installation(&self, reference: &str, by_base_url: bool) -> Option<Installation> {
+        let store = &self.installations.as_ref()?.store;
+        let found = match by_base_url {
+            true => store.installation_by_reference(reference).await,
+            false => store.installation(reference).await,
+        };
+        found.unwrap_or_else(|e| {
+            tracing::warn!(tenant = %reference, error = %e, "cannot read installations");
+            None
+        })
     }
 }

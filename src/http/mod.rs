@@ -1,5 +1,6 @@
 //! The HTTP API (SPEC §3): routes, shared state and the problem+json fallbacks.
 
+mod connect;
 mod in_progress;
 pub mod middleware;
 mod ops;
@@ -15,6 +16,7 @@ pub use in_progress::InProgress;
 
 use crate::auth::TokenVerifier;
 use crate::config::Config;
+use crate::connect::ConnectState;
 use crate::delivery::{Engine, TenantDirectory};
 use crate::error::ApiError;
 use crate::store::Store;
@@ -31,6 +33,8 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The path of `server.public_url` ("" at the root): token qsh is computed relative to it.
     pub public_base_path: String,
+    /// Descriptor, install keys and the app's public URL for the lifecycle routes.
+    pub connect: Arc<ConnectState>,
 }
 
 /// Register every route.
@@ -46,6 +50,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/atlassian-connect.json")
+            .route(web::get().to(connect::descriptor))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(lifecycle(
+        crate::connect::descriptor::INSTALLED,
+        connect::installed,
+    ))
+    .service(lifecycle(
+        crate::connect::descriptor::UNINSTALLED,
+        connect::uninstalled,
+    ))
+    .service(lifecycle(
+        crate::connect::descriptor::ENABLED,
+        connect::enabled,
+    ))
+    .service(lifecycle(
+        crate::connect::descriptor::DISABLED,
+        connect::disabled,
+    ))
+    .service(
         web::resource("/healthz")
             .route(web::get().to(ops::healthz))
             .default_service(web::to(method_not_allowed)),
@@ -60,6 +85,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(ops::readyz))
             .default_service(web::to(method_not_allowed)),
     );
+}
+
+fn lifecycle<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(web::to(method_not_allowed))
 }
 
 /// Unknown routes: 404 problem+json.

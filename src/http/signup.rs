@@ -71,6 +71,7 @@ async fn intake(
     let tenant = state
         .directory
         .resolve_for_source(source)
+        .await
         .map_err(|e| ApiError::TenantUnavailable(e.0))?;
     let steps = std::iter::once("create".to_string())
         .chain(

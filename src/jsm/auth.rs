@@ -1,12 +1,25 @@
 //! Outbound authentication to JSM, resolved per call so a rotated credential (a re-install's
 //! new sharedSecret, a refreshed OAuth token) is used by the next request. It signs the final
 //! URL, which Connect's qsh needs.
+//!
+//! Connect: `Authorization: JWT <token>`, HS256 with the installation's sharedSecret, `iss` =
+//! the app key, `iat`, `exp` = iat + 180 s, and `qsh` over the method, the URL's path relative
+//! to the installation baseUrl's own path (`https://x.atlassian.net/jira` → `/rest/...`) and
+//! the URL's query.
 
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::Method;
+use serde::Serialize;
 use url::Url;
 
 use super::JsmError;
+use crate::auth::qsh;
 use crate::config::Secret;
+use crate::domain::now_ms;
+use crate::store::{InstallationState, Store};
+
+/// How long an outbound Connect JWT is valid.
+pub const CONNECT_TOKEN_SECS: i64 = 180;
 
 /// How one tenant's calls are authorised.
 #[derive(Clone)]
@@ -15,15 +28,30 @@ pub enum OutboundAuth {
     Basic { email: String, api_token: Secret },
     /// A static bearer token.
     Bearer { token: Secret },
+    /// As the Connect app installed under `client_key`; its secret is read from the store at
+    /// every call.
+    Connect {
+        app_key: String,
+        client_key: String,
+        store: Store,
+    },
+}
+
+#[derive(Serialize)]
+struct ConnectClaims<'a> {
+    iss: &'a str,
+    iat: i64,
+    exp: i64,
+    qsh: String,
 }
 
 impl OutboundAuth {
     /// The `Authorization` header value for `method` on `url` (a URL under `base`).
     pub async fn authorization(
         &self,
-        _method: &Method,
-        _base: &Url,
-        _url: &Url,
+        method: &Method,
+        base: &Url,
+        url: &Url,
     ) -> Result<String, JsmError> {
         use base64::Engine as _;
         Ok(match self {
@@ -35,6 +63,125 @@ impl OutboundAuth {
                 )
             }
             Self::Bearer { token } => format!("Bearer {}", token.expose()),
+            Self::Connect {
+                app_key,
+                client_key,
+                store,
+            } => {
+                let installation = store
+                    .installation(client_key)
+                    .await
+                    .map_err(|e| JsmError::Auth(format!("cannot read the installation: {e}")))?
+                    .filter(|i| i.state == InstallationState::Installed);
+                let secret = installation.and_then(|i| i.shared_secret).ok_or_else(|| {
+                    JsmError::Auth(format!("installation {client_key:?} is not installed"))
+                })?;
+                let token = connect_token(app_key, &secret, method, base, url, now_ms() / 1000)?;
+                format!("JWT {token}")
+            }
         })
+    }
+}
+
+/// The Connect JWT for one request, issued at `iat` (Unix seconds).
+pub fn connect_token(
+    app_key: &str,
+    secret: &Secret,
+    method: &Method,
+    base: &Url,
+    url: &Url,
+    iat: i64,
+) -> Result<String, JsmError> {
+    let path = qsh::relative_path(base.path(), url.path()).ok_or_else(|| {
+        JsmError::Auth("the request URL is not under the tenant's base URL".into())
+    })?;
+    let claims = ConnectClaims {
+        iss: app_key,
+        iat,
+        exp: iat + CONNECT_TOKEN_SECS,
+        qsh: qsh::qsh(method.as_str(), path, url.query().unwrap_or_default()),
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.expose().as_bytes()),
+    )
+    .map_err(|e| JsmError::Auth(format!("cannot sign the Connect JWT: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsm::jsm_url;
+    use jsonwebtoken::{DecodingKey, Validation, decode};
+
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        iss: String,
+        iat: i64,
+        exp: i64,
+        qsh: String,
+    }
+
+    fn claims(base: &str, method: Method, path: &str, query: &[(&str, &str)]) -> Claims {
+        let base = Url::parse(base).unwrap();
+        let url = jsm_url(&base, path, query).unwrap();
+        let secret = Secret::new("shh");
+        let token = connect_token("app.key", &secret, &method, &base, &url, 1_000).unwrap();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["iss"]);
+        decode::<Claims>(&token, &DecodingKey::from_secret(b"shh"), &validation)
+            .unwrap()
+            .claims
+    }
+
+    const CREATE_QSH: &str = "4ff08937aeccd4fce54201618b35f296106c647a59087abe464feeba861feb91";
+
+    #[test]
+    fn qsh_is_over_the_path_relative_to_the_base_path() {
+        let query = [("strictConflictStatusCode", "true")];
+        for base in [
+            "https://x.atlassian.net/jira",
+            "https://x.atlassian.net/jira/",
+            "https://x.atlassian.net",
+            "https://x.atlassian.net/",
+        ] {
+            let c = claims(base, Method::POST, "/rest/servicedeskapi/customer", &query);
+            assert_eq!(c.qsh, CREATE_QSH, "{base}");
+            assert_eq!((c.iss.as_str(), c.iat, c.exp), ("app.key", 1_000, 1_180));
+        }
+    }
+
+    #[test]
+    fn qsh_covers_the_final_query() {
+        let c = claims(
+            "https://x.atlassian.net/jira",
+            Method::GET,
+            "/rest/api/3/user/search",
+            &[("query", "fred+x@example.com")],
+        );
+        let expected = qsh::qsh(
+            "GET",
+            "/rest/api/3/user/search",
+            "query=fred%2Bx%40example.com",
+        );
+        assert_eq!(c.qsh, expected);
+        assert_eq!(
+            qsh::canonical_request(
+                "GET",
+                "/rest/api/3/user/search",
+                "query=fred%2Bx%40example.com"
+            ),
+            "GET&/rest/api/3/user/search&query=fred%2Bx%40example.com"
+        );
+    }
+
+    #[test]
+    fn a_url_outside_the_base_is_refused() {
+        let base = Url::parse("https://x.atlassian.net/jira").unwrap();
+        let url = Url::parse("https://x.atlassian.net/other/rest").unwrap();
+        let secret = Secret::new("shh");
+        assert!(connect_token("k", &secret, &Method::GET, &base, &url, 0).is_err());
     }
 }

@@ -5,8 +5,9 @@
 //! app's shared secret, `iss` equal to the app key, `exp` present and not passed, and a `qsh`
 //! equal to the query-string hash of this very request (method, path relative to the context
 //! path, raw query). The scheme word is case-insensitive. Anything else is rejected.
+//! Connect apps are the configured one plus those installed through `/_sim/install`.
 
-use super::config::SimConfig;
+use super::config::{SimConfig, SimConnect};
 use crate::auth::qsh::qsh;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -28,7 +29,11 @@ struct ConnectClaims {
 }
 
 /// Ok when the request carries credentials this simulator accepts.
-pub(crate) fn authenticate(config: &SimConfig, input: &AuthInput<'_>) -> Result<(), String> {
+pub(crate) fn authenticate(
+    config: &SimConfig,
+    installed: &[SimConnect],
+    input: &AuthInput<'_>,
+) -> Result<(), String> {
     let header = input.authorization.ok_or("no Authorization header")?;
     let (scheme, credentials) = header
         .trim()
@@ -44,7 +49,20 @@ pub(crate) fn authenticate(config: &SimConfig, input: &AuthInput<'_>) -> Result<
                 Err("unknown bearer token".into())
             }
         }
-        "jwt" => check_connect(config, credentials, input),
+        "jwt" => {
+            let mut apps = config.connect.iter().chain(installed).peekable();
+            if apps.peek().is_none() {
+                return Err("no Connect app configured".into());
+            }
+            let mut last = String::new();
+            for app in apps {
+                match check_connect(app, credentials, input) {
+                    Ok(()) => return Ok(()),
+                    Err(why) => last = why,
+                }
+            }
+            Err(last)
+        }
         other => Err(format!("unsupported scheme {other}")),
     }
 }
@@ -69,8 +87,7 @@ fn check_basic(config: &SimConfig, credentials: &str) -> Result<(), String> {
     }
 }
 
-fn check_connect(config: &SimConfig, token: &str, input: &AuthInput<'_>) -> Result<(), String> {
-    let connect = config.connect.as_ref().ok_or("no Connect app configured")?;
+fn check_connect(connect: &SimConnect, token: &str, input: &AuthInput<'_>) -> Result<(), String> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_required_spec_claims(&["exp", "iss"]);
     validation.set_issuer(&[connect.app_key.as_str()]);

@@ -55,6 +55,10 @@ pub struct SimArgs {
     /// Drop the connection of the first N JSM requests (no effect).
     #[arg(long, value_name = "N")]
     pub drop_first: Option<u32>,
+    /// Once serving, install the bridge at this URL as a Connect app, as Jira would (signed
+    /// install; the bridge's connect.install_keys_url must point at this simulator).
+    #[arg(long, value_name = "BRIDGE_URL")]
+    pub install_into: Option<String>,
 }
 
 fn parse_basic(value: &str) -> Result<(String, String), String> {
@@ -135,6 +139,21 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     }
     tracing::info!(base_url = %server.base_url, "listening on http://{addr}");
     println!("listening on http://{addr}");
+    if let Some(bridge_url) = &args.install_into {
+        let cmd = super::InstallCommand {
+            bridge_url: bridge_url.clone(),
+            client_key: None,
+            shared_secret: None,
+            event: None,
+        };
+        match super::send_lifecycle(server.state(), &cmd).await {
+            Ok(r) => println!(
+                "installed into {bridge_url}: clientKey {} baseUrl {} (bridge answered {})",
+                r.client_key, r.base_url, r.status
+            ),
+            Err(e) => tracing::warn!(error = %e, "install into {bridge_url} failed"),
+        }
+    }
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for ctrl-c")?;

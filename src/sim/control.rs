@@ -3,6 +3,8 @@
 //! - `GET /_sim/customers`, `GET /_sim/requests`, `GET /_sim/faults`
 //! - `POST /_sim/faults` with a fault or `{"faults": [...]}`, `DELETE /_sim/faults`
 //! - `POST /_sim/config` with any of `hideEmails`, `latencyMs`, `rateLimit` (object or null)
+//! - `POST /_sim/install` with `{"bridgeUrl", "clientKey"?, "sharedSecret"?, "event"?}`: send
+//!   a bridge a Connect lifecycle callback as Jira would (see `installer`)
 //! - `POST /_sim/reset`
 //! - `GET /_sim/health`
 
@@ -29,6 +31,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/faults", web::delete().to(clear_faults))
             .route("/config", web::post().to(set_config))
             .route("/reset", web::post().to(reset))
+            .route("/install", web::post().to(super::installer::install_route))
             .default_service(web::to(|| async {
                 HttpResponse::NotFound().json(json!({"error": "unknown control route"}))
             })),

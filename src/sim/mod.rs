@@ -9,6 +9,8 @@ mod cli;
 mod config;
 mod control;
 mod faults;
+mod installer;
+mod installer_key;
 mod reply;
 mod routes;
 mod server;
@@ -19,6 +21,8 @@ mod tests;
 pub use cli::{SimArgs, run};
 pub use config::{SimConfig, SimConnect, SimRateLimit};
 pub use faults::{Fault, FaultAction};
+pub use installer::{InstallCommand, InstallReport, send as send_lifecycle};
+pub use installer_key::InstallerKey;
 pub use state::{LoggedRequest, SimCustomer, SimState};
 
 use actix_web::dev::ServerHandle;
@@ -55,6 +59,11 @@ impl SimServer {
             App::new()
                 .app_data(web::Data::new(app_state.clone()))
                 .configure(control::routes)
+                .service(
+                    web::resource("/{kid}")
+                        .route(web::get().to(installer::public_key_route))
+                        .default_service(web::to(server::jsm_entry)),
+                )
                 .default_service(web::to(server::jsm_entry))
         })
         .listen(listener)?

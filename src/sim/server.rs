@@ -120,7 +120,7 @@ fn normal(state: &SimState, req: &HttpRequest, relative: &str, body: &[u8]) -> R
         relative_path: relative,
         raw_query: req.query_string(),
     };
-    if let Err(why) = authenticate(state.config(), &input) {
+    if let Err(why) = authenticate(state.config(), &state.installed_apps(), &input) {
         tracing::debug!(reason = %why, "jsm-sim: rejected credentials");
         return Reply::unauthorized();
     }

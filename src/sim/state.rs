@@ -1,7 +1,7 @@
 //! What the simulator holds: customers, the request log, faults and the mutable settings.
 
 use super::bucket::TokenBucket;
-use super::config::{SimConfig, SimRateLimit};
+use super::config::{SimConfig, SimConnect, SimRateLimit};
 use super::faults::{Fault, FaultAction, FaultQueue};
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     pub(crate) latency: Duration,
     pub(crate) bucket: Option<TokenBucket>,
     pub(crate) base_url: String,
+    /// Connect apps installed through `/_sim/install`, by clientKey (survive `reset`).
+    pub(crate) installed: Vec<(String, SimConnect)>,
     /// Survives `reset`, so an in-flight request never updates a newer entry.
     next_seq: u64,
 }
@@ -145,9 +147,11 @@ impl SimState {
     pub fn reset(&self) {
         let mut inner = self.lock();
         let base_url = std::mem::take(&mut inner.base_url);
+        let installed = std::mem::take(&mut inner.installed);
         let next_seq = inner.next_seq;
         *inner = Inner {
             next_seq,
+            installed,
             hide_emails: self.config.hide_emails,
             latency: self.config.latency,
             bucket: self.config.rate_limit.map(TokenBucket::new),
@@ -190,6 +194,34 @@ impl SimState {
             Some(bucket) => bucket.take(),
             None => Ok(()),
         }
+    }
+
+    /// The Connect apps installed through `/_sim/install`.
+    pub(crate) fn installed_apps(&self) -> Vec<SimConnect> {
+        self.lock()
+            .installed
+            .iter()
+            .map(|(_, app)| app.clone())
+            .collect()
+    }
+
+    /// Trust `app` for `client_key`, replacing what that clientKey had (a re-install's new
+    /// secret makes the old one useless, as on JSM).
+    pub(crate) fn set_installed_app(&self, client_key: &str, app: SimConnect) {
+        let mut inner = self.lock();
+        inner.installed.retain(|(k, _)| k != client_key);
+        inner.installed.push((client_key.to_string(), app));
+    }
+
+    /// The shared secret the simulator gave `client_key` at its last install.
+    pub(crate) fn installed_secret(&self, client_key: &str) -> Option<String> {
+        let inner = self.lock();
+        let found = inner.installed.iter().find(|(k, _)| k == client_key);
+        found.map(|(_, app)| app.shared_secret.clone())
+    }
+
+    pub(crate) fn base_url(&self) -> String {
+        self.lock().base_url.clone()
     }
 
     pub(crate) fn latency(&self) -> Duration {

@@ -3,6 +3,7 @@
 mod auth;
 mod customers;
 mod faults;
+mod installer;
 mod log;
 
 use super::{SimConfig, SimConnect, SimServer};

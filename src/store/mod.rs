@@ -16,7 +16,7 @@ use sqlx::sqlite::{
 };
 
 pub use admin::{RetryOutcome, SignupSummary};
-pub use installations::InstallationSummary;
+pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease, TransitionError};
 pub use signups::{InsertOutcome, NewSignupRecord};
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod connect;
 mod crash;
 mod engine;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
