@@ -6,6 +6,8 @@
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
+mod jwks;
 mod process;
 mod rejects;
 mod restart;
+mod sources;
