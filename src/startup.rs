@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
 
-use crate::auth::{TokenVerifier, mint_hs256};
+use crate::auth::{RateLimits, TokenVerifier, mint_hs256};
 use crate::config::Config;
 use crate::connect::{ConnectState, InstallKeys, descriptor};
 use crate::delivery::{Engine, TenantDirectory, run_purge};
@@ -56,6 +56,9 @@ impl Application {
             true => Some(sandbox::start(&mut config, &store).await?),
             false => None,
         };
+        // Before anything starts: a source key that cannot be loaded is a config error (exit 2).
+        let verifier = TokenVerifier::from_config(&config)?;
+        verifier.prefetch_jwks();
         let listener = TcpListener::bind(&config.server.listen)
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let addr = listener.local_addr()?;
@@ -106,7 +109,8 @@ impl Application {
         };
         let config = Arc::new(config);
         let state = web::Data::new(AppState {
-            verifier: TokenVerifier::from_config(&config),
+            verifier,
+            rate_limits: RateLimits::from_config(&config),
             config: Arc::clone(&config),
             store: store.clone(),
             directory,

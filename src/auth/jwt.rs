@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde::Deserialize;
 
 use super::qsh;
-use crate::config::{Config, Secret};
+use super::source_keys::{SourceKeys, candidate_keys, source_keys};
+use crate::config::{Config, ConfigError, Secret};
 use crate::domain::now_ms;
 
 /// Why a token was refused; the message is safe to show the sender (it never echoes the token).
@@ -17,7 +18,7 @@ use crate::domain::now_ms;
 #[error("{0}")]
 pub struct TokenError(pub String);
 
-fn reject(message: impl Into<String>) -> TokenError {
+pub(super) fn reject(message: impl Into<String>) -> TokenError {
     TokenError(message.into())
 }
 
@@ -34,14 +35,6 @@ pub struct RequestTarget<'a> {
     /// The raw path, relative to `server.public_url`'s own path.
     pub path: &'a str,
     pub query: &'a str,
-}
-
-/// The keys one source signs with.
-#[derive(Clone)]
-enum SourceKeys {
-    Hmac(Vec<Secret>),
-    /// Public keys and JWKS are parsed from the config but not verified by this version.
-    Unsupported(&'static str),
 }
 
 #[derive(Clone)]
@@ -73,36 +66,33 @@ struct Claims {
     qsh: Option<String>,
 }
 
-const HMAC_ALGS: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
+pub(super) const HMAC_ALGS: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
 
 impl TokenVerifier {
-    pub fn from_config(config: &Config) -> Self {
-        let sources = config
-            .sources
-            .iter()
-            .map(|s| {
-                let secrets: Vec<Secret> = s.hmac_secrets().cloned().collect();
-                let keys = if !secrets.is_empty() {
-                    SourceKeys::Hmac(secrets)
-                } else if s.jwks_url.is_some() {
-                    SourceKeys::Unsupported("jwks_url")
-                } else {
-                    SourceKeys::Unsupported("public keys")
-                };
-                if let SourceKeys::Unsupported(kind) = keys {
-                    tracing::warn!(source = %s.id, "this version cannot verify tokens signed for {kind} yet; the source's tokens are refused");
-                }
-                let verifier = SourceVerifier {
-                    keys,
-                    audience: s.audience.clone(),
-                };
-                (s.id.clone(), verifier)
-            })
-            .collect();
-        Self {
+    /// The verifier of every configured source. Public key files are read now; a key that
+    /// cannot be used is a config error naming its key. JWKS are fetched by [`Self::prefetch_jwks`].
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let mut client = None;
+        let mut sources = HashMap::new();
+        for (i, s) in config.sources.iter().enumerate() {
+            let keys = source_keys(config, i, s, &mut client)?;
+            let verifier = SourceVerifier {
+                keys,
+                audience: s.audience.clone(),
+            };
+            sources.insert(s.id.clone(), verifier);
+        }
+        Ok(Self {
             sources,
             leeway: config.auth.leeway,
             max_lifetime: config.auth.max_token_lifetime,
+        })
+    }
+
+    /// Fetch every JWKS once, in the background; failures are logged, never fatal.
+    pub fn prefetch_jwks(&self) {
+        for source in self.sources.values() {
+            source.keys.prefetch();
         }
     }
 
@@ -118,7 +108,7 @@ impl TokenVerifier {
     }
 
     /// Verify `token` for a request; on success the source it came from.
-    pub fn verify(
+    pub async fn verify(
         &self,
         token: &str,
         request: &RequestTarget<'_>,
@@ -129,35 +119,20 @@ impl TokenVerifier {
             .sources
             .get(&iss)
             .ok_or_else(|| reject("the token's issuer is not a known source"))?;
-        let claims = match &source.keys {
-            SourceKeys::Hmac(secrets) => {
-                if !HMAC_ALGS.contains(&header.alg) {
-                    return Err(reject(format!(
-                        "algorithm {:?} is not accepted for this source",
-                        header.alg
-                    )));
+        let keys = candidate_keys(&source.keys, &header).await?;
+        let validation = self.validation(header.alg, &iss, source.audience.as_deref());
+        let mut last = reject("the token's signature does not verify");
+        let mut verified = None;
+        for key in &keys {
+            match decode::<Claims>(token, key, &validation) {
+                Ok(data) => {
+                    verified = Some(data.claims);
+                    break;
                 }
-                let validation = self.validation(header.alg, &iss, source.audience.as_deref());
-                let mut last = reject("the token's signature does not verify");
-                let mut verified = None;
-                for secret in secrets {
-                    let key = DecodingKey::from_secret(secret.expose().as_bytes());
-                    match decode::<Claims>(token, &key, &validation) {
-                        Ok(data) => {
-                            verified = Some(data.claims);
-                            break;
-                        }
-                        Err(e) => last = describe(&e),
-                    }
-                }
-                verified.ok_or(last)?
+                Err(e) => last = describe(&e),
             }
-            SourceKeys::Unsupported(kind) => {
-                return Err(reject(format!(
-                    "this source is configured with {kind}, which this version cannot verify yet"
-                )));
-            }
-        };
+        }
+        let claims = verified.ok_or(last)?;
         self.check_times(&claims)?;
         if let Some(hash) = &claims.qsh {
             let expected = qsh::qsh(request.method, request.path, request.query);

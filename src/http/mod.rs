@@ -14,7 +14,7 @@ use actix_web::{HttpResponse, web};
 
 pub use in_progress::InProgress;
 
-use crate::auth::TokenVerifier;
+use crate::auth::{RateLimits, TokenVerifier};
 use crate::config::Config;
 use crate::connect::ConnectState;
 use crate::delivery::{Engine, TenantDirectory};
@@ -26,6 +26,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub verifier: TokenVerifier,
+    /// Per-source `rate_limit`s, checked right after authentication.
+    pub rate_limits: RateLimits,
     pub directory: Arc<TenantDirectory>,
     pub engine: Arc<Engine>,
     pub in_progress: InProgress,

@@ -62,7 +62,7 @@ pub async fn read_body(
 }
 
 /// Verify the request's token (header only, never the query).
-pub fn authenticate(req: &HttpRequest, state: &AppState) -> Result<VerifiedToken, ApiError> {
+pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<VerifiedToken, ApiError> {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -86,5 +86,6 @@ pub fn authenticate(req: &HttpRequest, state: &AppState) -> Result<VerifiedToken
     state
         .verifier
         .verify(token, &target)
+        .await
         .map_err(|e| ApiError::InvalidToken(e.0))
 }

@@ -1,6 +1,7 @@
 //! `POST /webhooks/signup`: check, record, wake the worker, answer with the signup.
 //!
-//! Checks run in SPEC §3's order: 415 media type, 413 size, 401 token, 400 payload, 400 key,
+//! Checks run in SPEC §3's order: 415 media type, 413 size, 401 token, 429 source rate limit,
+//! 400 payload, 400 key,
 //! then idempotency (409/422) and 503 tenant. The signup is committed before any answer that
 //! accepts it; the handler never calls JSM itself.
 
@@ -48,7 +49,13 @@ async fn intake(
     let req = req.clone();
     let format = body_format(&req)?;
     let body = read_body(&req, payload, state.config.server.max_body_bytes).await?;
-    let token = authenticate(&req, state)?;
+    let token = authenticate(&req, state).await?;
+    state
+        .rate_limits
+        .check(&token.source_id)
+        .map_err(|l| ApiError::RateLimited {
+            retry_after_secs: l.retry_after_secs,
+        })?;
     let source = state
         .config
         .source(&token.source_id)

@@ -11,7 +11,7 @@ pub async fn show(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = authenticate(&req, &state)?;
+    let token = authenticate(&req, &state).await?;
     let signup = state
         .store
         .signup(&id)

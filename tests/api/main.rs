@@ -10,7 +10,9 @@ mod engine;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
+mod jwks;
 mod ops;
 mod process;
 mod rejects;
 mod restart;
+mod sources;
