@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 /// One field that failed validation, as reported in `invalid_payload`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -96,16 +96,20 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details, with the stable `code`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:signup-bridge:problem:<code>`.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: String,
-    code: &'a str,
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable snake_case error code.
+    pub code: String,
+    /// Only on `invalid_payload`: which fields, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [FieldError]>,
+    pub errors: Option<Vec<FieldError>>,
 }
 
 impl ResponseError for ApiError {
@@ -132,15 +136,15 @@ impl ResponseError for ApiError {
         }
         let status = self.status_code();
         let errors = match self {
-            Self::InvalidPayload(errors) => Some(errors.as_slice()),
+            Self::InvalidPayload(errors) => Some(errors.clone()),
             _ => None,
         };
         let problem = Problem {
             kind: format!("urn:signup-bridge:problem:{}", self.code()),
-            title: self.title(),
+            title: self.title().to_string(),
             status: status.as_u16(),
             detail: self.to_string(),
-            code: self.code(),
+            code: self.code().to_string(),
             errors,
         };
         let mut response = HttpResponse::build(status);

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 /// Where a signup stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignupStatus {
     Pending,
@@ -41,7 +41,7 @@ impl SignupStatus {
 }
 
 /// The state of one step of a signup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepState {
     Pending,
@@ -98,8 +98,9 @@ impl StepKind {
     }
 }
 
-/// One step of a signup as stored and shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One step of a signup as stored and shown: `create`, then `service_desk:<id>` and
+/// `organization:<id>` in configuration order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
     pub name: String,
     pub state: StepState,
@@ -130,7 +131,7 @@ pub struct Signup {
 }
 
 /// The JSON body clients see for a signup.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignupView {
     pub id: String,
@@ -139,11 +140,17 @@ pub struct SignupView {
     pub tenant: String,
     pub email: String,
     pub display_name: String,
+    /// JSM's customer, as soon as it is known (null while unknown, or if JSM hides it).
+    #[schema(value_type = Option<Object>)]
     pub customer: Option<serde_json::Value>,
     pub steps: Vec<Step>,
+    /// Delivery runs so far.
     pub attempts: u32,
+    /// The latest failure while the signup is not done.
     pub last_error: Option<String>,
+    /// RFC 3339.
     pub created_at: String,
+    /// RFC 3339.
     pub updated_at: String,
 }
 

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use tracing::info;
 
 use super::AppState;
-use super::request::read_body;
-use crate::auth::{RequestTarget, bearer_token, qsh};
+use super::request::{public_path, read_body};
+use crate::auth::{RequestTarget, bearer_token};
 use crate::config::Secret;
 use crate::config::validate::check_https_or_loopback;
 use crate::connect::lifecycle::{verify_shared_secret, verify_signed_install};
@@ -118,7 +118,7 @@ async fn signed_install(
 ) -> Result<(Payload, String), ApiError> {
     let (payload, client_key) = read_payload(req, body, state).await?;
     let token = token(req)?;
-    let path = relative_path(req, state)?;
+    let path = public_path(req, state);
     let target = RequestTarget {
         method: req.method().as_str(),
         path,
@@ -168,12 +168,6 @@ fn token(req: &HttpRequest) -> Result<&str, ApiError> {
         })
 }
 
-fn relative_path<'r>(req: &'r HttpRequest, state: &AppState) -> Result<&'r str, ApiError> {
-    qsh::relative_path(&state.public_base_path, req.uri().path()).ok_or_else(|| {
-        ApiError::InvalidToken("the request path is not under the app's base URL".into())
-    })
-}
-
 fn with_target<T>(
     req: &HttpRequest,
     state: &AppState,
@@ -181,7 +175,7 @@ fn with_target<T>(
 ) -> Result<T, ApiError> {
     let target = RequestTarget {
         method: req.method().as_str(),
-        path: relative_path(req, state)?,
+        path: public_path(req, state),
         query: req.uri().query().unwrap_or_default(),
     };
     verify(&target).map_err(|e| ApiError::InvalidToken(e.0))

@@ -76,11 +76,9 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Verifie
             "the Authorization header must be `Bearer <jwt>` or `JWT <jwt>`".into(),
         )
     })?;
-    let path = req.uri().path();
-    let path = qsh::relative_path(&state.public_base_path, path).unwrap_or(path);
     let target = RequestTarget {
         method: req.method().as_str(),
-        path,
+        path: public_path(req, state),
         query: req.uri().query().unwrap_or_default(),
     };
     state
@@ -88,4 +86,11 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Verifie
         .verify(token, &target)
         .await
         .map_err(|e| ApiError::InvalidToken(e.0))
+}
+
+/// The request path as the sender saw it under `server.public_url`: relative to that URL's own
+/// path when the proxy kept the prefix, the path as received when it stripped it.
+pub fn public_path<'r>(req: &'r HttpRequest, state: &AppState) -> &'r str {
+    let path = req.uri().path();
+    qsh::relative_path(&state.public_base_path, path).unwrap_or(path)
 }

@@ -50,17 +50,17 @@ async fn intake(
     let format = body_format(&req)?;
     let body = read_body(&req, payload, state.config.server.max_body_bytes).await?;
     let token = authenticate(&req, state).await?;
+    let source = state
+        .config
+        .source(&token.source_id)
+        .ok_or_else(|| ApiError::InvalidToken("the token's issuer is not a known source".into()))?;
+    *source_label = Some(source.id.clone());
     state
         .rate_limits
         .check(&token.source_id)
         .map_err(|l| ApiError::RateLimited {
             retry_after_secs: l.retry_after_secs,
         })?;
-    let source = state
-        .config
-        .source(&token.source_id)
-        .ok_or_else(|| ApiError::InvalidToken("the token's issuer is not a known source".into()))?;
-    *source_label = Some(source.id.clone());
     let signup = NewSignup::parse(&body, format).map_err(ApiError::InvalidPayload)?;
     let print = fingerprint(
         &signup.email.normalized(),

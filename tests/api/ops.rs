@@ -160,3 +160,19 @@ async fn finished_signups_are_purged_after_retention() {
     assert_eq!(app.sim.state().customers().len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/openapi.json", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/webhooks/signup"]["post"].is_object());
+    app.stop().await;
+}

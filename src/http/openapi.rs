@@ -1,0 +1,196 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 document of this API, generated from the types the
+//! handlers serialise. Operations are described here, next to each other, and a test checks
+//! the document against the route table so no served route goes undocumented.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::domain::{SignupStatus, SignupView, Step, StepState};
+use crate::error::{FieldError, Problem};
+
+/// The signup a sender posts (JSON, or the same fields form-encoded).
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the request body; intake reads it field by field
+#[schema(as = SignupRequest)]
+#[serde(rename_all = "camelCase")]
+struct SignupRequest {
+    /// Trimmed; at most 254 characters, one `@`, a domain with a dot.
+    email: String,
+    /// Trimmed, 1–255 characters; falls back to name, fullName, firstName + lastName, then the
+    /// email's local part.
+    display_name: Option<String>,
+    name: Option<String>,
+    full_name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "signup-bridge", description = "Signed signup webhooks become Jira Service Management customers, exactly once."),
+    paths(
+        receive_signup, show_signup, descriptor, installed, uninstalled, enabled, disabled,
+        healthz, readyz, metrics, openapi_json
+    ),
+    components(schemas(SignupRequest, SignupView, Step, StepState, SignupStatus, Problem, FieldError)),
+    modifiers(&TokenAuth),
+    tags(
+        (name = "intake", description = "Signups from configured sources"),
+        (name = "connect", description = "Atlassian Connect descriptor and lifecycle"),
+        (name = "operations", description = "Health, readiness, metrics, this document")
+    )
+)]
+pub struct ApiDoc;
+
+struct TokenAuth;
+
+impl Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "A JWT whose `iss` is the source id (`Authorization: Bearer` or `JWT`).",
+                ))
+                .build(),
+        );
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme("jwt", scheme);
+        }
+    }
+}
+
+/// The document as JSON.
+pub fn document() -> String {
+    ApiDoc::openapi()
+        .to_json()
+        .unwrap_or_else(|_| "{}".to_string())
+}
+
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}
+
+#[utoipa::path(post, path = "/webhooks/signup", tag = "intake",
+    security(("jwt" = [])),
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "RFC 8941 string or bare token, 1–255 visible ASCII; else the JWT `jti`, else a hash of the signup")),
+    request_body(content(
+        (SignupRequest = "application/json"),
+        (SignupRequest = "application/x-www-form-urlencoded")
+    )),
+    responses(
+        (status = 201, description = "JSM created the customer", body = SignupView),
+        (status = 200, description = "JSM already had a customer with this email", body = SignupView),
+        (status = 202, description = "Durably accepted; JSM not done yet. `Location: /signups/{id}`", body = SignupView),
+        (status = 422, description = "`failed` signup (body: the signup), or `idempotency_key_reused` (problem)", body = SignupView),
+        (status = 400, description = "`invalid_payload` or `invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`request_in_progress` (Retry-After: 1)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`tenant_unavailable`", body = Problem, content_type = "application/problem+json")
+    ))]
+#[allow(dead_code)]
+fn receive_signup() {}
+
+#[utoipa::path(get, path = "/signups/{id}", tag = "intake", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The signup id")),
+    responses(
+        (status = 200, description = "The signup, for the source that sent it", body = SignupView),
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such signup for this source", body = Problem, content_type = "application/problem+json")
+    ))]
+#[allow(dead_code)]
+fn show_signup() {}
+
+#[utoipa::path(get, path = "/atlassian-connect.json", tag = "connect",
+    responses((status = 200, description = "The Connect app descriptor", content_type = "application/json")))]
+#[allow(dead_code)]
+fn descriptor() {}
+
+#[utoipa::path(post, path = "/lifecycle/installed", tag = "connect",
+    responses((status = 204, description = "Installed (signed install: RS256 with kid)"),
+        (status = 401, description = "`invalid_token`; nothing stored", body = Problem, content_type = "application/problem+json")))]
+#[allow(dead_code)]
+fn installed() {}
+
+#[utoipa::path(post, path = "/lifecycle/uninstalled", tag = "connect",
+    responses((status = 204, description = "Uninstalled"),
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+#[allow(dead_code)]
+fn uninstalled() {}
+
+#[utoipa::path(post, path = "/lifecycle/enabled", tag = "connect",
+    responses((status = 204, description = "Enabled (HS256 with the sharedSecret)"),
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+#[allow(dead_code)]
+fn enabled() {}
+
+#[utoipa::path(post, path = "/lifecycle/disabled", tag = "connect",
+    responses((status = 204, description = "Disabled"),
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+#[allow(dead_code)]
+fn disabled() {}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The process is up")))]
+#[allow(dead_code)]
+fn healthz() {}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "The database answers"),
+        (status = 503, description = "`not_ready`", body = Problem, content_type = "application/problem+json")))]
+#[allow(dead_code)]
+fn readyz() {}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+#[allow(dead_code)]
+fn metrics() {}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "This document", content_type = "application/json")))]
+#[allow(dead_code)]
+fn openapi_json() {}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::http::table;
+
+    #[test]
+    fn every_registered_route_is_documented_in_openapi_3_1() {
+        let doc: Value = serde_json::from_str(&document()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths = doc["paths"].as_object().unwrap();
+        for route in table() {
+            let method = route.method.as_str().to_lowercase();
+            assert!(
+                paths.get(route.path).and_then(|p| p.get(&method)).is_some(),
+                "{} {} undocumented",
+                route.method,
+                route.path
+            );
+        }
+        let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+        assert_eq!(
+            documented,
+            table().len(),
+            "the document names a route that is not served"
+        );
+        for schema in ["SignupView", "SignupRequest", "Problem", "Step"] {
+            assert!(
+                doc["components"]["schemas"].get(schema).is_some(),
+                "{schema}"
+            );
+        }
+    }
+}

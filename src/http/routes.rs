@@ -1,0 +1,75 @@
+//! The route table: the one list both the router and the OpenAPI document are checked
+//! against, so a route cannot be served without being documented.
+
+use actix_web::http::Method;
+use actix_web::{Route, web};
+
+use super::{connect, method_not_allowed, openapi, ops, signup, signups};
+use crate::connect::descriptor::{DISABLED, ENABLED, INSTALLED, UNINSTALLED};
+
+/// One registered route.
+pub struct RouteSpec {
+    /// actix path pattern; `{name}` segments read the same in OpenAPI.
+    pub path: &'static str,
+    pub method: Method,
+    pub route: fn() -> Route,
+}
+
+/// Every route the service answers (404 and 405 aside).
+pub fn table() -> Vec<RouteSpec> {
+    let spec = |path, method, route| RouteSpec {
+        path,
+        method,
+        route,
+    };
+    vec![
+        spec("/webhooks/signup", Method::POST, || {
+            web::post().to(signup::receive)
+        }),
+        spec("/signups/{id}", Method::GET, || {
+            web::get().to(signups::show)
+        }),
+        spec("/atlassian-connect.json", Method::GET, || {
+            web::get().to(connect::descriptor)
+        }),
+        spec(INSTALLED, Method::POST, || {
+            web::post().to(connect::installed)
+        }),
+        spec(UNINSTALLED, Method::POST, || {
+            web::post().to(connect::uninstalled)
+        }),
+        spec(ENABLED, Method::POST, || web::post().to(connect::enabled)),
+        spec(DISABLED, Method::POST, || web::post().to(connect::disabled)),
+        spec("/healthz", Method::GET, || web::get().to(ops::healthz)),
+        spec("/readyz", Method::GET, || web::get().to(ops::readyz)),
+        spec("/metrics", Method::GET, || web::get().to(ops::metrics)),
+        spec("/openapi.json", Method::GET, || {
+            web::get().to(openapi::serve)
+        }),
+    ]
+}
+
+/// Register every route of the table; other methods on a known path are 405 problem+json.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    for spec in table() {
+        cfg.service(
+            web::resource(spec.path)
+                .route((spec.route)())
+                .default_service(web::to(method_not_allowed)),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn each_path_is_registered_once() {
+        let table = table();
+        let paths: HashSet<_> = table.iter().map(|r| r.path).collect();
+        assert_eq!(paths.len(), table.len());
+    }
+}
