@@ -11,6 +11,7 @@ mod engine;
 mod helpers;
 mod intake;
 mod jwks;
+mod logs;
 mod ops;
 mod process;
 mod rejects;

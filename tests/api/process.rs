@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -13,6 +14,7 @@ use super::helpers::{JSM_EMAIL, JSM_TOKEN, SECRET, SOURCE, TENANT, binary};
 pub struct BridgeProcess {
     child: Child,
     pub address: String,
+    logs: Arc<Mutex<Vec<String>>>,
 }
 
 /// A config file for the binary: the test tenant at `jsm_base_url`, the test source, fast
@@ -85,21 +87,37 @@ pub fn run_cli(config: &Path, args: &[&str]) -> (i32, String, String) {
 impl BridgeProcess {
     /// Start `serve --config FILE` and wait for its `listening on` line.
     pub async fn start(config: &Path) -> Self {
-        let mut child = Command::new(binary())
+        Self::start_with_env(config, &[("SIGNUP_BRIDGE_LOG", "info")]).await
+    }
+
+    /// Start with extra environment variables; every stdout line is kept (see `logs`).
+    pub async fn start_with_env(config: &Path, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(binary());
+        command
             .args(["serve", "--config"])
             .arg(config)
-            .env("SIGNUP_BRIDGE_LOG", "info")
+            .env_remove("SIGNUP_BRIDGE_LOG_FORMAT")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn signup-bridge");
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("spawn signup-bridge");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let logs = Arc::new(Mutex::new(Vec::new()));
         let address = tokio::time::timeout(Duration::from_secs(30), async {
             while let Ok(Some(line)) = lines.next_line().await {
+                logs.lock().unwrap().push(line.clone());
                 if let Some(at) = line.find("listening on ") {
-                    return line[at + "listening on ".len()..].trim().to_string();
+                    let rest = &line[at + "listening on ".len()..];
+                    return rest
+                        .split(['"', ' '])
+                        .next()
+                        .unwrap_or(rest)
+                        .trim()
+                        .to_string();
                 }
             }
             panic!("signup-bridge exited before listening");
@@ -107,8 +125,22 @@ impl BridgeProcess {
         .await
         .expect("signup-bridge did not start in time");
         // Keep draining stdout so the child never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, address }
+        let kept = Arc::clone(&logs);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child,
+            address,
+            logs,
+        }
+    }
+
+    /// Every line the process has written to stdout so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
     }
 
     /// SIGKILL: no chance to clean up.
@@ -118,15 +150,22 @@ impl BridgeProcess {
     }
 
     /// SIGTERM, then the exit status.
-    pub async fn terminate(mut self) -> std::process::ExitStatus {
+    pub async fn terminate(self) -> std::process::ExitStatus {
+        self.terminate_with_logs().await.0
+    }
+
+    /// SIGTERM; the exit status and every line written.
+    pub async fn terminate_with_logs(mut self) -> (std::process::ExitStatus, Vec<String>) {
         let pid = self.child.id().expect("pid").to_string();
         std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("kill -TERM");
-        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
             .expect("exit after SIGTERM")
-            .expect("wait")
+            .expect("wait");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        (status, self.logs())
     }
 }

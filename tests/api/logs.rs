@@ -1,0 +1,139 @@
+//! The logs of a full run (intake, auth failures, JSM errors, a Connect install) never contain a
+//! secret or a token, and emails are masked at info level and above — in both log formats.
+
+use base64::Engine as _;
+use serde_json::Value;
+use signup_bridge::sim::{InstallCommand, send_lifecycle};
+
+use super::helpers::*;
+use super::process::{BridgeProcess, write_config};
+
+const SHARED_SECRET: &str = "connect-shared-secret-7f3a9c1e5b2d4068";
+const SHOP_SECRET: &str = "shop-source-secret-0123456789abcdef";
+const CLIENT_KEY: &str = "client-logs";
+
+async fn full_run(format: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(sim_config()).await;
+    sim.state()
+        .push_fault(fault(Some(2), CUSTOMER_PATH, status(500, None)));
+    let extra = format!(
+        "\n[connect]\ninstall_keys_url = \"{}\"\n\n[[sources]]\nid = \"shop\"\ntenant = \"{CLIENT_KEY}\"\nsecret = \"{SHOP_SECRET}\"\n",
+        sim.control_url
+    );
+    let config = write_config(dir.path(), &sim.base_url, "inline_wait = \"3s\"", &extra);
+    let bridge = BridgeProcess::start_with_env(
+        &config,
+        &[
+            ("SIGNUP_BRIDGE_LOG", "debug"),
+            ("SIGNUP_BRIDGE_LOG_FORMAT", format),
+        ],
+    )
+    .await;
+    let install = send_lifecycle(
+        sim.state(),
+        &InstallCommand {
+            bridge_url: bridge.address.clone(),
+            client_key: Some(CLIENT_KEY.into()),
+            shared_secret: Some(SHARED_SECRET.into()),
+            event: Some("installed".into()),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(install.status, 204);
+
+    let client = http_client();
+    let mut tokens = Vec::new();
+    let mut emails = Vec::new();
+    let mut send = async |token: String, email: &str| {
+        tokens.push(token.clone());
+        emails.push(email.to_string());
+        client
+            .post(format!("{}/webhooks/signup", bridge.address))
+            .bearer_auth(token)
+            .json(&signup_body(email, "Log Test"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // Two 500s then created: JSM errors are logged on the way.
+    assert_eq!(
+        send(token_for(SOURCE, SECRET), "website.user@example.com").await,
+        201
+    );
+    assert_eq!(
+        send(token_for(SOURCE, "a-wrong-secret"), "forged@example.com").await,
+        401
+    );
+    assert_eq!(
+        send(token_for("stranger", SECRET), "stranger@example.com").await,
+        401
+    );
+    assert_eq!(
+        send(token_for("shop", SHOP_SECRET), "shop.user@example.com").await,
+        201
+    );
+    let (status, logs) = bridge.terminate_with_logs().await;
+    assert!(status.success());
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{JSM_EMAIL}:{JSM_TOKEN}"));
+    let mut secrets: Vec<String> = [
+        SECRET,
+        SHOP_SECRET,
+        SHARED_SECRET,
+        JSM_TOKEN,
+        basic.as_str(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    secrets.extend(tokens);
+    (logs, secrets, emails)
+}
+
+fn level_at_least_info(line: &str) -> bool {
+    match serde_json::from_str::<Value>(line) {
+        Ok(json) => matches!(json["level"].as_str(), Some("INFO" | "WARN" | "ERROR")),
+        Err(_) => [" INFO ", " WARN ", " ERROR "]
+            .iter()
+            .any(|l| line.contains(l)),
+    }
+}
+
+#[tokio::test]
+async fn logs_never_hold_secrets_or_tokens_and_mask_emails() {
+    for format in ["json", "text"] {
+        let (logs, secrets, emails) = full_run(format).await;
+        assert!(
+            logs.len() > 10,
+            "{format}: too few lines to mean anything: {logs:?}"
+        );
+        assert!(
+            logs.iter().any(|l| l.contains("w***@example.com")),
+            "{format}: no masked email logged"
+        );
+        assert!(
+            logs.iter().any(|l| l.contains("installed")),
+            "{format}: install not logged"
+        );
+        for line in &logs {
+            for secret in &secrets {
+                assert!(
+                    !line.contains(secret.as_str()),
+                    "{format}: a secret or token in: {line}"
+                );
+            }
+            if level_at_least_info(line) {
+                for email in &emails {
+                    assert!(
+                        !line.contains(email.as_str()),
+                        "{format}: unmasked email in: {line}"
+                    );
+                }
+            }
+        }
+    }
+}
