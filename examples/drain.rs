@@ -112,19 +112,11 @@ fn config(dir: &std::path::Path, jsm: &str, max_rate: f64) -> Config {
         service_desk_ids: vec![],
         organization_ids: vec![],
     });
-    config.sources.push(SourceConfig {
-        id: "bench".into(),
-        tenant: "bench".into(),
-        secret: Some(Secret::new("bench-secret")),
-        secrets: vec![],
-        public_key_pem: None,
-        public_key_file: None,
-        jwks_url: None,
-        audience: None,
-        rate_limit: None,
-        service_desk_ids: None,
-        organization_ids: None,
-    });
+    config.sources.push(SourceConfig::hmac(
+        "bench",
+        "bench",
+        Secret::new("bench-secret"),
+    ));
     config
 }
 

@@ -47,19 +47,11 @@ pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServ
         service_desk_ids: Vec::new(),
         organization_ids: Vec::new(),
     });
-    config.sources.push(SourceConfig {
-        id: SANDBOX.into(),
-        tenant: SANDBOX.into(),
-        secret: Some(Secret::new(sandbox_secret(store).await?)),
-        secrets: Vec::new(),
-        public_key_pem: None,
-        public_key_file: None,
-        jwks_url: None,
-        audience: None,
-        rate_limit: None,
-        service_desk_ids: None,
-        organization_ids: None,
-    });
+    config.sources.push(SourceConfig::hmac(
+        SANDBOX,
+        SANDBOX,
+        Secret::new(sandbox_secret(store).await?),
+    ));
     Ok(sim)
 }
 

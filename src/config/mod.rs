@@ -237,6 +237,23 @@ pub struct SourceConfig {
 }
 
 impl SourceConfig {
+    /// A source signing with one HMAC secret, every other setting at its default.
+    pub fn hmac(id: impl Into<String>, tenant: impl Into<String>, secret: Secret) -> Self {
+        Self {
+            id: id.into(),
+            tenant: tenant.into(),
+            secret: Some(secret),
+            secrets: Vec::new(),
+            public_key_pem: None,
+            public_key_file: None,
+            jwks_url: None,
+            audience: None,
+            rate_limit: None,
+            service_desk_ids: None,
+            organization_ids: None,
+        }
+    }
+
     /// Every HMAC secret of this source, `secret` first, then `secrets` in order.
     pub fn hmac_secrets(&self) -> impl Iterator<Item = &Secret> {
         self.secret.iter().chain(self.secrets.iter())

@@ -151,38 +151,17 @@ impl Store {
         state: StepState,
         resolution: Option<(SignupStatus, Option<&serde_json::Value>)>,
     ) -> Result<(), TransitionError> {
-        let now = now_ms();
-        let mut tx = self.begin_write().await?;
         let sql = concat!(
             "UPDATE signups SET resolution = COALESCE(?4, resolution),
                  customer = COALESCE(?5, customer), updated_at = ?6",
             lease_match!()
         );
-        let held = sqlx::query(sql)
-            .bind(id)
-            .bind(&lease.owner)
-            .bind(lease.version)
-            .bind(resolution.map(|(status, _)| status.as_str()))
-            .bind(resolution.and_then(|(_, c)| c).map(|c| c.to_string()))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if !held {
-            return Err(TransitionError::LeaseLost);
-        }
-        sqlx::query(
-            "UPDATE signup_steps SET state = ?3, updated_at = ?4 WHERE signup_id = ?1 AND position = ?2",
-        )
-        .bind(id)
-        .bind(position as i64)
-        .bind(state.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let status = resolution.map(|(status, _)| status.as_str());
+        let customer = resolution.and_then(|(_, c)| c).map(|c| c.to_string());
+        self.fenced_with_step(sql, id, lease, Some((position, state)), |q| {
+            q.bind(status).bind(customer).bind(now_ms())
+        })
+        .await
     }
 
     /// Every step is done or skipped: the signup takes the status its create resolved to.
@@ -230,36 +209,14 @@ impl Store {
         position: usize,
         error: &str,
     ) -> Result<(), TransitionError> {
-        let now = now_ms();
-        let mut tx = self.begin_write().await?;
         let sql = concat!(
             "UPDATE signups SET status = 'failed', last_error = ?4, lease_owner = NULL,
                  lease_until = NULL, completed_at = ?5, updated_at = ?5",
             lease_match!()
         );
-        let held = sqlx::query(sql)
-            .bind(id)
-            .bind(&lease.owner)
-            .bind(lease.version)
-            .bind(error)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if !held {
-            return Err(TransitionError::LeaseLost);
-        }
-        sqlx::query(
-            "UPDATE signup_steps SET state = 'failed', updated_at = ?3 WHERE signup_id = ?1 AND position = ?2",
-        )
-        .bind(id)
-        .bind(position as i64)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let failed = Some((position, StepState::Failed));
+        self.fenced_with_step(sql, id, lease, failed, |q| q.bind(error).bind(now_ms()))
+            .await
     }
 
     /// Give a claimed signup back without an outcome (shutdown): due again at once.
@@ -284,6 +241,19 @@ impl Store {
         lease: &Lease,
         bind_rest: impl FnOnce(FencedQuery<'_>) -> FencedQuery<'_>,
     ) -> Result<(), TransitionError> {
+        self.fenced_with_step(sql, id, lease, None, bind_rest).await
+    }
+
+    /// The fenced UPDATE and, in the same commit and only while the lease holds, one step's
+    /// new state.
+    async fn fenced_with_step(
+        &self,
+        sql: &'static str,
+        id: &str,
+        lease: &Lease,
+        step: Option<(usize, StepState)>,
+        bind_rest: impl FnOnce(FencedQuery<'_>) -> FencedQuery<'_>,
+    ) -> Result<(), TransitionError> {
         let mut tx = self.begin_write().await?;
         let query = bind_rest(
             sqlx::query(sql)
@@ -291,12 +261,22 @@ impl Store {
                 .bind(&lease.owner)
                 .bind(lease.version),
         );
-        let held = query.execute(&mut *tx).await?.rows_affected() == 1;
-        tx.commit().await?;
-        if held {
-            Ok(())
-        } else {
-            Err(TransitionError::LeaseLost)
+        if query.execute(&mut *tx).await?.rows_affected() != 1 {
+            return Err(TransitionError::LeaseLost);
         }
+        if let Some((position, state)) = step {
+            sqlx::query(
+                "UPDATE signup_steps SET state = ?3, updated_at = ?4
+                 WHERE signup_id = ?1 AND position = ?2",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(state.as_str())
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

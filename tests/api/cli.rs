@@ -155,22 +155,16 @@ async fn signups_commands_work_while_serve_runs() {
     let (code, stdout, _) = run_cli(&config, &["signups", "retry", "--failed"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("re-queued 1"), "{stdout}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    let status = loop {
-        let body: Value = client
-            .get(format!("{}/signups/{id}", bridge.address))
-            .bearer_auth(token_for(SOURCE, SECRET))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["status"] == "created" || tokio::time::Instant::now() > deadline {
-            break body["status"].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let token = token_for(SOURCE, SECRET);
+    let status = poll_signup(
+        &client,
+        &bridge.address,
+        &id,
+        &token,
+        Duration::from_secs(2),
+    )
+    .await["status"]
+        .clone();
     assert_eq!(status, "created", "picked up within 2 s");
     let (code, _, stderr) = run_cli(&config, &["signups", "retry", &id]);
     assert_eq!(code, 2, "a delivered signup has nothing to retry: {stderr}");

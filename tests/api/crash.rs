@@ -24,15 +24,8 @@ async fn post(client: &reqwest::Client, bridge: &BridgeProcess, email: &str) -> 
 }
 
 async fn status_of(client: &reqwest::Client, bridge: &BridgeProcess, id: &str) -> Value {
-    client
-        .get(format!("{}/signups/{id}", bridge.address))
-        .bearer_auth(token_for(SOURCE, SECRET))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let token = token_for(SOURCE, SECRET);
+    poll_signup(client, &bridge.address, id, &token, Duration::ZERO).await
 }
 
 /// Poll until every id is final (or `within` passes); the final bodies.
@@ -43,16 +36,11 @@ async fn wait_all_final(
     within: Duration,
 ) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + within;
+    let token = token_for(SOURCE, SECRET);
     let mut done = Vec::new();
     for id in ids {
-        loop {
-            let body = status_of(client, bridge, id).await;
-            if body["status"] != "pending" || tokio::time::Instant::now() > deadline {
-                done.push(body);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        done.push(poll_signup(client, &bridge.address, id, &token, left).await);
     }
     done
 }

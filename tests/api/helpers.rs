@@ -62,19 +62,7 @@ pub fn test_config(dir: &Path, jsm_base_url: &str) -> Config {
 }
 
 pub fn source(id: &str, secret: &str, tenant: &str) -> SourceConfig {
-    SourceConfig {
-        id: id.into(),
-        tenant: tenant.into(),
-        secret: Some(Secret::new(secret)),
-        secrets: vec![],
-        public_key_pem: None,
-        public_key_file: None,
-        jwks_url: None,
-        audience: None,
-        rate_limit: None,
-        service_desk_ids: None,
-        organization_ids: None,
-    }
+    SourceConfig::hmac(id, tenant, Secret::new(secret))
 }
 
 pub async fn start_sim(config: SimConfig) -> SimServer {
@@ -153,19 +141,7 @@ impl TestApp {
 
     /// Poll GET /signups/{id} until its status is not pending (or `within` passes).
     pub async fn wait_final(&self, id: &str, within: Duration) -> Value {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let body: Value = self
-                .get_signup(id, &self.token())
-                .await
-                .json()
-                .await
-                .expect("json");
-            if body["status"] != "pending" || tokio::time::Instant::now() > deadline {
-                return body;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        poll_signup(&self.client, &self.address, id, &self.token(), within).await
     }
 
     /// Customer-create requests the simulator received.
@@ -240,5 +216,31 @@ pub fn status(status: u16, retry_after: Option<u64>) -> signup_bridge::sim::Faul
         status,
         retry_after,
         process_first: false,
+    }
+}
+
+/// GET `{base}/signups/{id}` as `token` until the signup is not pending (or `within` passes).
+pub async fn poll_signup(
+    client: &reqwest::Client,
+    base: &str,
+    id: &str,
+    token: &str,
+    within: Duration,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let body: Value = client
+            .get(format!("{base}/signups/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        if body["status"] != "pending" || tokio::time::Instant::now() > deadline {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -40,22 +40,16 @@ async fn a_pending_signup_is_delivered_after_a_restart() {
     let sim = start_sim(sim_config()).await;
     let config = write_config(dir.path(), &sim.base_url, "", "");
     let bridge = BridgeProcess::start(&config).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    let body: Value = loop {
-        let body: Value = client
-            .get(format!("{}{location}", bridge.address))
-            .bearer_auth(token_for(SOURCE, SECRET))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["status"] != "pending" || tokio::time::Instant::now() > deadline {
-            break body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let id = pending["id"].as_str().unwrap();
+    let token = token_for(SOURCE, SECRET);
+    let body = poll_signup(
+        &client,
+        &bridge.address,
+        id,
+        &token,
+        Duration::from_secs(15),
+    )
+    .await;
     assert_eq!(body["status"], "created");
     assert_eq!(body["lastError"], Value::Null);
     assert!(body["attempts"].as_u64().unwrap() >= 2);
