@@ -131,5 +131,6 @@ fn record(i: usize) -> NewSignupRecord {
         display_name: format!("Bench {i}"),
         steps: vec!["create".into()],
         attempt_limit: 1000,
+        not_before: None,
     }
 }

@@ -167,10 +167,11 @@ impl TokenVerifier {
     fn check_times(&self, claims: &Claims) -> Result<(), TokenError> {
         let now = now_ms() / 1000;
         let leeway = self.leeway.as_secs() as i64;
-        if claims.iat > now + leeway {
+        if claims.iat > now.saturating_add(leeway) {
             return Err(reject("the token's iat is in the future"));
         }
-        if claims.exp - claims.iat > self.max_lifetime.as_secs() as i64 {
+        let lifetime = claims.exp.checked_sub(claims.iat).unwrap_or(i64::MAX);
+        if claims.iat < 0 || lifetime < 0 || lifetime > self.max_lifetime.as_secs() as i64 {
             return Err(reject(format!(
                 "the token's lifetime (exp - iat) is over the allowed {}",
                 humantime::format_duration(self.max_lifetime)

@@ -94,6 +94,9 @@ pub async fn signups(config: &Config, command: SignupsCommand) -> anyhow::Result
             {
                 RetryOutcome::Requeued => println!("re-queued {id}"),
                 RetryOutcome::MadeDue => println!("{id} is pending; made it due now"),
+                RetryOutcome::InFlight => {
+                    println!("{id} is being delivered right now; nothing to do")
+                }
                 RetryOutcome::AlreadyDone => {
                     return Err(
                         UsageError(format!("{id} is already delivered; nothing to retry")).into(),

@@ -20,6 +20,13 @@ impl Config {
                 return Err("key `server.public_url`: must be an http(s) URL".into());
             }
         }
+        if self.server.request_timeout <= self.delivery.inline_wait {
+            return Err(
+                "key `server.request_timeout`: must be longer than delivery.inline_wait, or \
+                 intake would time out while it waits for JSM"
+                    .into(),
+            );
+        }
         if self.server.max_body_bytes == 0 {
             return Err("key `server.max_body_bytes`: must be at least 1".into());
         }

@@ -74,6 +74,9 @@ pub async fn verify_signed_install(
     let kid = header
         .kid
         .ok_or_else(|| reject("the install token has no kid"))?;
+    // Everything that needs no key is checked before a key is fetched, so a stream of forged
+    // tokens with random kids cannot spend the fetch budget that real installs rely on.
+    precheck(token, client_key, public_url, leeway, request)?;
     let key = keys
         .key(&kid)
         .await
@@ -102,6 +105,51 @@ pub fn verify_shared_secret(
     }
     let key = DecodingKey::from_secret(secret.expose().as_bytes());
     let claims = verify(token, &key, Algorithm::HS256, client_key, leeway)?;
+    check_qsh(claims.qsh.as_deref(), request)
+}
+
+/// The unverified claims' iss, exp, aud and qsh, read without the key.
+fn precheck(
+    token: &str,
+    client_key: &str,
+    public_url: &str,
+    leeway: Duration,
+    request: &RequestTarget<'_>,
+) -> Result<(), LifecycleError> {
+    use base64::Engine as _;
+    #[derive(Deserialize)]
+    struct Unverified {
+        iss: Option<String>,
+        exp: Option<i64>,
+        #[serde(default)]
+        aud: Option<Audience>,
+        #[serde(default)]
+        qsh: Option<String>,
+    }
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| reject("the token is malformed"))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| reject("the token is malformed"))?;
+    let claims: Unverified =
+        serde_json::from_slice(&bytes).map_err(|_| reject("the token's claims are malformed"))?;
+    if claims.iss.as_deref() != Some(client_key) {
+        return Err(reject("the token's iss is not the body's clientKey"));
+    }
+    let now = crate::domain::now_ms() / 1000;
+    if claims
+        .exp
+        .is_none_or(|exp| exp.saturating_add(leeway.as_secs() as i64) < now)
+    {
+        return Err(reject("the token has expired"));
+    }
+    if !claims.aud.is_some_and(|aud| aud.contains(public_url)) {
+        return Err(reject(
+            "the token's aud does not contain this app's base URL",
+        ));
+    }
     check_qsh(claims.qsh.as_deref(), request)
 }
 

@@ -11,6 +11,9 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+/// The longest pause a `Retry-After` can impose (a larger value is taken as this).
+pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
+
 /// All tenants' gates, created on first use.
 pub struct Gates {
     concurrency: usize,
@@ -85,7 +88,7 @@ impl TenantGate {
 
     /// JSM answered 429: send nothing to this tenant for `duration` from now.
     pub fn pause_for(&self, duration: Duration) {
-        let until = Instant::now() + duration;
+        let until = Instant::now() + duration.min(MAX_PAUSE);
         let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
         if timing.paused_until.is_none_or(|current| current < until) {
             timing.paused_until = Some(until);
@@ -114,31 +117,48 @@ impl TenantGate {
         by_latency.max(by_rate)
     }
 
-    /// Wait until a call may be sent now: after any pause, in its paced slot.
+    /// Wait until a call may be sent now: after any pause, in its own paced slot.
     pub async fn ready_to_send(&self) {
         loop {
-            let wait_until = self.reserve_slot();
-            let Some(at) = wait_until else { return };
-            tokio::time::sleep_until(at).await;
-            // A reserved pacing slot is ours once reached, unless a 429 arrived meanwhile.
-            if self.interval.is_some() && self.paused_until().is_none() {
-                return;
+            match self.reserve_slot() {
+                Wait::None => return,
+                // After a pause, book a paced slot like everyone else (no burst at its end).
+                Wait::Pause(until) => tokio::time::sleep_until(until).await,
+                // A reserved slot is ours once reached, unless a 429 arrived meanwhile.
+                Wait::Slot(at) => {
+                    tokio::time::sleep_until(at).await;
+                    if self.paused_until().is_none() {
+                        return;
+                    }
+                }
             }
         }
     }
 
-    /// `None`: send now. `Some(t)`: wait until `t` (a pause's end, or a reserved paced slot).
-    fn reserve_slot(&self) -> Option<Instant> {
+    fn reserve_slot(&self) -> Wait {
         let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if let Some(until) = timing.paused_until.filter(|until| *until > now) {
-            return Some(until);
+            return Wait::Pause(until);
         }
-        let interval = self.interval?;
+        let Some(interval) = self.interval else {
+            return Wait::None;
+        };
         let slot = timing.next_slot.max(now);
         timing.next_slot = slot + interval;
-        (slot > now).then_some(slot)
+        if slot > now {
+            Wait::Slot(slot)
+        } else {
+            Wait::None
+        }
     }
+}
+
+/// What a caller of `ready_to_send` waits for.
+enum Wait {
+    None,
+    Pause(Instant),
+    Slot(Instant),
 }
 
 #[cfg(test)]
@@ -153,6 +173,40 @@ mod tests {
         gate.ready_to_send().await;
         assert!(start.elapsed() >= Duration::from_secs(2));
         assert!(gate.paused_until().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sends_after_a_pause_are_still_paced() {
+        let gate = std::sync::Arc::new(TenantGate::new(8, 2.0));
+        gate.ready_to_send().await;
+        gate.pause_for(Duration::from_secs(5));
+        let start = Instant::now();
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    gate.ready_to_send().await;
+                    Instant::now()
+                })
+            })
+            .collect();
+        let mut sent = Vec::new();
+        for w in waiters {
+            sent.push(w.await.unwrap() - start);
+        }
+        sent.sort();
+        assert!(sent[0] >= Duration::from_secs(5));
+        for pair in sent.windows(2) {
+            assert!(pair[1] - pair[0] >= Duration::from_millis(499), "{sent:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_retry_after_is_capped() {
+        let gate = TenantGate::new(1, 0.0);
+        gate.pause_for(Duration::from_secs(u64::MAX));
+        let until = gate.paused_until().unwrap();
+        assert!(until - Instant::now() <= MAX_PAUSE);
     }
 
     #[tokio::test(start_paused = true)]

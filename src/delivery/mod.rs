@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 pub use backoff::retry_delay;
-pub use events::Events;
+pub use events::{Events, Subscription};
 pub use gate::{Gates, TenantGate};
 pub use purge::run_purge;
 pub use tenants::{ResolvedTenant, TenantDirectory, TenantUnavailable};

@@ -35,6 +35,19 @@ impl Engine {
             attempt = claimed.signup.attempts
         );
         async {
+            if claimed.signup.attempts > claimed.signup.attempt_limit {
+                // A run that died (crash, lost lease) still counted: the budget is spent.
+                let position = first_pending(&claimed);
+                let error = "no delivery runs left (the last one was interrupted)";
+                if let Err(e) = self
+                    .store
+                    .fail(&claimed.signup.id, &claimed.lease, position, error)
+                    .await
+                {
+                    warn!(error = %e, "could not record the failure");
+                }
+                return;
+            }
             match self.run_steps(&claimed, &target, gate).await {
                 Ok(()) => match self
                     .store
@@ -165,8 +178,15 @@ impl Engine {
         outcome: fn(&T) -> &'static str,
         call: impl Future<Output = Result<T, JsmError>>,
     ) -> Result<T, StepError> {
-        gate.ready_to_send().await;
-        self.keep_lease(claimed).await?;
+        // The lease is extended after any wait at the gate, and the gate checked again after
+        // that write, so a 429 that arrived meanwhile still holds this call back.
+        loop {
+            gate.ready_to_send().await;
+            self.keep_lease(claimed).await?;
+            if gate.paused_until().is_none() {
+                break;
+            }
+        }
         let started = std::time::Instant::now();
         let result = call.await;
         let took = started.elapsed();
@@ -221,6 +241,13 @@ impl Engine {
         if let Err(e) = result {
             warn!(error = %e, "could not record the outcome");
         }
+        if let Some(until) = gate.paused_until() {
+            // Keep the pause in the database too, so a restart inside the window waits it out.
+            let until_ms = now_ms() + (until - tokio::time::Instant::now()).as_millis() as i64;
+            if let Err(e) = self.store.hold_tenant(&signup.tenant, until_ms).await {
+                warn!(error = %e, "could not record the tenant's pause");
+            }
+        }
     }
 }
 
@@ -237,4 +264,13 @@ fn create_outcome(outcome: &CreateOutcome) -> &'static str {
         CreateOutcome::Created(_) => "created",
         CreateOutcome::AlreadyExists => "conflict",
     }
+}
+
+fn first_pending(claimed: &ClaimedSignup) -> usize {
+    claimed
+        .signup
+        .steps
+        .iter()
+        .position(|s| s.state == StepState::Pending)
+        .unwrap_or(0)
 }

@@ -75,11 +75,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Sleep until the next signup is due, at most the poll interval.
+    /// Sleep until the next signup falls due, at most the poll interval. Signups already due
+    /// but not claimable now (tenant paused or full, installation disabled, leased) wait for
+    /// the next poll or a wake-up (a run ending, a new signup), never a busy loop.
     async fn nap(&self) -> Duration {
-        match self.store.next_due_at().await {
+        let now = now_ms();
+        match self.store.next_due_after(now).await {
             Ok(Some(at)) => {
-                let ms = (at - now_ms()).clamp(5, POLL_INTERVAL.as_millis() as i64);
+                let ms = (at - now).clamp(5, POLL_INTERVAL.as_millis() as i64);
                 Duration::from_millis(ms as u64)
             }
             _ => POLL_INTERVAL,

@@ -10,7 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
 use super::request::{authenticate, body_format, read_body};
-use crate::domain::{IdempotencyKey, NewSignup, Signup, SignupStatus, fingerprint};
+use crate::delivery::Subscription;
+use crate::domain::{IdempotencyKey, NewSignup, Signup, SignupStatus, fingerprint, now_ms};
 use crate::error::ApiError;
 use crate::store::{InsertOutcome, NewSignupRecord};
 
@@ -104,6 +105,12 @@ async fn intake(
         display_name: signup.display_name.as_str().to_string(),
         steps,
         attempt_limit: state.config.delivery.max_attempts,
+        not_before: state.engine.gate(&tenant.id).paused_until().map(|until| {
+            now_ms()
+                + until
+                    .saturating_duration_since(tokio::time::Instant::now())
+                    .as_millis() as i64
+        }),
     };
     let mut events = state.engine.events().subscribe();
     let signup = match state.store.insert_signup(&record).await? {
@@ -111,24 +118,41 @@ async fn intake(
         InsertOutcome::Inserted(signup) => signup,
     };
     state.engine.wake();
+    let current = wait_inline(state, &mut events, signup.clone()).await;
+    Ok((respond(&current, false), current))
+}
+
+/// Wait for the worker's outcome up to `inline_wait`; the latest state seen. The signup is
+/// committed already, so a read failing here answers 202 with what was committed.
+async fn wait_inline(state: &AppState, events: &mut Subscription, signup: Signup) -> Signup {
     let gate = state.engine.gate(&signup.tenant);
-    let backlog = state.store.due_count(&signup.tenant).await?.max(0) as u64;
+    let backlog = state
+        .store
+        .due_count(&signup.tenant)
+        .await
+        .unwrap_or(0)
+        .max(0) as u64;
+    // Never hold the connection for a paused tenant or a backlog that cannot drain in time.
     if gate.drain_time(backlog) > state.config.delivery.inline_wait {
-        return Ok((respond(&signup, false), signup));
+        return signup;
     }
     let deadline = tokio::time::Instant::now() + state.config.delivery.inline_wait;
     let mut current = signup;
-    // Wait for the worker's outcome, but never hold the connection for a paused tenant.
     while !current.status.is_final() && gate.paused_until().is_none() {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() || !events.changed(&current.id, left).await {
             break;
         }
-        if let Some(latest) = state.store.signup(&current.id).await? {
-            current = latest;
+        match state.store.signup(&current.id).await {
+            Ok(Some(latest)) => current = latest,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the signup back; answering 202");
+                break;
+            }
         }
     }
-    Ok((respond(&current, false), current))
+    current
 }
 
 /// The key: `Idempotency-Key` header, else the token's `jti`, else the fingerprint.

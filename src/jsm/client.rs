@@ -79,7 +79,9 @@ impl JsmClient {
     }
 
     /// The customer whose email is exactly `email` (case-insensitive), if JSM shows it.
-    /// JSM's user search matches prefixes and may hide emails: only an exact match counts.
+    /// JSM's user search matches prefixes and may hide emails: only an exact match counts, and
+    /// a search that shows every email but not this one is an error worth retrying (JSM's
+    /// search can lag just behind a create).
     pub async fn find_customer(
         &self,
         target: &JsmTarget,
@@ -93,11 +95,7 @@ impl JsmClient {
             Answer::Ok(body) => {
                 let users: Vec<Value> = serde_json::from_slice(&body)
                     .map_err(|e| JsmError::InvalidResponse(e.to_string()))?;
-                Ok(users.into_iter().find(|u| {
-                    u.get("emailAddress")
-                        .and_then(Value::as_str)
-                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
-                }))
+                pick_exact(users, email)
             }
             Answer::Status(status, headers, body) => {
                 Err(classify(status, &headers, error_message(&body)))
@@ -188,6 +186,27 @@ impl JsmClient {
 enum Answer {
     Ok(Vec<u8>),
     Status(StatusCode, header::HeaderMap, Vec<u8>),
+}
+
+/// The exact match among search results: `Ok(None)` when JSM hides emails (the customer
+/// exists but cannot be named), an error when every email is shown and none is this one.
+fn pick_exact(users: Vec<Value>, email: &str) -> Result<Option<Value>, JsmError> {
+    let shown = |u: &Value| {
+        u.get("emailAddress")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let any_hidden = users.iter().any(|u| shown(u).is_none());
+    match users
+        .into_iter()
+        .find(|u| shown(u).is_some_and(|e| e.eq_ignore_ascii_case(email)))
+    {
+        Some(user) => Ok(Some(user)),
+        None if any_hidden => Ok(None),
+        None => Err(JsmError::NotFound(Some(
+            "JSM reported the email as taken, but its user search does not show it yet".into(),
+        ))),
+    }
 }
 
 /// `base` + `path` + `query`: appended, so a context path (`/jira`) or an API gateway prefix
@@ -309,6 +328,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(url.as_str(), "http://h/jira/s?query=a%2Bb%40x.com");
+    }
+
+    #[test]
+    fn only_an_exact_email_is_the_customer() {
+        let users = |emails: &[Option<&str>]| -> Vec<Value> {
+            emails
+                .iter()
+                .map(|e| match e {
+                    Some(e) => json!({"accountId": format!("id-{e}"), "emailAddress": e}),
+                    None => json!({"accountId": "hidden"}),
+                })
+                .collect()
+        };
+        let found = pick_exact(
+            users(&[Some("alfred@x.com"), Some("Fred@X.com")]),
+            "fred@x.com",
+        )
+        .unwrap();
+        assert_eq!(found.unwrap()["accountId"], "id-Fred@X.com");
+        assert_eq!(
+            pick_exact(users(&[None, Some("alfred@x.com")]), "fred@x.com").unwrap(),
+            None
+        );
+        assert!(pick_exact(users(&[Some("alfred@x.com")]), "fred@x.com").is_err());
+        assert!(pick_exact(vec![], "fred@x.com").is_err());
     }
 
     #[test]

@@ -69,14 +69,20 @@ impl JsmError {
     }
 }
 
-/// Parse `Retry-After`: delay-seconds or an HTTP date.
+/// The longest `Retry-After` honoured; a larger one (or a broken proxy's) is taken as this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Parse `Retry-After`: delay-seconds or an HTTP date, at most [`MAX_RETRY_AFTER`].
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = httpdate::parse_http_date(value).ok()?;
+            at.duration_since(now).unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -94,6 +100,7 @@ mod tests {
                 Some(Duration::from_secs(10)),
             ),
             ("Sun, 06 Nov 1994 08:49:00 GMT", Some(Duration::ZERO)),
+            ("18446744073709551615", Some(MAX_RETRY_AFTER)),
             ("soon", None),
             ("-1", None),
         ];

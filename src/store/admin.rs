@@ -24,6 +24,8 @@ pub enum RetryOutcome {
     Requeued,
     /// A pending signup is due now.
     MadeDue,
+    /// A pending signup is being delivered right now; its run decides what comes next.
+    InFlight,
     /// Created or existing: nothing to retry.
     AlreadyDone,
     NotFound,
@@ -71,20 +73,27 @@ impl Store {
         match signup.status {
             SignupStatus::Created | SignupStatus::Existing => Ok(RetryOutcome::AlreadyDone),
             SignupStatus::Pending => {
-                sqlx::query(
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query(
                     "UPDATE signups SET next_attempt_at = ?2, updated_at = ?2
-                     WHERE id = ?1 AND status = 'pending'",
+                     WHERE id = ?1 AND status = 'pending' AND lease_owner IS NULL",
                 )
                 .bind(id)
                 .bind(now_ms())
-                .execute(&self.writer)
-                .await?;
-                Ok(RetryOutcome::MadeDue)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(if n == 1 {
+                    RetryOutcome::MadeDue
+                } else {
+                    RetryOutcome::InFlight
+                })
             }
-            SignupStatus::Failed => {
-                self.requeue_failed(Some(id), extra_runs).await?;
-                Ok(RetryOutcome::Requeued)
-            }
+            SignupStatus::Failed => Ok(match self.requeue_failed(Some(id), extra_runs).await? {
+                0 => RetryOutcome::NotFound,
+                _ => RetryOutcome::Requeued,
+            }),
         }
     }
 

@@ -72,11 +72,30 @@ impl Store {
         .await
     }
 
-    /// The earliest `next_attempt_at` of any pending signup, to sleep until it.
-    pub async fn next_due_at(&self) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM signups WHERE status = 'pending'")
-            .fetch_one(&self.reader)
-            .await
+    /// JSM throttled the tenant until `until`: no unleased pending signup of it is due before.
+    pub async fn hold_tenant(&self, tenant: &str, until: i64) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE signups SET next_attempt_at = ?2
+             WHERE tenant = ?1 AND status = 'pending' AND lease_owner IS NULL
+               AND next_attempt_at < ?2",
+        )
+        .bind(tenant)
+        .bind(until)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// The earliest future `next_attempt_at` of a pending signup, to sleep until it.
+    pub async fn next_due_after(&self, now: i64) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM signups
+             WHERE status = 'pending' AND next_attempt_at > ?1",
+        )
+        .bind(now)
+        .fetch_one(&self.reader)
+        .await
     }
 
     /// Claim up to `limit` due signups of one tenant for `owner` until `lease_until`.

@@ -20,6 +20,8 @@ pub struct NewSignupRecord {
     /// Step names in order; `create` first.
     pub steps: Vec<String>,
     pub attempt_limit: u32,
+    /// Not due before this (Unix ms): the end of a 429 pause the tenant is under.
+    pub not_before: Option<i64>,
 }
 
 /// The result of an idempotent insert.
@@ -50,7 +52,7 @@ impl Store {
         let inserted = sqlx::query(
             "INSERT INTO signups (id, source_id, idempotency_key, fingerprint, tenant, email,
                  display_name, status, attempt_limit, next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?9, ?9)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?10, ?9, ?9)
              ON CONFLICT (source_id, idempotency_key) DO NOTHING",
         )
         .bind(&new.id)
@@ -62,6 +64,7 @@ impl Store {
         .bind(&new.display_name)
         .bind(new.attempt_limit)
         .bind(now)
+        .bind(new.not_before.map_or(now, |t| t.max(now)))
         .execute(&mut *tx)
         .await?
         .rows_affected()

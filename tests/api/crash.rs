@@ -206,3 +206,45 @@ async fn finished_steps_are_not_repeated_after_kill_9() {
     assert_eq!(customer.organizations, vec!["7".to_string()]);
     bridge.kill9().await;
 }
+
+#[tokio::test]
+async fn a_429_pause_outlives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(sim_config()).await;
+    sim.state()
+        .push_fault(fault(Some(1), CUSTOMER_PATH, status(429, Some(4))));
+    let config = write_config(dir.path(), &sim.base_url, "inline_wait = \"200ms\"", "");
+    let bridge = BridgeProcess::start(&config).await;
+    let client = http_client();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let answer = post(&client, &bridge, &format!("paused{i}@example.com")).await;
+        assert_eq!(answer.status(), 202);
+        ids.push(
+            answer.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    bridge.kill9().await;
+    let bridge = BridgeProcess::start(&config).await;
+    let finals = wait_all_final(&client, &bridge, &ids, Duration::from_secs(20)).await;
+    assert!(
+        finals.iter().all(|b| b["status"] == "created"),
+        "{finals:?}"
+    );
+    let log = sim.state().requests();
+    let limited = log.iter().find(|r| r.status == Some(429)).expect("the 429");
+    let window_end = limited.responded_at_ms.unwrap() + 4_000;
+    let inside: Vec<_> = log
+        .iter()
+        .filter(|r| r.seq != limited.seq && r.received_at_ms < window_end)
+        .map(|r| (r.received_at_ms, r.status))
+        .collect();
+    assert!(
+        inside.is_empty(),
+        "sent inside the Retry-After window across a restart: {inside:?}"
+    );
+    bridge.kill9().await;
+}
