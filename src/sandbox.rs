@@ -27,9 +27,10 @@ pub async fn sandbox_secret(store: &Store) -> Result<String, sqlx::Error> {
 /// Start the simulator and add the sandbox tenant and source to `config`.
 pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServer> {
     if config.tenant(SANDBOX).is_some() || config.source(SANDBOX).is_some() {
-        anyhow::bail!(
+        return Err(crate::cli::UsageError(format!(
             "--sandbox adds a tenant and a source named {SANDBOX:?}; the config already has one"
-        );
+        ))
+        .into());
     }
     let api_token = Alphanumeric.sample_string(&mut rand::rng(), 32);
     let sim_config = SimConfig {

@@ -251,3 +251,22 @@ async fn serve_sandbox_prints_a_curl_line_that_works_twice() {
     assert_eq!(replay.status(), 201);
     let _ = child.start_kill();
 }
+
+#[test]
+fn a_sandbox_name_clash_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clash.toml");
+    std::fs::write(
+        &path,
+        "[[tenants]]\nid = \"sandbox\"\nbase_url = \"https://a.atlassian.net\"\nauth = { type = \"bearer\", token = \"t\" }\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(binary())
+        .args(["serve", "--sandbox", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("sandbox"));
+}
