@@ -11,6 +11,7 @@ mod engine;
 mod helpers;
 mod intake;
 mod jwks;
+mod oauth;
 mod ops;
 mod process;
 mod rejects;
