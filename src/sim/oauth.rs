@@ -9,7 +9,8 @@
 //! - `POST /_sim/oauth/revoke`: every issued token stops working (a test forcing a JSM 401).
 //! - `GET /_sim/oauth`: `{"tokenRequests", "liveTokens"}`.
 //!
-//! Issued tokens and the request count survive `/_sim/reset`, like installed Connect apps:
+//! The token endpoint answers after the simulator's latency, like the JSM routes (so a test
+//! can keep a fetch in flight). Issued tokens and the request count survive `/_sim/reset`, like installed Connect apps:
 //! a bridge keeps using the token it holds.
 
 use super::state::SimState;
@@ -95,6 +96,10 @@ fn client_credentials(
 
 async fn token(req: HttpRequest, body: web::Bytes, state: web::Data<SimState>) -> HttpResponse {
     state.lock().oauth.requests += 1;
+    let latency = state.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let form_encoded = req
         .headers()
         .get("content-type")

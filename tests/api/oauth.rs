@@ -24,8 +24,12 @@ fn oauth_sim(ttl: Duration) -> SimConfig {
 
 /// The bridge with the test tenant authenticating by client credentials with `secret`.
 async fn spawn_oauth_app(ttl: Duration, secret: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_with(oauth_sim(ttl), secret, tweak).await
+}
+
+async fn spawn_with(sim: SimConfig, secret: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let secret = secret.to_string();
-    spawn_app_with(oauth_sim(ttl), move |config| {
+    spawn_app_with(sim, move |config| {
         let tenant = &mut config.tenants[0];
         tenant.auth = TenantAuth::OauthClientCredentials {
             client_id: CLIENT_ID.into(),
@@ -64,7 +68,12 @@ fn create_statuses(app: &TestApp) -> Vec<Option<u16>> {
 
 #[tokio::test]
 async fn fifty_concurrent_signups_share_one_token_fetch() {
-    let app = spawn_oauth_app(Duration::from_secs(3600), CLIENT_SECRET, |config| {
+    let sim = SimConfig {
+        // A slow token endpoint (and JSM): many runs wait while the one fetch is in flight.
+        latency: Duration::from_millis(300),
+        ..oauth_sim(Duration::from_secs(3600))
+    };
+    let app = spawn_with(sim, CLIENT_SECRET, |config| {
         config.delivery.concurrency_per_tenant = 16;
     })
     .await;
