@@ -64,7 +64,7 @@ pub enum Command {
         command: admin::InstallationsCommand,
     },
     /// Run the standalone JSM simulator.
-    JsmSim(SimArgs),
+    JsmSim(Box<SimArgs>),
 }
 
 /// Exit code 2: the user's input or configuration is wrong.
@@ -101,7 +101,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let path = cli.config.as_deref();
     match cli.command {
-        Command::JsmSim(args) => crate::sim::run(args).await,
+        Command::JsmSim(args) => crate::sim::run(*args).await,
         Command::Serve { listen, sandbox } => {
             let mut config = config::load(path)?;
             if let Some(listen) = listen {

@@ -7,11 +7,13 @@
 //! clientKey, and while it is disabled or uninstalled they wait.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use url::Url;
 
 use crate::config::{Config, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
-use crate::jsm::{JsmTarget, OutboundAuth};
+use crate::jsm::{JsmTarget, OAuthTokenSource, OutboundAuth};
 use crate::store::{Installation, InstallationState, Store};
 
 /// A tenant a new signup may be sent to, with the steps its signups take.
@@ -31,8 +33,8 @@ pub struct TenantUnavailable(pub String);
 #[derive(Clone, Default)]
 pub struct TenantDirectory {
     configured: HashMap<String, (TenantConfig, JsmTarget)>,
-    /// Configured tenants this version cannot call yet, with the reason.
-    unsupported: HashMap<String, String>,
+    /// Bounds each OAuth token fetch (`delivery.request_timeout`; zero → 10 s).
+    token_timeout: Duration,
     /// Connect installations, when the directory has a store.
     installations: Option<Installations>,
 }
@@ -51,6 +53,7 @@ impl TenantDirectory {
                 store,
                 app_key: config.connect.app_key.clone(),
             }),
+            token_timeout: config.delivery.request_timeout,
             ..Self::default()
         };
         for tenant in &config.tenants {
@@ -71,14 +74,24 @@ impl TenantDirectory {
             TenantAuth::Bearer { token } => OutboundAuth::Bearer {
                 token: token.clone(),
             },
-            TenantAuth::OauthClientCredentials { .. } => {
-                let reason = format!(
-                    "tenant {:?} uses oauth_client_credentials, which this version cannot call yet",
-                    tenant.id
-                );
-                tracing::warn!("{reason}; its signups are refused with 503");
-                self.unsupported.insert(tenant.id.clone(), reason);
-                return Ok(());
+            TenantAuth::OauthClientCredentials {
+                client_id,
+                client_secret,
+                token_url,
+            } => {
+                let timeout = match self.token_timeout.is_zero() {
+                    true => Duration::from_secs(10),
+                    false => self.token_timeout,
+                };
+                let source = OAuthTokenSource::new(
+                    client_id.clone(),
+                    client_secret.clone(),
+                    token_url.clone(),
+                    timeout,
+                )
+                .map_err(|e| format!("tenant {}: {e}", tenant.id))?;
+                // One source per tenant: every call of the tenant shares its cached token.
+                OutboundAuth::OAuth(Arc::new(source))
             }
         };
         let target = JsmTarget {
@@ -95,9 +108,6 @@ impl TenantDirectory {
         &self,
         source: &SourceConfig,
     ) -> Result<ResolvedTenant, TenantUnavailable> {
-        if let Some(reason) = self.unsupported.get(&source.tenant) {
-            return Err(TenantUnavailable(reason.clone()));
-        }
         let ids = |own: &Option<Vec<IdOrKey>>, tenant: &[IdOrKey]| -> Vec<String> {
             own.as_deref()
                 .unwrap_or(tenant)

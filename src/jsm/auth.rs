@@ -6,6 +6,12 @@
 //! the app key, `iat`, `exp` = iat + 180 s, and `qsh` over the method, the URL's path relative
 //! to the installation baseUrl's own path (`https://x.atlassian.net/jira` → `/rest/...`) and
 //! the URL's query.
+//!
+//! OAuth client credentials: `Authorization: Bearer <access token>` from the tenant's
+//! [`OAuthTokenSource`] (see `oauth` for its caching); after a 401 the client calls
+//! [`OutboundAuth::invalidate`] and retries once.
+
+use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::Method;
@@ -13,6 +19,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::JsmError;
+use super::oauth::OAuthTokenSource;
 use crate::auth::qsh;
 use crate::config::Secret;
 use crate::domain::now_ms;
@@ -35,6 +42,8 @@ pub enum OutboundAuth {
         client_key: String,
         store: Store,
     },
+    /// OAuth 2.0 client credentials; one token source shared by every call of the tenant.
+    OAuth(Arc<OAuthTokenSource>),
 }
 
 #[derive(Serialize)]
@@ -79,7 +88,23 @@ impl OutboundAuth {
                 let token = connect_token(app_key, &secret, method, base, url, now_ms() / 1000)?;
                 format!("JWT {token}")
             }
+            Self::OAuth(source) => format!("Bearer {}", source.token().await?.expose()),
         })
+    }
+
+    /// JSM answered 401 to a call sent with `authorization`. For OAuth, forget that token
+    /// and return true: a retry with a fresh token may succeed. Other credentials would be
+    /// refused again, so false.
+    pub async fn invalidate(&self, authorization: &str) -> bool {
+        match self {
+            Self::OAuth(source) => {
+                if let Some(token) = authorization.strip_prefix("Bearer ") {
+                    source.invalidate(token).await;
+                }
+                true
+            }
+            Self::Basic { .. } | Self::Bearer { .. } | Self::Connect { .. } => false,
+        }
     }
 }
 

@@ -146,6 +146,8 @@ impl JsmClient {
         }
     }
 
+    /// One JSM call. A 401 to an OAuth token is retried once with a fresh token (the token
+    /// may have been revoked or expired early); a second 401 is the caller's to classify.
     async fn send(
         &self,
         target: &JsmTarget,
@@ -155,13 +157,33 @@ impl JsmClient {
         body: Option<Value>,
     ) -> Result<Answer, JsmError> {
         let url = jsm_url(&target.base_url, path, query)?;
-        let authorization = target
-            .auth
-            .authorization(&method, &target.base_url, &url)
+        let auth = &target.auth;
+        let authorization = auth.authorization(&method, &target.base_url, &url).await?;
+        let answer = self
+            .send_once(&method, &url, &authorization, body.as_ref())
             .await?;
+        match answer {
+            Answer::Status(StatusCode::UNAUTHORIZED, ..)
+                if auth.invalidate(&authorization).await =>
+            {
+                let authorization = auth.authorization(&method, &target.base_url, &url).await?;
+                self.send_once(&method, &url, &authorization, body.as_ref())
+                    .await
+            }
+            answer => Ok(answer),
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        authorization: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, JsmError> {
         let mut request = self
             .http
-            .request(method, url)
+            .request(method.clone(), url.clone())
             .timeout(self.timeout)
             .header(header::ACCEPT, "application/json")
             .header("X-ExperimentalApi", "opt-in")

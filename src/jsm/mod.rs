@@ -4,7 +4,9 @@
 mod auth;
 mod client;
 mod error;
+mod oauth;
 
 pub use auth::OutboundAuth;
 pub use client::{CreateOutcome, JsmClient, JsmTarget, jsm_url};
 pub use error::{JsmError, parse_retry_after};
+pub use oauth::OAuthTokenSource;

@@ -1,7 +1,7 @@
 //! Authentication of JSM API calls, as JSM Cloud checks it.
 //!
 //! Accepted: `Basic base64(email:api_token)` for a configured pair, `Bearer <token>` for a
-//! configured token, and `JWT <token>` as an Atlassian Connect app: HS256 signed with the
+//! configured token or a live one issued by `/_sim/oauth/token`, and `JWT <token>` as an Atlassian Connect app: HS256 signed with the
 //! app's shared secret, `iss` equal to the app key, `exp` present and not passed, and a `qsh`
 //! equal to the query-string hash of this very request (method, path relative to the context
 //! path, raw query). The scheme word is case-insensitive. Anything else is rejected.
@@ -32,6 +32,7 @@ struct ConnectClaims {
 pub(crate) fn authenticate(
     config: &SimConfig,
     installed: &[SimConnect],
+    oauth_token_live: &dyn Fn(&str) -> bool,
     input: &AuthInput<'_>,
 ) -> Result<(), String> {
     let header = input.authorization.ok_or("no Authorization header")?;
@@ -43,7 +44,9 @@ pub(crate) fn authenticate(
     match scheme.to_ascii_lowercase().as_str() {
         "basic" => check_basic(config, credentials),
         "bearer" => {
-            if config.bearer_tokens.iter().any(|t| t == credentials) {
+            if config.bearer_tokens.iter().any(|t| t == credentials)
+                || oauth_token_live(credentials)
+            {
                 Ok(())
             } else {
                 Err("unknown bearer token".into())

@@ -22,6 +22,12 @@ pub struct SimArgs {
     /// Accepted Bearer token (repeatable).
     #[arg(long = "bearer", value_name = "TOKEN")]
     pub bearer: Vec<String>,
+    /// OAuth client served by POST /_sim/oauth/token, CLIENT_ID:CLIENT_SECRET (repeatable).
+    #[arg(long = "oauth-client", value_name = "ID:SECRET", value_parser = parse_client)]
+    pub oauth_clients: Vec<(String, String)>,
+    /// Life of an issued OAuth access token (humantime).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+    pub oauth_token_ttl: Duration,
     /// Connect app key accepted as JWT `iss` (needs --connect-secret).
     #[arg(long, requires = "connect_secret")]
     pub connect_app_key: Option<String>,
@@ -69,6 +75,10 @@ fn parse_basic(value: &str) -> Result<(String, String), String> {
         .ok_or_else(|| "expected EMAIL:TOKEN".to_owned())
 }
 
+fn parse_client(value: &str) -> Result<(String, String), String> {
+    parse_basic(value).map_err(|_| "expected CLIENT_ID:CLIENT_SECRET".to_owned())
+}
+
 impl SimArgs {
     /// The simulator configuration these flags describe.
     pub fn config(&self) -> SimConfig {
@@ -90,6 +100,8 @@ impl SimArgs {
             context_path: self.context_path.clone(),
             basic: self.basic.clone(),
             bearer_tokens: self.bearer.clone(),
+            oauth_clients: self.oauth_clients.clone(),
+            oauth_token_ttl: self.oauth_token_ttl,
             connect,
             hide_emails: self.hide_emails,
             latency: self.latency,
@@ -179,6 +191,8 @@ mod tests {
             "--context-path=/jira",
             "--basic=bot@acme.com:tok",
             "--bearer=b1",
+            "--oauth-client=cid:csecret",
+            "--oauth-token-ttl=2s",
             "--connect-app-key=app",
             "--connect-secret=s",
             "--latency=200ms",
@@ -193,6 +207,8 @@ mod tests {
         assert_eq!(config.normalised_context_path(), "/jira");
         assert_eq!(config.basic, [("bot@acme.com".into(), "tok".into())]);
         assert_eq!(config.latency, Duration::from_millis(200));
+        assert_eq!(config.oauth_clients, [("cid".into(), "csecret".into())]);
+        assert_eq!(config.oauth_token_ttl, Duration::from_secs(2));
         assert_eq!(
             config.rate_limit,
             Some(SimRateLimit {

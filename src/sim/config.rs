@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Configuration of one simulator instance.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SimConfig {
     /// "" or e.g. "/jira": the JSM routes are served under it.
     pub context_path: String,
@@ -12,6 +12,10 @@ pub struct SimConfig {
     pub basic: Vec<(String, String)>,
     /// Accepted Bearer tokens.
     pub bearer_tokens: Vec<String>,
+    /// (client_id, client_secret) pairs `POST /_sim/oauth/token` issues access tokens to.
+    pub oauth_clients: Vec<(String, String)>,
+    /// Life of an issued OAuth access token (its `expires_in`); default one hour.
+    pub oauth_token_ttl: Duration,
     /// Accepted Connect JWTs (HS256 with the shared secret, `iss` = app key).
     pub connect: Option<SimConnect>,
     /// User search omits `emailAddress`.
@@ -41,6 +45,22 @@ pub struct SimRateLimit {
     pub burst: u32,
     /// Value of the `Retry-After` header on a 429.
     pub retry_after_secs: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            context_path: String::new(),
+            basic: Vec::new(),
+            bearer_tokens: Vec::new(),
+            oauth_clients: Vec::new(),
+            oauth_token_ttl: Duration::from_secs(3600),
+            connect: None,
+            hide_emails: false,
+            latency: Duration::ZERO,
+            rate_limit: None,
+        }
+    }
 }
 
 impl SimConfig {

@@ -6,6 +6,7 @@
 //! - `POST /_sim/install` with `{"bridgeUrl", "clientKey"?, "sharedSecret"?, "event"?}`: send
 //!   a bridge a Connect lifecycle callback as Jira would (see `installer`)
 //! - `POST /_sim/reset`
+//! - `POST /_sim/oauth/token`, `POST /_sim/oauth/revoke`, `GET /_sim/oauth` (see `oauth`)
 //! - `GET /_sim/health`
 
 use super::config::SimRateLimit;
@@ -19,7 +20,7 @@ use std::time::Duration;
 /// Registers the control routes.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/_sim")
+        super::oauth::routes(web::scope("/_sim"))
             .route(
                 "/health",
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),

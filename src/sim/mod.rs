@@ -1,6 +1,6 @@
 //! The JSM simulator: a stand-in for Jira Service Management Cloud, as strict as JSM for
 //! what the bridge uses (customer create, user search, service desk and organization
-//! membership, Basic/Bearer/Connect JWT auth), with latency, fault scripts, a token-bucket
+//! membership, Basic/Bearer/Connect JWT auth, an OAuth client-credentials token endpoint), with latency, fault scripts, a token-bucket
 //! rate limit and a control API (`/_sim/`) that exposes its customers and request log.
 
 mod auth;
@@ -11,6 +11,7 @@ mod control;
 mod faults;
 mod installer;
 mod installer_key;
+mod oauth;
 mod reply;
 mod routes;
 mod server;

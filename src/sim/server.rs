@@ -120,7 +120,9 @@ fn normal(state: &SimState, req: &HttpRequest, relative: &str, body: &[u8]) -> R
         relative_path: relative,
         raw_query: req.query_string(),
     };
-    if let Err(why) = authenticate(state.config(), &state.installed_apps(), &input) {
+    let oauth_token_live = |token: &str| state.oauth_token_live(token);
+    let installed = state.installed_apps();
+    if let Err(why) = authenticate(state.config(), &installed, &oauth_token_live, &input) {
         tracing::debug!(reason = %why, "jsm-sim: rejected credentials");
         return Reply::unauthorized();
     }

@@ -3,6 +3,7 @@
 use super::bucket::TokenBucket;
 use super::config::{SimConfig, SimConnect, SimRateLimit};
 use super::faults::{Fault, FaultAction, FaultQueue};
+use super::oauth::OAuthTokens;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -69,6 +70,8 @@ pub(crate) struct Inner {
     pub(crate) base_url: String,
     /// Connect apps installed through `/_sim/install`, by clientKey (survive `reset`).
     pub(crate) installed: Vec<(String, SimConnect)>,
+    /// OAuth access tokens issued by `/_sim/oauth/token` (survive `reset`).
+    pub(crate) oauth: OAuthTokens,
     /// Survives `reset`, so an in-flight request never updates a newer entry.
     next_seq: u64,
 }
@@ -148,10 +151,12 @@ impl SimState {
         let mut inner = self.lock();
         let base_url = std::mem::take(&mut inner.base_url);
         let installed = std::mem::take(&mut inner.installed);
+        let oauth = std::mem::take(&mut inner.oauth);
         let next_seq = inner.next_seq;
         *inner = Inner {
             next_seq,
             installed,
+            oauth,
             hide_emails: self.config.hide_emails,
             latency: self.config.latency,
             bucket: self.config.rate_limit.map(TokenBucket::new),

@@ -5,6 +5,7 @@ mod customers;
 mod faults;
 mod installer;
 mod log;
+mod oauth;
 
 use super::{SimConfig, SimConnect, SimServer};
 use reqwest::{Client, RequestBuilder, Response};

@@ -12,6 +12,7 @@ mod helpers;
 mod intake;
 mod jwks;
 mod logs;
+mod oauth;
 mod ops;
 mod process;
 mod rejects;
