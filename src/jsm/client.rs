@@ -1,12 +1,13 @@
 //! The JSM REST client: typed requests in, typed outcomes out (SPEC §7).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{JsmError, OutboundAuth, parse_retry_after};
+use super::response::{classify, error_message, pick_exact, says_email_exists, transport_error};
+use super::{JsmError, OutboundAuth};
 
 /// Where and how to call one tenant's JSM.
 #[derive(Clone)]
@@ -210,27 +211,6 @@ enum Answer {
     Status(StatusCode, header::HeaderMap, Vec<u8>),
 }
 
-/// The exact match among search results: `Ok(None)` when JSM hides emails (the customer
-/// exists but cannot be named), an error when every email is shown and none is this one.
-fn pick_exact(users: Vec<Value>, email: &str) -> Result<Option<Value>, JsmError> {
-    let shown = |u: &Value| {
-        u.get("emailAddress")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let any_hidden = users.iter().any(|u| shown(u).is_none());
-    match users
-        .into_iter()
-        .find(|u| shown(u).is_some_and(|e| e.eq_ignore_ascii_case(email)))
-    {
-        Some(user) => Ok(Some(user)),
-        None if any_hidden => Ok(None),
-        None => Err(JsmError::NotFound(Some(
-            "JSM reported the email as taken, but its user search does not show it yet".into(),
-        ))),
-    }
-}
-
 /// `base` + `path` + `query`: appended, so a context path (`/jira`) or an API gateway prefix
 /// (`/ex/jira/{cloudId}`) is kept.
 pub fn jsm_url(base: &Url, path: &str, query: &[(&str, &str)]) -> Result<Url, JsmError> {
@@ -245,77 +225,6 @@ pub fn jsm_url(base: &Url, path: &str, query: &[(&str, &str)]) -> Result<Url, Js
 
 fn segment(id: &str) -> String {
     percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-fn transport_error(e: reqwest::Error) -> JsmError {
-    if e.is_timeout() {
-        JsmError::Timeout
-    } else {
-        let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            message.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
-        JsmError::Network(message)
-    }
-}
-
-/// JSM's `errorMessage`, else the start of the body.
-fn error_message(body: &[u8]) -> Option<String> {
-    let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let from_json = parsed.as_ref().and_then(|v| {
-        v.get("errorMessage")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .or_else(|| {
-                v.get("errorMessages")
-                    .and_then(Value::as_array)
-                    .and_then(|a| a.first())
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-    });
-    from_json.or_else(|| {
-        let text = String::from_utf8_lossy(body)
-            .trim()
-            .chars()
-            .take(200)
-            .collect::<String>();
-        (!text.is_empty()).then_some(text)
-    })
-}
-
-/// JSM's duplicate-email 400 (without `strictConflictStatusCode`).
-fn says_email_exists(message: &Option<String>) -> bool {
-    message.as_deref().is_some_and(|m| {
-        let m = m.to_lowercase();
-        m.contains("already")
-            && (m.contains("exist") || m.contains("in use") || m.contains("taken"))
-    })
-}
-
-fn classify(status: StatusCode, headers: &header::HeaderMap, message: Option<String>) -> JsmError {
-    let retry_after = headers
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, SystemTime::now()));
-    match status.as_u16() {
-        401 => JsmError::Unauthorized,
-        403 => JsmError::Forbidden,
-        404 => JsmError::NotFound(message),
-        429 => JsmError::RateLimited { retry_after },
-        408 | 500..=599 => JsmError::Server {
-            status: status.as_u16(),
-            message,
-            retry_after,
-        },
-        other => JsmError::Rejected {
-            status: other,
-            message: message.unwrap_or_else(|| "no error message".into()),
-        },
-    }
 }
 
 #[cfg(test)]
@@ -350,69 +259,5 @@ mod tests {
         )
         .unwrap();
         assert_eq!(url.as_str(), "http://h/jira/s?query=a%2Bb%40x.com");
-    }
-
-    #[test]
-    fn only_an_exact_email_is_the_customer() {
-        let users = |emails: &[Option<&str>]| -> Vec<Value> {
-            emails
-                .iter()
-                .map(|e| match e {
-                    Some(e) => json!({"accountId": format!("id-{e}"), "emailAddress": e}),
-                    None => json!({"accountId": "hidden"}),
-                })
-                .collect()
-        };
-        let found = pick_exact(
-            users(&[Some("alfred@x.com"), Some("Fred@X.com")]),
-            "fred@x.com",
-        )
-        .unwrap();
-        assert_eq!(found.unwrap()["accountId"], "id-Fred@X.com");
-        assert_eq!(
-            pick_exact(users(&[None, Some("alfred@x.com")]), "fred@x.com").unwrap(),
-            None
-        );
-        assert!(pick_exact(users(&[Some("alfred@x.com")]), "fred@x.com").is_err());
-        assert!(pick_exact(vec![], "fred@x.com").is_err());
-    }
-
-    #[test]
-    fn duplicate_email_messages() {
-        assert!(says_email_exists(&Some(
-            "An account already exists for this email".into()
-        )));
-        assert!(says_email_exists(&Some(
-            "Email address is already in use.".into()
-        )));
-        assert!(!says_email_exists(&Some(
-            "Enter a valid email address".into()
-        )));
-        assert!(!says_email_exists(&None));
-    }
-
-    #[test]
-    fn statuses_map_to_typed_errors() {
-        let h = header::HeaderMap::new();
-        assert_eq!(
-            classify(StatusCode::UNAUTHORIZED, &h, None),
-            JsmError::Unauthorized
-        );
-        assert!(matches!(
-            classify(StatusCode::BAD_GATEWAY, &h, None),
-            JsmError::Server { status: 502, .. }
-        ));
-        assert!(matches!(
-            classify(StatusCode::BAD_REQUEST, &h, Some("bad".into())),
-            JsmError::Rejected { status: 400, .. }
-        ));
-        let mut h = header::HeaderMap::new();
-        h.insert(header::RETRY_AFTER, "3".parse().unwrap());
-        assert_eq!(
-            classify(StatusCode::TOO_MANY_REQUESTS, &h, None),
-            JsmError::RateLimited {
-                retry_after: Some(Duration::from_secs(3))
-            }
-        );
     }
 }

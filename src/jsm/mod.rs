@@ -5,6 +5,7 @@ mod auth;
 mod client;
 mod error;
 mod oauth;
+mod response;
 
 pub use auth::OutboundAuth;
 pub use client::{CreateOutcome, JsmClient, JsmTarget, jsm_url};

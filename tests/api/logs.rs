@@ -11,15 +11,26 @@ use super::process::{BridgeProcess, write_config};
 const SHARED_SECRET: &str = "connect-shared-secret-7f3a9c1e5b2d4068";
 const SHOP_SECRET: &str = "shop-source-secret-0123456789abcdef";
 const CLIENT_KEY: &str = "client-logs";
+const OAUTH_SECRET: &str = "oauth-client-secret-5e8d2b7a91c4";
 
 async fn full_run(format: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(sim_config()).await;
+    let sim = start_sim(signup_bridge::sim::SimConfig {
+        oauth_clients: vec![("oauth-client".into(), OAUTH_SECRET.into())],
+        ..sim_config()
+    })
+    .await;
     sim.state()
         .push_fault(fault(Some(2), CUSTOMER_PATH, status(500, None)));
+    let control = &sim.control_url;
     let extra = format!(
-        "\n[connect]\ninstall_keys_url = \"{}\"\n\n[[sources]]\nid = \"shop\"\ntenant = \"{CLIENT_KEY}\"\nsecret = \"{SHOP_SECRET}\"\n",
-        sim.control_url
+        "\n[[tenants]]\nid = \"oauthco\"\nbase_url = \"{base}\"\n\
+         auth = {{ type = \"oauth_client_credentials\", client_id = \"oauth-client\", \
+         client_secret = \"{OAUTH_SECRET}\", token_url = \"{control}/_sim/oauth/token\" }}\n\
+         \n[connect]\ninstall_keys_url = \"{control}\"\n\
+         \n[[sources]]\nid = \"shop\"\ntenant = \"{CLIENT_KEY}\"\nsecret = \"{SHOP_SECRET}\"\n\
+         \n[[sources]]\nid = \"oauthsrc\"\ntenant = \"oauthco\"\nsecret = \"{SHOP_SECRET}\"\n",
+        base = sim.base_url
     );
     let config = write_config(dir.path(), &sim.base_url, "inline_wait = \"3s\"", &extra);
     let bridge = BridgeProcess::start_with_env(
