@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use base64::Engine as _;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde::Deserialize;
 
@@ -182,15 +181,7 @@ impl TokenVerifier {
 }
 
 fn unverified_issuer(token: &str) -> Result<String, TokenError> {
-    let payload = token
-        .split('.')
-        .nth(1)
-        .ok_or_else(|| reject("the token is malformed"))?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| reject("the token is malformed"))?;
-    let claims: UnverifiedClaims =
-        serde_json::from_slice(&bytes).map_err(|_| reject("the token's claims are malformed"))?;
+    let claims: UnverifiedClaims = super::unverified_claims(token).map_err(reject)?;
     claims.iss.ok_or_else(|| reject("the token has no iss"))
 }
 

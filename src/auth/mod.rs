@@ -20,3 +20,14 @@ pub fn bearer_token(header: &str) -> Option<&str> {
     let token = token.trim();
     (scheme_ok && !token.is_empty()).then_some(token)
 }
+
+/// A token's claims read WITHOUT verifying it: only to pick the key to verify with, or to
+/// refuse a token early. The error is a message safe to answer with.
+pub fn unverified_claims<T: serde::de::DeserializeOwned>(token: &str) -> Result<T, &'static str> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).ok_or("the token is malformed")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| "the token is malformed")?;
+    serde_json::from_slice(&bytes).map_err(|_| "the token's claims are malformed")
+}

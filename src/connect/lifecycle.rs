@@ -116,7 +116,6 @@ fn precheck(
     leeway: Duration,
     request: &RequestTarget<'_>,
 ) -> Result<(), LifecycleError> {
-    use base64::Engine as _;
     #[derive(Deserialize)]
     struct Unverified {
         iss: Option<String>,
@@ -126,15 +125,7 @@ fn precheck(
         #[serde(default)]
         qsh: Option<String>,
     }
-    let payload = token
-        .split('.')
-        .nth(1)
-        .ok_or_else(|| reject("the token is malformed"))?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| reject("the token is malformed"))?;
-    let claims: Unverified =
-        serde_json::from_slice(&bytes).map_err(|_| reject("the token's claims are malformed"))?;
+    let claims: Unverified = crate::auth::unverified_claims(token).map_err(reject)?;
     if claims.iss.as_deref() != Some(client_key) {
         return Err(reject("the token's iss is not the body's clientKey"));
     }
