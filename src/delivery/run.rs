@@ -1,6 +1,7 @@
 //! One delivery run: a claimed signup's pending steps, in order, each recorded in its own
 //! commit before the next call. A failing call ends the run.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -178,8 +179,8 @@ impl Engine {
         outcome: fn(&T) -> &'static str,
         call: impl Future<Output = Result<T, JsmError>>,
     ) -> Result<T, StepError> {
-        // The lease is extended after any wait at the gate, and the gate checked again after
-        // that write, so a 429 that arrived meanwhile still holds this call back.
+        // The lease is extended (when it runs short) after any wait at the gate, and the gate
+        // checked again after that write, so a 429 that arrived meanwhile still holds the call.
         loop {
             gate.ready_to_send().await;
             self.keep_lease(claimed).await?;
@@ -199,11 +200,20 @@ impl Engine {
         result.map_err(StepError::Jsm)
     }
 
+    /// Extend the lease before a call when what is left of it may not cover the call and
+    /// recording its outcome; otherwise the claim's own lease suffices (one commit saved).
     async fn keep_lease(&self, claimed: &ClaimedSignup) -> Result<(), TransitionError> {
-        let until = now_ms() + self.lease_ms();
+        let now = now_ms();
+        let margin = self.config.request_timeout.as_millis() as i64 + 5_000;
+        if claimed.lease_until.load(Ordering::Relaxed) - now > margin {
+            return Ok(());
+        }
+        let until = now + self.lease_ms();
         self.store
             .renew_lease(&claimed.signup.id, &claimed.lease, until)
-            .await
+            .await?;
+        claimed.lease_until.store(until, Ordering::Relaxed);
+        Ok(())
     }
 
     async fn record_failure(

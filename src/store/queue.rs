@@ -5,6 +5,9 @@
 //! signup, the old run's writes match no row and the run stops. Each call commits on its own,
 //! and no network call ever happens inside one of these transactions.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+
 use sqlx::Row;
 
 use super::Store;
@@ -16,6 +19,8 @@ use crate::domain::{Signup, SignupStatus, StepState, now_ms};
 pub struct ClaimedSignup {
     pub signup: Signup,
     pub lease: Lease,
+    /// Until when the lease is held (Unix ms), as last written by this run.
+    pub lease_until: Arc<AtomicI64>,
 }
 
 /// Proof of a claim: every transition of the run is fenced by it.
@@ -139,6 +144,7 @@ impl Store {
                     owner: owner.to_string(),
                     version,
                 },
+                lease_until: Arc::new(AtomicI64::new(lease_until)),
             });
         }
         Ok(claimed)
