@@ -127,10 +127,7 @@ async fn signups_commands_work_while_serve_runs() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 422);
-    let id = answer.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = id_of(answer).await;
 
     let (code, stdout, _) = run_cli(
         &config,

@@ -65,12 +65,7 @@ async fn five_hundred_pending_signups_survive_kill_9() {
         .await;
         for answer in answers {
             assert_eq!(answer.status(), 202);
-            ids.push(
-                answer.json::<Value>().await.unwrap()["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-            );
+            ids.push(id_of(answer).await);
         }
     }
     bridge.kill9().await;
@@ -112,10 +107,7 @@ async fn kill_9_during_a_create_that_jsm_completes_resolves_to_one_customer() {
     let client = http_client();
     let answer = post(&client, &bridge, "inflight@example.com").await;
     assert_eq!(answer.status(), 202);
-    let id = answer.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = id_of(answer).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while sim.state().customers().is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -165,10 +157,7 @@ async fn finished_steps_are_not_repeated_after_kill_9() {
     let bridge = BridgeProcess::start(&config).await;
     let client = http_client();
     let answer = post(&client, &bridge, "steps@example.com").await;
-    let id = answer.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = id_of(answer).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while jsm_requests(&sim, "POST", "/organization/7/user").is_empty()
         && tokio::time::Instant::now() < deadline
@@ -220,12 +209,7 @@ async fn a_429_pause_outlives_kill_9() {
     for i in 0..3 {
         let answer = post(&client, &bridge, &format!("paused{i}@example.com")).await;
         assert_eq!(answer.status(), 202);
-        ids.push(
-            answer.json::<Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
+        ids.push(id_of(answer).await);
     }
     bridge.kill9().await;
     let bridge = BridgeProcess::start(&config).await;

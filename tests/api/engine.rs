@@ -49,23 +49,13 @@ async fn a_429_pauses_the_tenant_for_its_retry_after() {
         "a paused tenant answers without waiting"
     );
     // More signups for the paused tenant, sent inside the window.
-    let mut ids = vec![
-        first.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    ];
+    let mut ids = vec![id_of(first).await];
     for i in 2..=4 {
         let r = app
             .post_json(&signup_body(&format!("t{i}@example.com"), "T"))
             .await;
         assert_eq!(r.status(), 202);
-        ids.push(
-            r.json::<Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
+        ids.push(id_of(r).await);
     }
     for id in &ids {
         assert_eq!(
@@ -286,12 +276,7 @@ async fn a_token_bucket_limited_jsm_is_never_sent_requests_inside_a_window() {
                 &[],
             )
             .await;
-        ids.push(
-            r.json::<Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
+        ids.push(id_of(r).await);
     }
     for id in &ids {
         assert_eq!(

@@ -244,3 +244,9 @@ pub async fn poll_signup(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The `id` of the signup in a response body.
+pub async fn id_of(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.expect("json");
+    body["id"].as_str().expect("an id").to_string()
+}

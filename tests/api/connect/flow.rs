@@ -6,7 +6,7 @@ use serde_json::Value;
 use signup_bridge::sim::{Fault, FaultAction};
 
 use super::*;
-use crate::helpers::{CUSTOMER_PATH, jsm_requests};
+use crate::helpers::{CUSTOMER_PATH, id_of, jsm_requests};
 
 const CREATE_QSH: &str = "4ff08937aeccd4fce54201618b35f296106c647a59087abe464feeba861feb91";
 
@@ -174,10 +174,7 @@ async fn a_disabled_installation_refuses_new_signups_and_holds_pending_ones() {
     });
     let pending = shop_signup(&app, "waiting@example.com").await;
     assert_eq!(pending.status(), 202);
-    let id = pending.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = id_of(pending).await;
 
     assert_eq!(
         lifecycle(&app, "disabled", CLIENT_KEY, None).await.status,
