@@ -16,5 +16,6 @@ mod oauth;
 mod ops;
 mod process;
 mod rejects;
+mod replays;
 mod restart;
 mod sources;
