@@ -18,4 +18,5 @@ mod process;
 mod rejects;
 mod replays;
 mod restart;
+mod schema;
 mod sources;
