@@ -96,7 +96,9 @@ pub async fn serve() -> HttpResponse {
 #[utoipa::path(post, path = "/webhooks/signup", tag = "intake",
     security(("jwt" = [])),
     params(("Idempotency-Key" = Option<String>, Header,
-        description = "RFC 8941 string or bare token, 1–255 visible ASCII; else the JWT `jti`, else a hash of the signup")),
+        description = "RFC 8941 string or bare token, 1–255 visible ASCII; else the JWT `jti`, else a hash of the signup",
+        min_length = 1, max_length = 512,
+        pattern = r#"^(?:[!#-~][!-~]{0,254}|"(?:[!#-\[\]-~]|\\["\\]){1,255}")$"#)),
     request_body(content(
         (SignupRequest = "application/json"),
         (SignupRequest = "application/x-www-form-urlencoded")
@@ -105,7 +107,10 @@ pub async fn serve() -> HttpResponse {
         (status = 201, description = "JSM created the customer", body = SignupView),
         (status = 200, description = "JSM already had a customer with this email", body = SignupView),
         (status = 202, description = "Durably accepted; JSM not done yet. `Location: /signups/{id}`", body = SignupView),
-        (status = 422, description = "`failed` signup (body: the signup), or `idempotency_key_reused` (problem)", body = SignupView),
+        (status = 422, description = "`failed` signup (the signup, JSON), or `idempotency_key_reused` (problem+json)", content(
+            (SignupView = "application/json"),
+            (Problem = "application/problem+json")
+        )),
         (status = 400, description = "`invalid_payload` or `invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "`request_timeout`", body = Problem, content_type = "application/problem+json"),
