@@ -25,6 +25,7 @@ use tokio::time::Instant;
 
 use super::JsmError;
 use crate::config::Secret;
+use crate::outbound::{MAX_BODY, ReadError, read_capped};
 
 /// How long a token is kept when the endpoint does not say (`expires_in` is optional).
 pub const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(300);
@@ -75,8 +76,7 @@ impl OAuthTokenSource {
         token_url: String,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("signup-bridge/", env!("CARGO_PKG_VERSION")))
+        let http = crate::outbound::client_builder()
             .timeout(timeout)
             .build()
             .map_err(|e| format!("cannot build the OAuth HTTP client: {e}"))?;
@@ -148,10 +148,17 @@ impl OAuthTokenSource {
             .await
             .map_err(|e| auth_error(format!("token endpoint unreachable: {}", e.without_url())))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| auth_error(format!("token endpoint: {}", e.without_url())))?;
+        let body = read_capped(response, MAX_BODY).await.map_err(|e| match e {
+            ReadError::Http(e) => auth_error(format!("token endpoint: {}", e.without_url())),
+            too_large => auth_error(format!("token endpoint: {too_large}")),
+        })?;
+        if status.is_redirection() {
+            // Not followed: the form carries the client secret (see `outbound`).
+            return Err(auth_error(format!(
+                "token endpoint answered {status}; redirects are not followed, configure the \
+                 final token_url"
+            )));
+        }
         if !status.is_success() {
             return Err(auth_error(endpoint_refusal(status.as_u16(), &body)));
         }
@@ -206,6 +213,42 @@ fn endpoint_refusal(status: u16, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::test_server::{Served, endless_chunked, redirect_to, serve};
+
+    fn source(token_url: &str) -> OAuthTokenSource {
+        OAuthTokenSource::new(
+            "id".into(),
+            Secret::new("client-secret-value"),
+            token_url.into(),
+            Duration::from_secs(5),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_redirecting_token_endpoint_is_not_followed() {
+        let target = serve(Served::Body(
+            r#"{"access_token":"t","token_type":"Bearer"}"#.into(),
+        ))
+        .await;
+        let redirect = redirect_to(&target.url).await;
+        let Err(JsmError::Auth(message)) = source(&redirect.url).token().await else {
+            panic!("a redirect gave a token");
+        };
+        assert!(message.contains("307"), "{message}");
+        assert!(!message.contains("client-secret-value"), "{message}");
+        assert_eq!(redirect.hits(), 1);
+        assert_eq!(target.hits(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_endless_token_response_is_cut_at_the_cap() {
+        let endless = endless_chunked().await;
+        let Err(JsmError::Auth(message)) = source(&endless.url).token().await else {
+            panic!("an endless body gave a token");
+        };
+        assert!(message.contains("over 1048576 bytes"), "{message}");
+    }
 
     #[test]
     fn tokens_are_refreshed_shortly_before_they_expire() {
