@@ -159,8 +159,7 @@ impl ResponseError for ApiError {
             Self::RequestInProgress => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
-            Self::RateLimited { retry_after_secs }
-            | Self::InstallKeysBusy { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs } | Self::InstallKeysBusy { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}

@@ -37,7 +37,10 @@ pub enum ReadError {
 }
 
 /// The whole body of `response`, or `TooLarge` as soon as it passes `cap` bytes.
-pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, ReadError> {
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(ReadError::TooLarge(cap));
     }

@@ -199,9 +199,17 @@ mod tests {
             "http://localhost:9000/keys",
             "http://[::1]:9000",
         ] {
-            assert_eq!(with(|c| c.connect.install_keys_url = ok.into()), Ok(()), "{ok}");
+            assert_eq!(
+                with(|c| c.connect.install_keys_url = ok.into()),
+                Ok(()),
+                "{ok}"
+            );
         }
-        for bad in ["http://connect-install-keys.atlassian.com", "ftp://127.0.0.1", "not a url"] {
+        for bad in [
+            "http://connect-install-keys.atlassian.com",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
             let error = with(|c| c.connect.install_keys_url = bad.into()).unwrap_err();
             assert!(error.contains("connect.install_keys_url"), "{error}");
         }
@@ -215,9 +223,17 @@ mod tests {
             "http://127.0.0.1:8080",
             "http://localhost:8080",
         ] {
-            assert_eq!(with(|c| c.server.public_url = Some(ok.into())), Ok(()), "{ok}");
+            assert_eq!(
+                with(|c| c.server.public_url = Some(ok.into())),
+                Ok(()),
+                "{ok}"
+            );
         }
-        for bad in ["http://bridge.example.com", "http://10.0.0.5:8080", "ws://localhost"] {
+        for bad in [
+            "http://bridge.example.com",
+            "http://10.0.0.5:8080",
+            "ws://localhost",
+        ] {
             let error = with(|c| c.server.public_url = Some(bad.into())).unwrap_err();
             assert!(error.contains("server.public_url"), "{error}");
         }
@@ -227,9 +243,13 @@ mod tests {
     #[test]
     fn allowed_base_hosts_are_host_patterns() {
         assert_eq!(with(|c| c.connect.allowed_base_hosts = vec![]), Ok(()));
-        let ok = vec!["*.atlassian.net".to_string(), "jira.example.com".to_string()];
+        let ok = vec![
+            "*.atlassian.net".to_string(),
+            "jira.example.com".to_string(),
+        ];
         assert_eq!(with(|c| c.connect.allowed_base_hosts = ok), Ok(()));
-        let error = with(|c| c.connect.allowed_base_hosts = vec!["https://x.com".into()]).unwrap_err();
+        let error =
+            with(|c| c.connect.allowed_base_hosts = vec!["https://x.com".into()]).unwrap_err();
         assert!(error.contains("connect.allowed_base_hosts[0]"), "{error}");
     }
 }

@@ -76,20 +76,48 @@ mod tests {
             ("http://[::1]:2", true),
         ];
         for (url, want) in cases {
-            assert_eq!(is_allowed(&Url::parse(url).unwrap(), &defaults), want, "{url}");
+            assert_eq!(
+                is_allowed(&Url::parse(url).unwrap(), &defaults),
+                want,
+                "{url}"
+            );
         }
         let exact = vec!["jira.example.com".to_string()];
-        assert!(is_allowed(&Url::parse("https://jira.example.com").unwrap(), &exact));
-        assert!(!is_allowed(&Url::parse("https://x.jira.example.com").unwrap(), &exact));
-        assert!(!is_allowed(&Url::parse("https://acme.atlassian.net").unwrap(), &[]));
+        assert!(is_allowed(
+            &Url::parse("https://jira.example.com").unwrap(),
+            &exact
+        ));
+        assert!(!is_allowed(
+            &Url::parse("https://x.jira.example.com").unwrap(),
+            &exact
+        ));
+        assert!(!is_allowed(
+            &Url::parse("https://acme.atlassian.net").unwrap(),
+            &[]
+        ));
     }
 
     #[test]
     fn patterns_are_host_names() {
-        for ok in ["*.atlassian.net", "jira.example.com", "*.a-b.io", "localhost"] {
+        for ok in [
+            "*.atlassian.net",
+            "jira.example.com",
+            "*.a-b.io",
+            "localhost",
+        ] {
             assert_eq!(check_pattern(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "*", "*.", "**.x.com", "a.*.com", "https://x.com", "x..com", "-x.com", "x.com/"] {
+        for bad in [
+            "",
+            "*",
+            "*.",
+            "**.x.com",
+            "a.*.com",
+            "https://x.com",
+            "x..com",
+            "-x.com",
+            "x.com/",
+        ] {
             assert!(check_pattern(bad).is_err(), "{bad}");
         }
     }

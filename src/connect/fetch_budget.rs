@@ -64,7 +64,8 @@ impl FetchBudgets {
     }
 
     fn refilled(&self, bucket: &Bucket, now: Instant) -> f64 {
-        let earned = now.saturating_duration_since(bucket.at).as_secs_f64() / self.refill.as_secs_f64();
+        let earned =
+            now.saturating_duration_since(bucket.at).as_secs_f64() / self.refill.as_secs_f64();
         (bucket.tokens + earned).min(self.burst)
     }
 

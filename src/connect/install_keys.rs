@@ -219,7 +219,10 @@ mod tests {
             assert!(matches!(error, Some(KeyError::Unavailable(_))), "{error:?}");
         }
         let error = keys.key("kid-last", client).await.err();
-        assert!(matches!(error, Some(KeyError::Throttled(wait)) if !wait.is_zero()), "{error:?}");
+        assert!(
+            matches!(error, Some(KeyError::Throttled(wait)) if !wait.is_zero()),
+            "{error:?}"
+        );
         let other = IpAddr::from([127, 0, 0, 2]);
         let error = keys.key("kid-last", other).await.err();
         assert!(matches!(error, Some(KeyError::Unavailable(_))), "{error:?}");

@@ -88,7 +88,6 @@ struct Claims {
 
 /// Verify a signed `installed`/`uninstalled` token for `client_key` (from the body), sent from
 /// `client` (whose fetch budget a key fetch spends); the use to record before acting on it.
-#[allow(clippy::too_many_arguments)]
 pub async fn verify_signed_install(
     keys: &InstallKeys,
     client: IpAddr,
@@ -264,13 +263,25 @@ mod tests {
         assert_eq!(with_jti.kind, INSTALL_TOKEN_KIND);
         assert_eq!(with_jti.expires_at, 1_060_000);
         // The same jti of the same issuer in another token is the same use …
-        assert_eq!(install_token_use("t2", "ck", &claims(Some("j")), leeway), with_jti);
+        assert_eq!(
+            install_token_use("t2", "ck", &claims(Some("j")), leeway),
+            with_jti
+        );
         // … but not from another issuer, nor another jti.
-        assert_ne!(install_token_use("t1", "ck2", &claims(Some("j")), leeway).key, with_jti.key);
-        assert_ne!(install_token_use("t1", "ck", &claims(Some("k")), leeway).key, with_jti.key);
+        assert_ne!(
+            install_token_use("t1", "ck2", &claims(Some("j")), leeway).key,
+            with_jti.key
+        );
+        assert_ne!(
+            install_token_use("t1", "ck", &claims(Some("k")), leeway).key,
+            with_jti.key
+        );
         // Without a jti, each token is its own use, named by a digest, never by itself.
         let plain = install_token_use("t1", "ck", &claims(None), leeway);
-        assert_ne!(plain.key, install_token_use("t2", "ck", &claims(None), leeway).key);
+        assert_ne!(
+            plain.key,
+            install_token_use("t2", "ck", &claims(None), leeway).key
+        );
         assert_eq!(plain.key.len(), 64);
         assert!(!plain.key.contains("t1"));
     }

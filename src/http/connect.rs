@@ -99,12 +99,14 @@ async fn bounded<T>(
     work: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {
     let timeout = state.config.server.request_timeout;
-    tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| {
-        Err(ApiError::RequestTimeout(format!(
-            "the request took longer than {}",
-            humantime::format_duration(timeout)
-        )))
-    })
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::RequestTimeout(format!(
+                "the request took longer than {}",
+                humantime::format_duration(timeout)
+            )))
+        })
 }
 
 /// Record the install token's use; a second use before it expires is 401.
@@ -163,8 +165,8 @@ async fn verify_switch(
     let known = secret.is_some();
     // An unknown clientKey is still checked, against a throwaway secret, so it takes as long
     // as a wrong signature does.
-    let secret = secret
-        .unwrap_or_else(|| Secret::new(Alphanumeric.sample_string(&mut rand::rng(), 32)));
+    let secret =
+        secret.unwrap_or_else(|| Secret::new(Alphanumeric.sample_string(&mut rand::rng(), 32)));
     let token = token(req)?;
     with_target(req, state, |target| {
         verify_shared_secret(token, &client_key, &secret, state.connect.leeway, target)

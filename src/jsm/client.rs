@@ -197,12 +197,10 @@ impl JsmClient {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = read_capped(response, MAX_BODY)
-            .await
-            .map_err(|e| match e {
-                ReadError::Http(e) => transport_error(e),
-                too_large => JsmError::InvalidResponse(too_large.to_string()),
-            })?;
+        let bytes = read_capped(response, MAX_BODY).await.map_err(|e| match e {
+            ReadError::Http(e) => transport_error(e),
+            too_large => JsmError::InvalidResponse(too_large.to_string()),
+        })?;
         if status.is_success() {
             Ok(Answer::Ok(bytes))
         } else {

@@ -174,7 +174,10 @@ mod tests {
             classify(StatusCode::BAD_REQUEST, &h, Some("bad".into())),
             JsmError::Rejected { status: 400, .. }
         ));
-        for redirect in [StatusCode::MOVED_PERMANENTLY, StatusCode::TEMPORARY_REDIRECT] {
+        for redirect in [
+            StatusCode::MOVED_PERMANENTLY,
+            StatusCode::TEMPORARY_REDIRECT,
+        ] {
             let error = classify(redirect, &h, None);
             assert!(error.is_retryable(), "{redirect}");
             assert!(error.to_string().contains("redirect"), "{error}");

@@ -42,9 +42,9 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query("DELETE FROM used_tokens WHERE expires_at < ?1")
             .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(n)
     }
@@ -65,8 +65,18 @@ mod tests {
             key: key.into(),
             expires_at,
         };
-        assert!(store.use_token_once(&token("a", now + 60_000)).await.unwrap());
-        assert!(!store.use_token_once(&token("a", now + 60_000)).await.unwrap());
+        assert!(
+            store
+                .use_token_once(&token("a", now + 60_000))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .use_token_once(&token("a", now + 60_000))
+                .await
+                .unwrap()
+        );
         let other_kind = TokenUse {
             kind: "forge_invocation",
             ..token("a", now + 60_000)
@@ -74,10 +84,20 @@ mod tests {
         assert!(store.use_token_once(&other_kind).await.unwrap());
         // An expired row no longer blocks, and the purge removes only expired rows.
         assert!(store.use_token_once(&token("b", now - 1)).await.unwrap());
-        assert!(store.use_token_once(&token("b", now + 60_000)).await.unwrap());
+        assert!(
+            store
+                .use_token_once(&token("b", now + 60_000))
+                .await
+                .unwrap()
+        );
         assert!(store.use_token_once(&token("c", now - 1)).await.unwrap());
         assert_eq!(store.purge_used_tokens(now).await.unwrap(), 1);
-        assert!(!store.use_token_once(&token("a", now + 60_000)).await.unwrap());
+        assert!(
+            !store
+                .use_token_once(&token("a", now + 60_000))
+                .await
+                .unwrap()
+        );
         store.close().await;
     }
 }

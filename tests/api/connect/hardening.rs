@@ -40,7 +40,9 @@ async fn forged_installs_spend_their_address_budget_and_get_503_not_401() {
     let body = install_payload(&app, CLIENT_KEY, "forged");
     let mut busy = None;
     for i in 0..40 {
-        let token = shared_key().sign_as(&claims, &format!("forged-{i}")).unwrap();
+        let token = shared_key()
+            .sign_as(&claims, &format!("forged-{i}"))
+            .unwrap();
         let response = post_lifecycle(&app, INSTALLED, Some(&token), &body).await;
         if response.status() == 503 {
             busy = Some(response);
@@ -80,8 +82,12 @@ async fn a_replayed_install_token_is_401_and_changes_nothing() {
     let mut replay = install_payload(&app, CLIENT_KEY, "attacker-secret");
     for base_url in [app.sim.base_url.clone(), "http://localhost:1".to_string()] {
         replay["baseUrl"] = json!(base_url);
-        let (status, body) = problem(post_lifecycle(&app, INSTALLED, Some(&token), &replay).await).await;
-        assert_eq!((status, body["code"].as_str()), (401, Some("invalid_token")));
+        let (status, body) =
+            problem(post_lifecycle(&app, INSTALLED, Some(&token), &replay).await).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("invalid_token"))
+        );
         assert_eq!(stored(&app, CLIENT_KEY).await.unwrap(), before);
     }
     app.stop().await;
@@ -106,21 +112,31 @@ async fn install_bodies_need_this_apps_key_and_an_allowed_site() {
     };
     let cases = [
         ("no key", with("key", None)),
-        ("another app's key", with("key", Some(json!("com.other.app")))),
+        (
+            "another app's key",
+            with("key", Some(json!("com.other.app"))),
+        ),
         (
             "a foreign site",
             with("baseUrl", Some(json!("https://jira.evil.example.com"))),
         ),
         (
             "a look-alike site",
-            with("baseUrl", Some(json!("https://acme.atlassian.net.evil.example.com"))),
+            with(
+                "baseUrl",
+                Some(json!("https://acme.atlassian.net.evil.example.com")),
+            ),
         ),
     ];
     for (why, body) in &cases {
-        let (status, problem) = problem(post_lifecycle(&app, INSTALLED, Some(&token), body).await).await;
+        let (status, problem) =
+            problem(post_lifecycle(&app, INSTALLED, Some(&token), body).await).await;
         assert_eq!(status, 401, "{why}");
         assert_eq!(problem["code"], "invalid_token", "{why}");
-        assert!(installations(&app).await.is_empty(), "{why} stored something");
+        assert!(
+            installations(&app).await.is_empty(),
+            "{why} stored something"
+        );
     }
     // The same token and body, unspoiled: accepted, so each case failed for its own reason.
     let response = post_lifecycle(&app, INSTALLED, Some(&token), &good).await;
@@ -134,7 +150,10 @@ async fn enabled_and_disabled_refusals_do_not_tell_whether_a_client_key_exists()
     let installed = lifecycle(&app, "installed", CLIENT_KEY, Some("known-secret")).await;
     assert_eq!(installed.status, 204);
     for event in ["installed", "uninstalled"] {
-        assert_eq!(lifecycle(&app, event, "client-gone", None).await.status, 204);
+        assert_eq!(
+            lifecycle(&app, event, "client-gone", None).await.status,
+            204
+        );
     }
     let attempt = |client_key: &str, secret: &str| {
         let now = signup_bridge::domain::now_ms() / 1000;
@@ -156,7 +175,8 @@ async fn enabled_and_disabled_refusals_do_not_tell_whether_a_client_key_exists()
         ("wrong signature", CLIENT_KEY),
     ] {
         let (token, body) = attempt(client_key, "guessed-secret");
-        let (status, problem) = problem(post_lifecycle(&app, ENABLED, Some(&token), &body).await).await;
+        let (status, problem) =
+            problem(post_lifecycle(&app, ENABLED, Some(&token), &body).await).await;
         assert_eq!(status, 401, "{why}");
         answers.push((why, problem));
     }
@@ -182,7 +202,12 @@ async fn a_lifecycle_body_that_stalls_is_answered_408() {
     )
     .await;
     let addr = app.address.trim_start_matches("http://").to_string();
-    for path in [INSTALLED, "/lifecycle/uninstalled", ENABLED, "/lifecycle/disabled"] {
+    for path in [
+        INSTALLED,
+        "/lifecycle/uninstalled",
+        ENABLED,
+        "/lifecycle/disabled",
+    ] {
         let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
@@ -197,7 +222,10 @@ async fn a_lifecycle_body_that_stalls_is_answered_408() {
             .unwrap();
         let answer = String::from_utf8_lossy(&answer[..n]);
         assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
-        assert!(answer.contains("application/problem+json"), "{path}: {answer}");
+        assert!(
+            answer.contains("application/problem+json"),
+            "{path}: {answer}"
+        );
     }
     app.stop().await;
 }
