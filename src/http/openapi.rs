@@ -117,25 +117,31 @@ fn descriptor() {}
 
 #[utoipa::path(post, path = "/lifecycle/installed", tag = "connect",
     responses((status = 204, description = "Installed (signed install: RS256 with kid)"),
-        (status = 401, description = "`invalid_token`; nothing stored", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "`invalid_token`; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`install_keys_busy` (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn installed() {}
 
 #[utoipa::path(post, path = "/lifecycle/uninstalled", tag = "connect",
     responses((status = 204, description = "Uninstalled"),
-        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`install_keys_busy` (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn uninstalled() {}
 
 #[utoipa::path(post, path = "/lifecycle/enabled", tag = "connect",
     responses((status = 204, description = "Enabled (HS256 with the sharedSecret)"),
-        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "`invalid_token` (one detail for every reason)", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn enabled() {}
 
 #[utoipa::path(post, path = "/lifecycle/disabled", tag = "connect",
     responses((status = 204, description = "Disabled"),
-        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "`invalid_token` (one detail for every reason)", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn disabled() {}
 
