@@ -50,6 +50,13 @@ pub async fn run_purge(
         if let Err(e) = store.purge_used_tokens(now).await {
             warn!(error = %e, "purge of used tokens failed");
         }
+        // Expired token bindings: a token past its `exp` is refused anyway.
+        while let Ok(n) = store.purge_jtis(BATCH).await {
+            if n < u64::from(BATCH) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => {}

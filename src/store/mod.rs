@@ -7,6 +7,7 @@ mod installations;
 mod local_secrets;
 mod queue;
 mod signups;
+mod token_jtis;
 mod used_tokens;
 
 use std::str::FromStr;
@@ -20,6 +21,7 @@ pub use admin::{RetryOutcome, SignupSummary};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease, TransitionError};
 pub use signups::{InsertOutcome, NewSignupRecord};
+pub use token_jtis::JtiUse;
 pub use used_tokens::TokenUse;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -16,5 +16,7 @@ mod oauth;
 mod ops;
 mod process;
 mod rejects;
+mod replays;
 mod restart;
+mod schema;
 mod sources;
