@@ -37,6 +37,9 @@ pub enum ApiError {
     RequestTimeout(String),
     #[error("the service is not ready: {0}")]
     NotReady(String),
+    /// A client address spent its install-key fetch budget (not a verdict on its token).
+    #[error("too many install key fetches from this address; retry later")]
+    InstallKeysBusy { retry_after_secs: u64 },
     /// Anything unexpected; the cause goes to the log, never to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -59,6 +62,7 @@ impl ApiError {
             Self::TenantUnavailable(_) => "tenant_unavailable",
             Self::RequestTimeout(_) => "request_timeout",
             Self::NotReady(_) => "not_ready",
+            Self::InstallKeysBusy { .. } => "install_keys_busy",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -78,6 +82,7 @@ impl ApiError {
             Self::TenantUnavailable(_) => "Tenant unavailable",
             Self::RequestTimeout(_) => "Request timeout",
             Self::NotReady(_) => "Not ready",
+            Self::InstallKeysBusy { .. } => "Install keys busy",
             Self::Internal(_) => "Internal error",
         }
     }
@@ -113,6 +118,7 @@ impl ResponseError for ApiError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TenantUnavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::InstallKeysBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -140,7 +146,7 @@ impl ResponseError for ApiError {
             Self::RequestInProgress => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
-            Self::RateLimited { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs } | Self::InstallKeysBusy { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Self::MethodNotAllowed { allow } => {

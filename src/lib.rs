@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod jsm;
 pub mod metrics;
+pub mod outbound;
 pub mod sandbox;
 pub mod sim;
 pub mod startup;

@@ -22,11 +22,10 @@ use jsonwebtoken::jwk::Jwk;
 use serde::Deserialize;
 
 use super::keys::PublicKey;
+use crate::outbound::{MAX_BODY, ReadError, read_capped};
 
 /// Bound on one JWKS fetch.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// A larger JWKS document is refused.
-const MAX_JWKS_BYTES: usize = 1 << 20;
 
 /// One source's JWKS and its cache.
 pub struct JwksSource {
@@ -58,7 +57,9 @@ struct RawSet {
 enum FetchError {
     #[error("{0}")]
     Http(#[from] reqwest::Error),
-    #[error("the document is over {MAX_JWKS_BYTES} bytes")]
+    #[error("the JWKS host answered {0}")]
+    Status(u16),
+    #[error("the document is over {MAX_BODY} bytes")]
     TooLarge,
     #[error("the document is not a JWK set: {0}")]
     NotJwks(#[from] serde_json::Error),
@@ -153,18 +154,15 @@ impl JwksSource {
             .header("Accept", "application/json")
             .timeout(FETCH_TIMEOUT)
             .send()
-            .await?
-            .error_for_status()?;
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_JWKS_BYTES as u64)
-        {
-            return Err(FetchError::TooLarge);
+            .await?;
+        // A redirect is not followed (see `outbound`), so it is a failed fetch like a 5xx.
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status().as_u16()));
         }
-        let body = response.bytes().await?;
-        if body.len() > MAX_JWKS_BYTES {
-            return Err(FetchError::TooLarge);
-        }
+        let body = read_capped(response, MAX_BODY).await.map_err(|e| match e {
+            ReadError::Http(e) => FetchError::Http(e),
+            ReadError::TooLarge(_) => FetchError::TooLarge,
+        })?;
         let set: RawSet = serde_json::from_slice(&body)?;
         Ok(set
             .keys
@@ -199,5 +197,33 @@ impl Cache {
             .filter(|(k, _)| kid.is_none() || k.as_deref() == kid)
             .map(|(_, key)| key.clone())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbound::test_server::{Served, endless_chunked, redirect_to, serve};
+
+    fn source(url: &str) -> JwksSource {
+        let client = crate::outbound::client_builder().build().unwrap();
+        JwksSource::new("s", url, client, Duration::ZERO, Duration::ZERO)
+    }
+
+    #[tokio::test]
+    async fn a_redirecting_jwks_url_is_not_followed() {
+        let target = serve(Served::Body(r#"{"keys":[]}"#.into())).await;
+        let redirect = redirect_to(&target.url).await;
+        let error = source(&redirect.url).fetch().await.err();
+        assert!(matches!(error, Some(FetchError::Status(307))), "{error:?}");
+        assert_eq!(redirect.hits(), 1);
+        assert_eq!(target.hits(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_endless_jwks_is_cut_at_the_cap() {
+        let endless = endless_chunked().await;
+        let error = source(&endless.url).fetch().await.err();
+        assert!(matches!(error, Some(FetchError::TooLarge)), "{error:?}");
     }
 }

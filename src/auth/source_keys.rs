@@ -54,7 +54,7 @@ pub(super) fn source_keys(
     let client = match client {
         Some(client) => client.clone(),
         None => {
-            let built = reqwest::Client::builder()
+            let built = crate::outbound::client_builder()
                 .timeout(FETCH_TIMEOUT)
                 .build()
                 .map_err(|e| ConfigError(format!("key `{prefix}.jwks_url`: {e}")))?;

@@ -75,6 +75,8 @@ pub struct ConnectConfig {
     pub app_key: String,
     pub app_name: String,
     pub install_keys_url: String,
+    /// Hosts an installation's `baseUrl` may be on (`*.x` = any subdomain of x); loopback always.
+    pub allowed_base_hosts: Vec<String>,
 }
 
 impl Default for ConnectConfig {
@@ -83,6 +85,7 @@ impl Default for ConnectConfig {
             app_key: "com.example.signup-bridge".into(),
             app_name: "Signup Bridge".into(),
             install_keys_url: "https://connect-install-keys.atlassian.com".into(),
+            allowed_base_hosts: crate::connect::base_hosts::default_allowed(),
         }
     }
 }

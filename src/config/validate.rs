@@ -14,11 +14,9 @@ impl Config {
             .listen
             .parse::<SocketAddr>()
             .map_err(|e| format!("key `server.listen`: {e} (want e.g. \"127.0.0.1:8080\")"))?;
+        // Unset, public_url is the bound address (local use); set, Atlassian sends secrets to it.
         if let Some(public) = &self.server.public_url {
-            let url = Url::parse(public).map_err(|e| format!("key `server.public_url`: {e}"))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err("key `server.public_url`: must be an http(s) URL".into());
-            }
+            check_https_or_loopback(public).map_err(|e| format!("key `server.public_url`: {e}"))?;
         }
         if self.server.request_timeout <= self.delivery.inline_wait {
             return Err(
@@ -37,8 +35,12 @@ impl Config {
             ));
         }
         check_app_key(&self.connect.app_key)?;
-        Url::parse(&self.connect.install_keys_url)
+        check_https_or_loopback(&self.connect.install_keys_url)
             .map_err(|e| format!("key `connect.install_keys_url`: {e}"))?;
+        for (i, pattern) in self.connect.allowed_base_hosts.iter().enumerate() {
+            crate::connect::base_hosts::check_pattern(pattern)
+                .map_err(|e| format!("key `connect.allowed_base_hosts[{i}]`: {e}"))?;
+        }
         if self.auth.max_token_lifetime.is_zero() {
             return Err("key `auth.max_token_lifetime`: must be more than 0".into());
         }
@@ -169,11 +171,85 @@ pub fn check_https_or_loopback(raw: &str) -> Result<Url, String> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// 127.0.0.0/8, ::1 or `localhost`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(change: impl FnOnce(&mut Config)) -> Result<(), String> {
+        let mut config = Config::default();
+        change(&mut config);
+        config.validate()
+    }
+
+    #[test]
+    fn install_keys_url_is_https_except_loopback() {
+        for ok in [
+            "https://connect-install-keys.atlassian.com",
+            "http://127.0.0.1:9000",
+            "http://localhost:9000/keys",
+            "http://[::1]:9000",
+        ] {
+            assert_eq!(
+                with(|c| c.connect.install_keys_url = ok.into()),
+                Ok(()),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "http://connect-install-keys.atlassian.com",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
+            let error = with(|c| c.connect.install_keys_url = bad.into()).unwrap_err();
+            assert!(error.contains("connect.install_keys_url"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_configured_public_url_is_https_except_loopback() {
+        for ok in [
+            "https://bridge.example.com",
+            "https://bridge.example.com/connect/",
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+        ] {
+            assert_eq!(
+                with(|c| c.server.public_url = Some(ok.into())),
+                Ok(()),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "http://bridge.example.com",
+            "http://10.0.0.5:8080",
+            "ws://localhost",
+        ] {
+            let error = with(|c| c.server.public_url = Some(bad.into())).unwrap_err();
+            assert!(error.contains("server.public_url"), "{error}");
+        }
+        assert_eq!(with(|c| c.server.public_url = None), Ok(()));
+    }
+
+    #[test]
+    fn allowed_base_hosts_are_host_patterns() {
+        assert_eq!(with(|c| c.connect.allowed_base_hosts = vec![]), Ok(()));
+        let ok = vec![
+            "*.atlassian.net".to_string(),
+            "jira.example.com".to_string(),
+        ];
+        assert_eq!(with(|c| c.connect.allowed_base_hosts = ok), Ok(()));
+        let error =
+            with(|c| c.connect.allowed_base_hosts = vec!["https://x.com".into()]).unwrap_err();
+        assert!(error.contains("connect.allowed_base_hosts[0]"), "{error}");
     }
 }

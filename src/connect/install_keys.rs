@@ -4,23 +4,28 @@
 //! A token's `kid` is attacker-chosen, so fetching is bounded three ways: a kid must look like
 //! a key id before it becomes a URL; a kid the key server does not know is remembered as
 //! missing for `auth.jwks_refresh_cooldown`; and fetches are limited in concurrency and by a
-//! small token bucket, so a flood of random kids costs a handful of fetches, not one each.
-//! The cache holds at most `MAX_ENTRIES` kids, dropping the ones that expire first.
+//! small token bucket per client address (`fetch_budget`), so a flood of random kids costs
+//! its sender a handful of fetches and leaves every other address its own budget. A cached
+//! key costs no budget. The cache holds at most `MAX_ENTRIES` kids, dropping the ones that
+//! expire first. No redirect is followed and a PEM is read up to 16 KiB (see `outbound`).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::DecodingKey;
 use tokio::sync::Semaphore;
 
+use super::fetch_budget::FetchBudgets;
+use crate::outbound::{MAX_PEM, ReadError, read_capped};
+
 const MAX_ENTRIES: usize = 256;
 const MAX_CONCURRENT_FETCHES: usize = 2;
-/// Fetch budget: a burst of this many, refilled at one per `REFILL`.
-const FETCH_BURST: f64 = 10.0;
+/// Fetch budget of each client address: a burst of this many, refilled at one per `REFILL`.
+pub const FETCH_BURST: u32 = 10;
 const REFILL: Duration = Duration::from_secs(1);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_PEM_BYTES: usize = 16 * 1024;
 
 /// Why no key could be had for a kid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,8 +34,9 @@ pub enum KeyError {
     InvalidKid,
     #[error("the install key server does not know the token's kid")]
     Unknown,
-    #[error("too many install key fetches; try again shortly")]
-    Throttled,
+    /// This client address has spent its fetch budget; it may try again after the wait.
+    #[error("too many install key fetches from this address; try again shortly")]
+    Throttled(Duration),
     #[error("the install key server could not be reached: {0}")]
     Unavailable(String),
 }
@@ -45,11 +51,6 @@ struct Entry {
     until: Instant,
 }
 
-struct Budget {
-    tokens: f64,
-    at: Instant,
-}
-
 /// Fetches and caches install keys.
 pub struct InstallKeys {
     http: reqwest::Client,
@@ -58,16 +59,13 @@ pub struct InstallKeys {
     negative_ttl: Duration,
     cache: Mutex<HashMap<String, Entry>>,
     fetching: Semaphore,
-    budget: Mutex<Budget>,
+    budgets: FetchBudgets,
 }
 
 impl InstallKeys {
     /// `base_url` is `connect.install_keys_url`; keys are kept `ttl`, unknown kids `negative_ttl`.
     pub fn new(base_url: &str, ttl: Duration, negative_ttl: Duration) -> Result<Self, String> {
-        // Building a client needs a TLS provider; installing it twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("signup-bridge/", env!("CARGO_PKG_VERSION")))
+        let http = crate::outbound::client_builder()
             .timeout(FETCH_TIMEOUT)
             .build()
             .map_err(|e| format!("cannot build the install key client: {e}"))?;
@@ -78,15 +76,13 @@ impl InstallKeys {
             negative_ttl,
             cache: Mutex::new(HashMap::new()),
             fetching: Semaphore::new(MAX_CONCURRENT_FETCHES),
-            budget: Mutex::new(Budget {
-                tokens: FETCH_BURST,
-                at: Instant::now(),
-            }),
+            budgets: FetchBudgets::new(FETCH_BURST, REFILL),
         })
     }
 
-    /// The public key for `kid`, from the cache or the key server.
-    pub async fn key(&self, kid: &str) -> Result<DecodingKey, KeyError> {
+    /// The public key for `kid`, from the cache or the key server; a fetch is charged to
+    /// `client`'s budget.
+    pub async fn key(&self, kid: &str, client: IpAddr) -> Result<DecodingKey, KeyError> {
         if !valid_kid(kid) {
             return Err(KeyError::InvalidKid);
         }
@@ -97,14 +93,12 @@ impl InstallKeys {
             .fetching
             .acquire()
             .await
-            .map_err(|_| KeyError::Throttled)?;
+            .map_err(|_| KeyError::Unavailable("the fetcher is closed".into()))?;
         // Another request may have fetched it while this one waited.
         if let Some(cached) = self.cached(kid) {
             return cached;
         }
-        if !self.spend_budget() {
-            return Err(KeyError::Throttled);
-        }
+        self.budgets.spend(client).map_err(KeyError::Throttled)?;
         match self.fetch(kid).await {
             Ok(key) => {
                 self.remember(kid, Cached::Key(key.clone()), self.ttl);
@@ -145,24 +139,10 @@ impl InstallKeys {
         cache.insert(kid.to_string(), Entry { value, until });
     }
 
-    fn spend_budget(&self) -> bool {
-        let now = Instant::now();
-        let mut budget = self.budget.lock().unwrap_or_else(|e| e.into_inner());
-        let refilled = now.duration_since(budget.at).as_secs_f64() / REFILL.as_secs_f64();
-        budget.tokens = (budget.tokens + refilled).min(FETCH_BURST);
-        budget.at = now;
-        if budget.tokens >= 1.0 {
-            budget.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
     async fn fetch(&self, kid: &str) -> Result<DecodingKey, KeyError> {
         let url = format!("{}/{kid}", self.base_url);
         let unavailable = |e: reqwest::Error| KeyError::Unavailable(e.without_url().to_string());
-        let mut response = self.http.get(url).send().await.map_err(unavailable)?;
+        let response = self.http.get(url).send().await.map_err(unavailable)?;
         let status = response.status();
         if status.as_u16() == 404 || status.as_u16() == 410 {
             return Err(KeyError::Unknown);
@@ -170,13 +150,11 @@ impl InstallKeys {
         if !status.is_success() {
             return Err(KeyError::Unavailable(format!("it answered {status}")));
         }
-        let mut pem = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(unavailable)? {
-            if pem.len() + chunk.len() > MAX_PEM_BYTES {
-                return Err(KeyError::Unknown);
-            }
-            pem.extend_from_slice(&chunk);
-        }
+        let pem = read_capped(response, MAX_PEM).await.map_err(|e| match e {
+            ReadError::Http(e) => unavailable(e),
+            // Larger than any RSA public key: it names no usable key.
+            ReadError::TooLarge(_) => KeyError::Unknown,
+        })?;
         // A body that is not an RSA public key names no usable key: treat it as unknown.
         DecodingKey::from_rsa_pem(&pem).map_err(|_| KeyError::Unknown)
     }
@@ -216,16 +194,38 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_fetch_budget_runs_out_and_refills() {
-        let keys =
-            InstallKeys::new("http://127.0.0.1:9", Duration::ZERO, Duration::ZERO).expect("client");
-        let spent = (0..100).filter(|_| keys.spend_budget()).count();
-        assert_eq!(spent, FETCH_BURST as usize);
-        keys.budget.lock().expect("lock").at -= REFILL * 2;
-        assert!(keys.spend_budget());
-        assert!(keys.spend_budget());
-        assert!(!keys.spend_budget());
+    #[tokio::test]
+    async fn redirects_and_oversized_keys_are_refused() {
+        use crate::outbound::test_server::{Served, endless_chunked, redirect_to, serve};
+        let client = IpAddr::from([127, 0, 0, 1]);
+        let target = serve(Served::Body("not reached".into())).await;
+        let redirect = redirect_to(&target.url).await;
+        let keys = InstallKeys::new(&redirect.url, Duration::ZERO, Duration::ZERO).unwrap();
+        let error = keys.key("kid-1", client).await.err();
+        assert!(matches!(error, Some(KeyError::Unavailable(_))), "{error:?}");
+        assert_eq!((redirect.hits(), target.hits()), (1, 0));
+        let endless = endless_chunked().await;
+        let keys = InstallKeys::new(&endless.url, Duration::ZERO, Duration::ZERO).unwrap();
+        let error = keys.key("kid-1", client).await.err();
+        assert_eq!(error, Some(KeyError::Unknown));
+    }
+
+    #[tokio::test]
+    async fn a_spent_budget_is_throttled_with_a_wait() {
+        let keys = InstallKeys::new("http://127.0.0.1:9", Duration::ZERO, Duration::ZERO).unwrap();
+        let client = IpAddr::from([127, 0, 0, 1]);
+        for i in 0..FETCH_BURST {
+            let error = keys.key(&format!("kid-{i}"), client).await.err();
+            assert!(matches!(error, Some(KeyError::Unavailable(_))), "{error:?}");
+        }
+        let error = keys.key("kid-last", client).await.err();
+        assert!(
+            matches!(error, Some(KeyError::Throttled(wait)) if !wait.is_zero()),
+            "{error:?}"
+        );
+        let other = IpAddr::from([127, 0, 0, 2]);
+        let error = keys.key("kid-last", other).await.err();
+        assert!(matches!(error, Some(KeyError::Unavailable(_))), "{error:?}");
     }
 
     #[test]

@@ -5,26 +5,54 @@
 //!   with `auth.leeway`, `aud` (a string or a list) must contain the app's `public_url`
 //!   (trailing slash ignored), `iss` must equal the body's `clientKey`, and `qsh` must equal
 //!   the hash of this request. No HS256 or unsigned install is accepted, for a new or a known
-//!   clientKey: the sharedSecret in the body proves nothing about who sent it.
+//!   clientKey: the sharedSecret in the body proves nothing about who sent it. A verified
+//!   install token is single-use until its `exp` (plus leeway): the caller records the
+//!   [`TokenUse`] this returns, keyed by the token's `iss` and `jti`, or by the SHA-256 of the
+//!   whole token when it has no `jti` — so a captured token cannot be replayed with another
+//!   body (another sharedSecret or baseUrl).
 //! - `enabled` / `disabled`: HS256 signed with the installation's stored sharedSecret, `iss`
 //!   = clientKey, `exp` and `qsh` checked.
 //!
 //! Every failure is one `LifecycleError` whose message is safe to answer with (no token, no
-//! secret); the caller answers 401 and stores nothing.
+//! secret); the caller answers 401 and stores nothing. The exception is a client address that
+//! has spent its install-key fetch budget: that is not the token's fault, so it is
+//! [`InstallRefusal::KeysBusy`] (503 with `Retry-After`; Atlassian retries).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
-use super::install_keys::InstallKeys;
+use sha2::{Digest, Sha256};
+
+use super::install_keys::{InstallKeys, KeyError};
 use crate::auth::{RequestTarget, qsh};
 use crate::config::Secret;
+use crate::store::TokenUse;
+
+/// The `used_tokens` kind of Connect install tokens.
+pub const INSTALL_TOKEN_KIND: &str = "connect_install";
 
 /// Why a lifecycle callback was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct LifecycleError(pub String);
+
+/// Why a signed install was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallRefusal {
+    /// The token does not verify: 401.
+    Invalid(LifecycleError),
+    /// This client address spent its install-key fetch budget: 503, retry after the wait.
+    KeysBusy(Duration),
+}
+
+impl From<LifecycleError> for InstallRefusal {
+    fn from(e: LifecycleError) -> Self {
+        Self::Invalid(e)
+    }
+}
 
 fn reject(message: impl Into<String>) -> LifecycleError {
     LifecycleError(message.into())
@@ -48,41 +76,67 @@ impl Audience {
     }
 }
 
-/// The verified claims the callbacks read beyond `exp` and `iss`.
+/// The verified claims the callbacks read beyond `iss`.
 #[derive(Deserialize)]
 struct Claims {
+    exp: i64,
+    #[serde(default)]
+    jti: Option<String>,
     #[serde(default)]
     qsh: Option<String>,
 }
 
-/// Verify a signed `installed`/`uninstalled` token for `client_key` (from the body).
+/// Verify a signed `installed`/`uninstalled` token for `client_key` (from the body), sent from
+/// `client` (whose fetch budget a key fetch spends); the use to record before acting on it.
 pub async fn verify_signed_install(
     keys: &InstallKeys,
+    client: IpAddr,
     token: &str,
     client_key: &str,
     public_url: &str,
     leeway: Duration,
     request: &RequestTarget<'_>,
-) -> Result<(), LifecycleError> {
+) -> Result<TokenUse, InstallRefusal> {
     let header = decode_header(token).map_err(|_| reject("the token is malformed"))?;
     if header.alg != Algorithm::RS256 {
-        return Err(reject(
-            "install callbacks must be signed with RS256 (signed install)",
-        ));
+        return Err(reject("install callbacks must be signed with RS256 (signed install)").into());
     }
     let kid = header
         .kid
         .ok_or_else(|| reject("the install token has no kid"))?;
-    // Everything that needs no key is checked before a key is fetched, so a stream of forged
-    // tokens with random kids cannot spend the fetch budget that real installs rely on.
+    // Everything that needs no key is checked before a key is fetched, so only a token built
+    // for this app and this request spends a fetch, and only of its sender's budget.
     precheck(token, client_key, public_url, leeway, request)?;
-    let key = keys
-        .key(&kid)
-        .await
-        .map_err(|e| reject(format!("no install key: {e}")))?;
+    let key = keys.key(&kid, client).await.map_err(|e| match e {
+        KeyError::Throttled(wait) => InstallRefusal::KeysBusy(wait),
+        e => InstallRefusal::Invalid(reject(format!("no install key: {e}"))),
+    })?;
     // The signature covers the very payload `precheck` read, so its aud and qsh checks stand;
     // `verify` adds the signature, `exp` and `iss`.
-    verify(token, &key, Algorithm::RS256, client_key, leeway).map(|_| ())
+    let claims = verify(token, &key, Algorithm::RS256, client_key, leeway)?;
+    Ok(install_token_use(token, client_key, &claims, leeway))
+}
+
+/// What names this install token for single use, and until when it could be accepted.
+fn install_token_use(token: &str, client_key: &str, claims: &Claims, leeway: Duration) -> TokenUse {
+    let digest = match &claims.jti {
+        Some(jti) => Sha256::new()
+            .chain_update(b"jti\0")
+            .chain_update(client_key.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(jti.as_bytes())
+            .finalize(),
+        None => Sha256::new()
+            .chain_update(b"token\0")
+            .chain_update(token.as_bytes())
+            .finalize(),
+    };
+    let until = claims.exp.saturating_add(leeway.as_secs() as i64);
+    TokenUse {
+        kind: INSTALL_TOKEN_KIND,
+        key: hex::encode(digest),
+        expires_at: until.saturating_mul(1000),
+    }
 }
 
 /// Verify an `enabled`/`disabled` token signed with the installation's sharedSecret.
@@ -175,67 +229,5 @@ fn check_qsh(claimed: Option<&str>, request: &RequestTarget<'_>) -> Result<(), L
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use jsonwebtoken::{EncodingKey, Header, encode};
-    use serde_json::json;
-
-    fn target() -> RequestTarget<'static> {
-        RequestTarget {
-            method: "POST",
-            path: "/lifecycle/enabled",
-            query: "",
-        }
-    }
-
-    fn hs(claims: serde_json::Value, secret: &str) -> String {
-        encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn audience_forms() {
-        let one = Audience::One("https://b.example.com/".into());
-        assert!(one.contains("https://b.example.com"));
-        let many = Audience::Many(vec!["x".into(), "https://b.example.com".into()]);
-        assert!(many.contains("https://b.example.com/"));
-        assert!(
-            !Audience::One("https://evil.example.com".into()).contains("https://b.example.com")
-        );
-    }
-
-    #[test]
-    fn shared_secret_tokens() {
-        let secret = Secret::new("s3cret");
-        let exp = crate::domain::now_ms() / 1000 + 60;
-        let good_qsh = qsh::qsh("POST", "/lifecycle/enabled", "");
-        let ok = hs(json!({"iss": "ck", "exp": exp, "qsh": good_qsh}), "s3cret");
-        let leeway = Duration::from_secs(0);
-        assert_eq!(
-            verify_shared_secret(&ok, "ck", &secret, leeway, &target()),
-            Ok(())
-        );
-        let cases = [
-            hs(json!({"iss": "ck", "exp": exp, "qsh": good_qsh}), "other"),
-            hs(
-                json!({"iss": "other", "exp": exp, "qsh": good_qsh}),
-                "s3cret",
-            ),
-            hs(json!({"iss": "ck", "exp": exp, "qsh": "00"}), "s3cret"),
-            hs(json!({"iss": "ck", "exp": exp}), "s3cret"),
-            hs(
-                json!({"iss": "ck", "exp": exp - 120, "qsh": good_qsh}),
-                "s3cret",
-            ),
-            hs(json!({"iss": "ck", "qsh": good_qsh}), "s3cret"),
-            "not-a-token".to_string(),
-        ];
-        for token in cases {
-            assert!(verify_shared_secret(&token, "ck", &secret, leeway, &target()).is_err());
-        }
-    }
-}
+#[path = "lifecycle_tests.rs"]
+mod tests;

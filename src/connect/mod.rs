@@ -2,12 +2,14 @@
 //! Installations themselves are stored by `store`; calls to JSM as the app are signed by
 //! `jsm::OutboundAuth::Connect`.
 
+pub mod base_hosts;
 pub mod descriptor;
+mod fetch_budget;
 mod install_keys;
 pub mod lifecycle;
 
 pub use install_keys::{InstallKeys, KeyError};
-pub use lifecycle::LifecycleError;
+pub use lifecycle::{InstallRefusal, LifecycleError};
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! Retention: finished signups are deleted after their retention, in small batches, so the
-//! purge never holds the writer long enough to stall intake.
+//! purge never holds the writer long enough to stall intake; used single-use tokens are
+//! deleted once they have expired.
 
 use std::time::Duration;
 
@@ -45,6 +46,9 @@ pub async fn run_purge(
         }
         if total > 0 {
             info!(purged = total, "expired signups purged");
+        }
+        if let Err(e) = store.purge_used_tokens(now).await {
+            warn!(error = %e, "purge of used tokens failed");
         }
         // Expired token bindings: a token past its `exp` is refused anyway.
         while let Ok(n) = store.purge_jtis(BATCH).await {

@@ -144,7 +144,8 @@ fn descriptor() {}
         (status = 400, description = "`invalid_payload`: a signed body that is not a usable installation", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_token`; nothing stored", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "`request_timeout`: the body did not arrive within `server.request_timeout`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json")))]
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`install_keys_busy`: this client address spent its install-key fetch budget (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn installed() {}
 
@@ -152,13 +153,14 @@ fn installed() {}
     responses((status = 204, description = "Uninstalled"),
         (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "`request_timeout`: the body did not arrive within `server.request_timeout`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json")))]
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`install_keys_busy`: this client address spent its install-key fetch budget (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn uninstalled() {}
 
 #[utoipa::path(post, path = "/lifecycle/enabled", tag = "connect",
     responses((status = 204, description = "Enabled (HS256 with the sharedSecret)"),
-        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_token` (one detail for every reason)", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "`request_timeout`: the body did not arrive within `server.request_timeout`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
@@ -166,7 +168,7 @@ fn enabled() {}
 
 #[utoipa::path(post, path = "/lifecycle/disabled", tag = "connect",
     responses((status = 204, description = "Disabled"),
-        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_token` (one detail for every reason)", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "`request_timeout`: the body did not arrive within `server.request_timeout`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]

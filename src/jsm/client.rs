@@ -8,6 +8,7 @@ use url::Url;
 
 use super::response::{classify, error_message, pick_exact, says_email_exists, transport_error};
 use super::{JsmError, OutboundAuth};
+use crate::outbound::{MAX_BODY, ReadError, read_capped};
 
 /// Where and how to call one tenant's JSM.
 #[derive(Clone)]
@@ -37,8 +38,7 @@ pub struct JsmClient {
 
 impl JsmClient {
     pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("signup-bridge/", env!("CARGO_PKG_VERSION")))
+        let http = crate::outbound::client_builder()
             .connect_timeout(timeout)
             .build()?;
         Ok(Self { http, timeout })
@@ -197,11 +197,14 @@ impl JsmClient {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let bytes = read_capped(response, MAX_BODY).await.map_err(|e| match e {
+            ReadError::Http(e) => transport_error(e),
+            too_large => JsmError::InvalidResponse(too_large.to_string()),
+        })?;
         if status.is_success() {
-            Ok(Answer::Ok(bytes.to_vec()))
+            Ok(Answer::Ok(bytes))
         } else {
-            Ok(Answer::Status(status, headers, bytes.to_vec()))
+            Ok(Answer::Status(status, headers, bytes))
         }
     }
 }

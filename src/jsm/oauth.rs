@@ -25,6 +25,7 @@ use tokio::time::Instant;
 
 use super::JsmError;
 use crate::config::Secret;
+use crate::outbound::{MAX_BODY, ReadError, read_capped};
 
 /// How long a token is kept when the endpoint does not say (`expires_in` is optional).
 pub const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(300);
@@ -75,8 +76,7 @@ impl OAuthTokenSource {
         token_url: String,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("signup-bridge/", env!("CARGO_PKG_VERSION")))
+        let http = crate::outbound::client_builder()
             .timeout(timeout)
             .build()
             .map_err(|e| format!("cannot build the OAuth HTTP client: {e}"))?;
@@ -148,10 +148,17 @@ impl OAuthTokenSource {
             .await
             .map_err(|e| auth_error(format!("token endpoint unreachable: {}", e.without_url())))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| auth_error(format!("token endpoint: {}", e.without_url())))?;
+        let body = read_capped(response, MAX_BODY).await.map_err(|e| match e {
+            ReadError::Http(e) => auth_error(format!("token endpoint: {}", e.without_url())),
+            too_large => auth_error(format!("token endpoint: {too_large}")),
+        })?;
+        if status.is_redirection() {
+            // Not followed: the form carries the client secret (see `outbound`).
+            return Err(auth_error(format!(
+                "token endpoint answered {status}; redirects are not followed, configure the \
+                 final token_url"
+            )));
+        }
         if !status.is_success() {
             return Err(auth_error(endpoint_refusal(status.as_u16(), &body)));
         }
@@ -204,81 +211,5 @@ fn endpoint_refusal(status: u16, body: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_refreshed_shortly_before_they_expire() {
-        let cases = [
-            (Some(3600), 3540), // margin capped at 60 s
-            (Some(600), 540),   // 10 % is exactly 60 s
-            (Some(300), 270),   // 10 %
-            (Some(2), 1),       // 10 % of 2 s is 200 ms, leaving 1.8 s (whole seconds below)
-            (Some(0), 0),
-            (None, 270), // DEFAULT_EXPIRES_IN minus 10 %
-        ];
-        for (expires_in, secs) in cases {
-            assert_eq!(cache_for(expires_in).as_secs(), secs, "{expires_in:?}");
-        }
-        assert_eq!(cache_for(Some(2)), Duration::from_millis(1800));
-    }
-
-    #[test]
-    fn token_responses_parse() {
-        let (token, expires) = parse_token_response(
-            br#"{"access_token":"abc","token_type":"Bearer","expires_in":3600,"scope":"x"}"#,
-        )
-        .unwrap();
-        assert_eq!((token.expose(), expires), ("abc", Some(3600)));
-        let (_, expires) =
-            parse_token_response(br#"{"access_token":"abc","token_type":"bearer"}"#).unwrap();
-        assert_eq!(expires, None);
-    }
-
-    #[test]
-    fn bad_token_responses_are_auth_errors_without_the_token() {
-        let cases: [(&[u8], &str); 5] = [
-            (b"not json", "unexpected body"),
-            (br#"{"token_type":"Bearer"}"#, "access_token"),
-            (
-                br#"{"access_token":"s3cr3t-tok","token_type":"mac"}"#,
-                "not a Bearer token",
-            ),
-            (
-                br#"{"access_token":"","token_type":"Bearer"}"#,
-                "empty token",
-            ),
-            (
-                br#"{"access_token":"s3cr3t-tok","token_type":"Bearer","expires_in":"soon"}"#,
-                "unexpected body",
-            ),
-        ];
-        for (body, want) in cases {
-            let Err(JsmError::Auth(message)) = parse_token_response(body) else {
-                panic!("{} parsed", String::from_utf8_lossy(body));
-            };
-            assert!(message.contains(want), "{message}");
-            assert!(!message.contains("s3cr3t-tok"), "{message}");
-            assert!(JsmError::Auth(message).is_retryable());
-        }
-    }
-
-    #[test]
-    fn refusals_name_the_status_and_oauth_error() {
-        let message = endpoint_refusal(401, br#"{"error":"invalid_client"}"#);
-        assert!(message.contains("401: invalid_client;"), "{message}");
-        let message = endpoint_refusal(
-            400,
-            br#"{"error":"invalid_request","error_description":"no grant"}"#,
-        );
-        assert!(
-            message.contains("400: invalid_request (no grant)"),
-            "{message}"
-        );
-        let message = endpoint_refusal(502, b"<html>bad gateway</html>");
-        assert!(
-            message.starts_with("token endpoint answered 502;"),
-            "{message}"
-        );
-    }
-}
+#[path = "oauth_tests.rs"]
+mod tests;

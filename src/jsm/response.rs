@@ -92,6 +92,14 @@ pub(super) fn classify(
         403 => JsmError::Forbidden,
         404 => JsmError::NotFound(message),
         429 => JsmError::RateLimited { retry_after },
+        // Redirects are not followed (see `outbound`). A JSM site that redirects has moved or
+        // is misconfigured; retrying keeps the signup until an operator or a re-install
+        // (which brings the new baseUrl) fixes it, instead of failing it for good.
+        300..=399 => JsmError::Server {
+            status: status.as_u16(),
+            message: Some("JSM redirected the call; redirects are not followed".into()),
+            retry_after,
+        },
         408 | 500..=599 => JsmError::Server {
             status: status.as_u16(),
             message,
@@ -166,6 +174,14 @@ mod tests {
             classify(StatusCode::BAD_REQUEST, &h, Some("bad".into())),
             JsmError::Rejected { status: 400, .. }
         ));
+        for redirect in [
+            StatusCode::MOVED_PERMANENTLY,
+            StatusCode::TEMPORARY_REDIRECT,
+        ] {
+            let error = classify(redirect, &h, None);
+            assert!(error.is_retryable(), "{redirect}");
+            assert!(error.to_string().contains("redirect"), "{error}");
+        }
         let mut h = header::HeaderMap::new();
         h.insert(header::RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(

@@ -3,7 +3,8 @@
 //! (`baseUrl` = the simulator's JSM base URL).
 //!
 //! - `installed` / `uninstalled`: RS256 with the simulator's install key (`kid` header),
-//!   `iss` = clientKey, `aud` = the descriptor's `baseUrl`, `qsh` of the callback request.
+//!   `iss` = clientKey, `aud` = the descriptor's `baseUrl`, `qsh` of the callback request,
+//!   and a fresh `jti`.
 //! - `enabled` / `disabled`: HS256 with the sharedSecret given at the last install.
 //!
 //! After a successful `installed`, the simulator accepts Connect JWTs signed with that
@@ -104,6 +105,9 @@ pub async fn send(state: &SimState, cmd: &InstallCommand) -> Result<InstallRepor
     let token = match event.as_str() {
         "installed" | "uninstalled" => {
             claims["aud"] = json!([app_base]);
+            // A fresh jti each time: the bridge accepts an install token once, and two
+            // callbacks within the same second would otherwise be the very same token.
+            claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
             shared_key().await?.sign(&claims)?
         }
         "enabled" | "disabled" => {

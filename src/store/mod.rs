@@ -8,6 +8,7 @@ mod local_secrets;
 mod queue;
 mod signups;
 mod token_jtis;
+mod used_tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub use installations::{Installation, InstallationState, InstallationSummary, Ne
 pub use queue::{ClaimedSignup, Lease, TransitionError};
 pub use signups::{InsertOutcome, NewSignupRecord};
 pub use token_jtis::JtiUse;
+pub use used_tokens::TokenUse;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -2,6 +2,7 @@
 //! and Connect JWTs to JSM — against the simulator playing Atlassian's installer.
 
 mod flow;
+mod hardening;
 mod install;
 
 use serde_json::{Value, json};
