@@ -49,6 +49,9 @@ impl Application {
     /// and start the worker, the purge and the HTTP server.
     pub async fn build(mut config: Config, options: ServeOptions) -> anyhow::Result<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
         let store = Store::open(&config.database.url)
             .await
             .with_context(|| format!("cannot open the database {}", config.database.url))?;

@@ -3,6 +3,7 @@
 //!
 //! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
 
+mod hardening;
 mod load;
 mod secret;
 pub mod validate;

@@ -43,6 +43,7 @@ impl Config {
             return Err("key `auth.max_token_lifetime`: must be more than 0".into());
         }
         self.validate_delivery()?;
+        self.validate_ranges()?;
         self.validate_tenants()?;
         self.validate_sources()
     }
@@ -105,6 +106,7 @@ impl Config {
                 return Err(format!("key `{key}.tenant`: must not be empty"));
             }
             check_source_keys(s).map_err(|e| format!("key `{key}`: {e}"))?;
+            super::hardening::check_source_hardening(s, &key)?;
             // Public key files are read and parsed here too, so check-config reports a bad key.
             crate::auth::keys::configured_public_key(s, &key).map_err(|e| e.to_string())?;
             if let Some(url) = &s.jwks_url {

@@ -25,7 +25,7 @@ service_desk_ids = [10, "HELP"]
 [[sources]]
 id = "website"
 tenant = "acme"
-secrets = ["first-secret-value", "second-secret-value"]
+secrets = ["first-secret-value-0123456789abcdef", "second-secret-value-0123456789abcdef"]
 "#,
     )
     .unwrap();
