@@ -54,7 +54,10 @@ impl Application {
         }
         let store = Store::open(&config.database.url)
             .await
-            .with_context(|| format!("cannot open the database {}", config.database.url))?;
+            .with_context(|| {
+                let url = crate::config::redact_url(&config.database.url);
+                format!("cannot open the database {url}")
+            })?;
         let sim = match options.sandbox {
             true => Some(sandbox::start(&mut config, &store).await?),
             false => None,

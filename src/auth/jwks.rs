@@ -139,7 +139,7 @@ impl JwksSource {
             }
             Err(e) => tracing::warn!(
                 source = %self.source_id,
-                url = %self.url,
+                url = %crate::config::redact_url(self.url.as_str()),
                 cached_keys = cache.keys.len(),
                 "JWKS fetch failed, keeping the cached keys: {e}"
             ),

@@ -5,6 +5,7 @@
 
 mod hardening;
 mod load;
+mod redact;
 mod secret;
 pub mod validate;
 
@@ -14,6 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, load, load_from_env};
+pub use redact::redact_url;
 pub use secret::Secret;
 
 /// The effective configuration.
@@ -271,7 +273,8 @@ pub struct RateLimitConfig {
 impl Config {
     /// The effective configuration as TOML, every secret redacted.
     pub fn to_redacted_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+        toml::to_string_pretty(&self.with_urls_redacted())
+            .unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
     }
 
     /// The configured tenant with this id.

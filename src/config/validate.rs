@@ -161,12 +161,13 @@ fn check_app_key(key: &str) -> Result<(), String> {
 
 /// A URL the bridge may send credentials to: https, or http to a loopback host.
 pub fn check_https_or_loopback(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+    let shown = super::redact_url(raw);
+    let url = Url::parse(raw).map_err(|e| format!("{shown:?} is not a URL: {e}"))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         _ => Err(format!(
-            "{raw:?} must be https (http only for loopback hosts)"
+            "{shown:?} must be https (http only for loopback hosts)"
         )),
     }
 }

@@ -10,7 +10,7 @@ use tracing::{Instrument, info, info_span, warn};
 use super::Engine;
 use super::backoff::retry_delay;
 use super::gate::TenantGate;
-use crate::domain::{SignupStatus, StepKind, StepState, mask_email, mask_emails_in, now_ms};
+use crate::domain::{LastError, existing_customer, SignupStatus, StepKind, StepState, mask_email, now_ms};
 use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
 use crate::store::{ClaimedSignup, TransitionError};
 
@@ -39,10 +39,14 @@ impl Engine {
             if claimed.signup.attempts > claimed.signup.attempt_limit {
                 // A run that died (crash, lost lease) still counted: the budget is spent.
                 let position = first_pending(&claimed);
-                let error = "no delivery runs left (the last one was interrupted)";
+                let error = LastError::new(
+                    "exhausted",
+                    "no delivery runs left",
+                    "no delivery runs left (the last one was interrupted)",
+                );
                 if let Err(e) = self
                     .store
-                    .fail(&claimed.signup.id, &claimed.lease, position, error)
+                    .fail(&claimed.signup.id, &claimed.lease, position, &error)
                     .await
                 {
                     warn!(error = %e, "could not record the failure");
@@ -165,7 +169,11 @@ impl Engine {
                         self.jsm.find_customer(target, &signup.email),
                     )
                     .await?;
-                Ok((SignupStatus::Existing, found))
+                // Record only what the sender may see of a customer it did not create.
+                let kept = found.and_then(|user| {
+                    existing_customer(&user, &signup.email, &signup.display_name)
+                });
+                Ok((SignupStatus::Existing, kept))
             }
         }
     }
@@ -225,12 +233,16 @@ impl Engine {
     ) {
         let signup = &claimed.signup;
         let step = signup.steps.get(position).map_or("?", |s| s.name.as_str());
-        let message = format!("{step}: {error}");
+        let last = LastError::new(
+            error.category(),
+            &format!("{} (step {step})", error.short_reason()),
+            &format!("{step}: {error}"),
+        );
         let exhausted = signup.attempts >= signup.attempt_limit;
         let result = if !error.is_retryable() || exhausted {
-            warn!(step, error = %mask_emails_in(&message), attempts = signup.attempts, "signup failed");
+            warn!(step, error = %last.detail, attempts = signup.attempts, "signup failed");
             self.store
-                .fail(&signup.id, &claimed.lease, position, &message)
+                .fail(&signup.id, &claimed.lease, position, &last)
                 .await
         } else {
             let delay = retry_delay(
@@ -242,10 +254,10 @@ impl Engine {
                     .retry_after()
                     .max(gate.paused_until().map(|u| u - tokio::time::Instant::now())),
             );
-            info!(step, error = %mask_emails_in(&message), retry_in = ?delay, "will retry");
+            info!(step, error = %last.detail, retry_in = ?delay, "will retry");
             let at = now_ms() + delay.as_millis() as i64;
             self.store
-                .retry_later(&signup.id, &claimed.lease, at, &message)
+                .retry_later(&signup.id, &claimed.lease, at, &last)
                 .await
         };
         if let Err(e) = result {

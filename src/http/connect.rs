@@ -49,7 +49,7 @@ pub async fn installed(
     let (payload, client_key) = signed_install(&req, body, &state).await?;
     let new = installation(&state, payload, client_key)?;
     state.store.save_installation(&new).await?;
-    info!(client_key = %new.client_key, base_url = %new.base_url, "Connect app installed");
+    info!(client_key = %new.client_key, base_url = %crate::config::redact_url(&new.base_url), "Connect app installed");
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -14,6 +14,7 @@ mod jwks;
 mod logs;
 mod oauth;
 mod ops;
+mod privacy;
 mod process;
 mod rejects;
 mod restart;
