@@ -52,12 +52,10 @@ impl Application {
         for warning in config.warnings() {
             tracing::warn!("{warning}");
         }
-        let store = Store::open(&config.database.url)
-            .await
-            .with_context(|| {
-                let url = crate::config::redact_url(&config.database.url);
-                format!("cannot open the database {url}")
-            })?;
+        let store = Store::open(&config.database.url).await.with_context(|| {
+            let url = crate::config::redact_url(&config.database.url);
+            format!("cannot open the database {url}")
+        })?;
         let sim = match options.sandbox {
             true => Some(sandbox::start(&mut config, &store).await?),
             false => None,

@@ -85,7 +85,10 @@ pub async fn signups(config: &Config, command: SignupsCommand) -> anyhow::Result
                 .signup(&id)
                 .await?
                 .ok_or_else(|| UsageError(format!("no signup {id:?}")))?;
-            println!("{}", serde_json::to_string_pretty(&shown(&signup, reveal)?)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&shown(&signup, reveal)?)?
+            );
         }
         SignupsCommand::Retry { failed: true, .. } => {
             let n = store.retry_all_failed(config.delivery.max_attempts).await?;
@@ -146,7 +149,10 @@ fn shown(signup: &Signup, reveal: bool) -> anyhow::Result<serde_json::Value> {
     }
     let mut value = serde_json::to_value(view)?;
     if let Some(map) = value.as_object_mut() {
-        map.insert("lastErrorDetail".into(), signup.last_error_detail.clone().into());
+        map.insert(
+            "lastErrorDetail".into(),
+            signup.last_error_detail.clone().into(),
+        );
     }
     Ok(value)
 }

@@ -34,7 +34,10 @@ impl Config {
         }
         for (key, value) in [
             ("idempotency.retention", self.idempotency.retention),
-            ("idempotency.failed_retention", self.idempotency.failed_retention),
+            (
+                "idempotency.failed_retention",
+                self.idempotency.failed_retention,
+            ),
         ] {
             if value.is_zero() {
                 return Err(format!("key `{key}`: must be more than 0"));
@@ -47,7 +50,10 @@ impl Config {
     pub fn short_durations(&self) -> [(&'static str, Duration); 7] {
         [
             ("delivery.inline_wait", self.delivery.inline_wait),
-            ("server.client_request_timeout", self.server.client_request_timeout),
+            (
+                "server.client_request_timeout",
+                self.server.client_request_timeout,
+            ),
             ("server.request_timeout", self.server.request_timeout),
             ("delivery.request_timeout", self.delivery.request_timeout),
             ("delivery.backoff_base", self.delivery.backoff_base),
@@ -80,16 +86,12 @@ pub(super) fn check_source_hardening(s: &SourceConfig, key: &str) -> Result<(), 
              or jwks_url (an identity provider also issues tokens for other apps)"
         ));
     }
-    let named = s
-        .secret
-        .iter()
-        .map(|v| (format!("{key}.secret"), v))
-        .chain(
-            s.secrets
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (format!("{key}.secrets[{i}]"), v)),
-        );
+    let named = s.secret.iter().map(|v| (format!("{key}.secret"), v)).chain(
+        s.secrets
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{key}.secrets[{i}]"), v)),
+    );
     for (name, secret) in named {
         if secret.expose().len() < MIN_HMAC_SECRET_BYTES {
             return Err(format!(
@@ -130,20 +132,53 @@ mod tests {
             assert_eq!(check(toml), Ok(()), "{toml}");
         }
         let rejected = [
-            ("[delivery]\nmax_rate_per_tenant = 0.0009", "delivery.max_rate_per_tenant"),
-            ("[delivery]\nmax_rate_per_tenant = 1e-300", "delivery.max_rate_per_tenant"),
-            ("[delivery]\nmax_rate_per_tenant = -1.0", "delivery.max_rate_per_tenant"),
-            ("[delivery]\nmax_rate_per_tenant = nan", "delivery.max_rate_per_tenant"),
-            ("[delivery]\ninline_wait = \"25h\"\n[server]\nrequest_timeout = \"26h\"", "delivery.inline_wait"),
-            ("[delivery]\ninline_wait = \"1000000y\"", "server.request_timeout"),
-            ("[server]\nrequest_timeout = \"2d\"", "server.request_timeout"),
-            ("[server]\nclient_request_timeout = \"2d\"", "server.client_request_timeout"),
-            ("[delivery]\nrequest_timeout = \"2d\"", "delivery.request_timeout"),
-            ("[delivery]\nbackoff_base = \"2d\"\nbackoff_max = \"3d\"", "delivery.backoff_base"),
+            (
+                "[delivery]\nmax_rate_per_tenant = 0.0009",
+                "delivery.max_rate_per_tenant",
+            ),
+            (
+                "[delivery]\nmax_rate_per_tenant = 1e-300",
+                "delivery.max_rate_per_tenant",
+            ),
+            (
+                "[delivery]\nmax_rate_per_tenant = -1.0",
+                "delivery.max_rate_per_tenant",
+            ),
+            (
+                "[delivery]\nmax_rate_per_tenant = nan",
+                "delivery.max_rate_per_tenant",
+            ),
+            (
+                "[delivery]\ninline_wait = \"25h\"\n[server]\nrequest_timeout = \"26h\"",
+                "delivery.inline_wait",
+            ),
+            (
+                "[delivery]\ninline_wait = \"1000000y\"",
+                "server.request_timeout",
+            ),
+            (
+                "[server]\nrequest_timeout = \"2d\"",
+                "server.request_timeout",
+            ),
+            (
+                "[server]\nclient_request_timeout = \"2d\"",
+                "server.client_request_timeout",
+            ),
+            (
+                "[delivery]\nrequest_timeout = \"2d\"",
+                "delivery.request_timeout",
+            ),
+            (
+                "[delivery]\nbackoff_base = \"2d\"\nbackoff_max = \"3d\"",
+                "delivery.backoff_base",
+            ),
             ("[delivery]\nbackoff_max = \"2d\"", "delivery.backoff_max"),
             ("[auth]\nleeway = \"2d\"", "auth.leeway"),
             ("[idempotency]\nretention = \"0s\"", "idempotency.retention"),
-            ("[idempotency]\nfailed_retention = \"0s\"", "idempotency.failed_retention"),
+            (
+                "[idempotency]\nfailed_retention = \"0s\"",
+                "idempotency.failed_retention",
+            ),
         ];
         for (toml, key) in rejected {
             let e = check(toml).expect_err(toml);
@@ -174,8 +209,14 @@ mod tests {
         let short = &LONG[..31];
         let rejected = [
             (format!("secret = \"{short}\""), "sources[0].secret"),
-            (format!("secrets = [\"{LONG}\", \"{short}\"]"), "sources[0].secrets[1]"),
-            ("jwks_url = \"https://idp.example.com/jwks\"".to_string(), "sources[0].audience"),
+            (
+                format!("secrets = [\"{LONG}\", \"{short}\"]"),
+                "sources[0].secrets[1]",
+            ),
+            (
+                "jwks_url = \"https://idp.example.com/jwks\"".to_string(),
+                "sources[0].audience",
+            ),
             (
                 "jwks_url = \"https://idp.example.com/jwks\"\naudience = \" \"".to_string(),
                 "sources[0].audience",

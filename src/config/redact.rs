@@ -70,18 +70,27 @@ mod tests {
     #[test]
     fn user_info_and_query_are_redacted() {
         let cases = [
-            ("https://idp.example.com/jwks", "https://idp.example.com/jwks"),
+            (
+                "https://idp.example.com/jwks",
+                "https://idp.example.com/jwks",
+            ),
             (
                 "https://user:pass@idp.example.com/jwks?token=abc",
                 "https://[redacted]@idp.example.com/jwks?[redacted]",
             ),
             ("https://user@host", "https://[redacted]@host"),
-            ("https://host/path?token=abc", "https://host/path?[redacted]"),
+            (
+                "https://host/path?token=abc",
+                "https://host/path?[redacted]",
+            ),
             ("https://host/path#frag", "https://host/path#[redacted]"),
             ("https://host/p@th", "https://host/p@th"),
             ("https://a:b@c@host/x", "https://[redacted]@host/x"),
             ("sqlite://signup-bridge.db", "sqlite://signup-bridge.db"),
-            ("sqlite:///var/lib/bridge.db?mode=rwc", "sqlite:///var/lib/bridge.db?[redacted]"),
+            (
+                "sqlite:///var/lib/bridge.db?mode=rwc",
+                "sqlite:///var/lib/bridge.db?[redacted]",
+            ),
             ("sqlite:bridge.db", "sqlite:bridge.db"),
             (
                 "postgres://bridge:s3cret@db:5432/bridge?sslpassword=x",

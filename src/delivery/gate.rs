@@ -116,9 +116,9 @@ impl TenantGate {
         let times = |d: Duration, n: f64| {
             Duration::try_from_secs_f64(d.as_secs_f64() * n).unwrap_or(Duration::MAX)
         };
-        let by_latency = timing
-            .average_call
-            .map_or(Duration::ZERO, |avg| times(avg, backlog as f64 / concurrency));
+        let by_latency = timing.average_call.map_or(Duration::ZERO, |avg| {
+            times(avg, backlog as f64 / concurrency)
+        });
         let by_rate = self
             .interval
             .map_or(Duration::ZERO, |i| times(i, backlog as f64));

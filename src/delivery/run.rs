@@ -10,7 +10,9 @@ use tracing::{Instrument, info, info_span, warn};
 use super::Engine;
 use super::backoff::retry_delay;
 use super::gate::TenantGate;
-use crate::domain::{LastError, existing_customer, SignupStatus, StepKind, StepState, mask_email, now_ms};
+use crate::domain::{
+    LastError, SignupStatus, StepKind, StepState, existing_customer, mask_email, now_ms,
+};
 use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
 use crate::store::{ClaimedSignup, TransitionError};
 
@@ -109,6 +111,7 @@ impl Engine {
                         (Some(StepKind::ServiceDesk(desk)), Some(account)) => {
                             self.call(
                                 claimed,
+                                target,
                                 gate,
                                 ok,
                                 self.jsm.add_to_service_desk(target, desk, account),
@@ -120,6 +123,7 @@ impl Engine {
                         (Some(StepKind::Organization(org)), Some(account)) => {
                             self.call(
                                 claimed,
+                                target,
                                 gate,
                                 ok,
                                 self.jsm.add_to_organization(target, org, account),
@@ -152,6 +156,7 @@ impl Engine {
         let created = self
             .call(
                 claimed,
+                target,
                 gate,
                 create_outcome,
                 self.jsm
@@ -164,15 +169,15 @@ impl Engine {
                 let found = self
                     .call(
                         claimed,
+                        target,
                         gate,
                         ok,
                         self.jsm.find_customer(target, &signup.email),
                     )
                     .await?;
                 // Record only what the sender may see of a customer it did not create.
-                let kept = found.and_then(|user| {
-                    existing_customer(&user, &signup.email, &signup.display_name)
-                });
+                let kept = found
+                    .and_then(|user| existing_customer(&user, &signup.email, &signup.display_name));
                 Ok((SignupStatus::Existing, kept))
             }
         }
@@ -183,6 +188,7 @@ impl Engine {
     async fn call<T>(
         &self,
         claimed: &ClaimedSignup,
+        target: &JsmTarget,
         gate: &TenantGate,
         outcome: fn(&T) -> &'static str,
         call: impl Future<Output = Result<T, JsmError>>,
@@ -201,7 +207,7 @@ impl Engine {
         let took = started.elapsed();
         gate.record_call(took);
         let label = result.as_ref().map_or_else(JsmError::outcome, outcome);
-        crate::metrics::jsm_request(&claimed.signup.tenant, label, took);
+        crate::metrics::jsm_request(&target.metrics_label(), label, took);
         if let Err(JsmError::RateLimited { retry_after }) = &result {
             gate.pause_for(retry_after.unwrap_or(Duration::from_secs(1)));
         }

@@ -43,14 +43,32 @@ mod tests {
                 "Fred",
                 json!({"accountId": "qm:1", "emailAddress": "Fred@Example.com", "displayName": "Fred"}),
             ),
-            ("fred@example.com", "fred", json!({"accountId": "qm:1", "emailAddress": "Fred@Example.com"})),
-            ("other@example.com", "Fred", json!({"accountId": "qm:1", "displayName": "Fred"})),
+            (
+                "fred@example.com",
+                "fred",
+                json!({"accountId": "qm:1", "emailAddress": "Fred@Example.com"}),
+            ),
+            (
+                "other@example.com",
+                "Fred",
+                json!({"accountId": "qm:1", "displayName": "Fred"}),
+            ),
             ("other@example.com", "Other", json!({"accountId": "qm:1"})),
         ];
         for (email, name, want) in cases {
-            assert_eq!(existing_customer(&full, email, name), Some(want), "{email} {name}");
+            assert_eq!(
+                existing_customer(&full, email, name),
+                Some(want),
+                "{email} {name}"
+            );
         }
-        assert_eq!(existing_customer(&json!({"displayName": "Fred"}), "f@x.io", "Fred"), None);
-        assert_eq!(existing_customer(&json!({"accountId": 7}), "f@x.io", "Fred"), None);
+        assert_eq!(
+            existing_customer(&json!({"displayName": "Fred"}), "f@x.io", "Fred"),
+            None
+        );
+        assert_eq!(
+            existing_customer(&json!({"accountId": 7}), "f@x.io", "Fred"),
+            None
+        );
     }
 }

@@ -168,9 +168,10 @@ impl Signup {
             display_name: self.display_name.clone(),
             // Rows recorded before the filter existed still show only what a sender may see.
             customer: match self.status {
-                SignupStatus::Existing => self.customer.as_ref().and_then(|c| {
-                    super::existing_customer(c, &self.email, &self.display_name)
-                }),
+                SignupStatus::Existing => self
+                    .customer
+                    .as_ref()
+                    .and_then(|c| super::existing_customer(c, &self.email, &self.display_name)),
                 _ => self.customer.clone(),
             },
             steps: self.steps.clone(),

@@ -246,7 +246,9 @@ impl Store {
         );
         let failed = Some((position, StepState::Failed));
         self.fenced_with_step(sql, id, lease, failed, |q| {
-            q.bind(error.summary.clone()).bind(error.detail.clone()).bind(now_ms())
+            q.bind(error.summary.clone())
+                .bind(error.detail.clone())
+                .bind(now_ms())
         })
         .await
     }

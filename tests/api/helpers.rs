@@ -85,7 +85,9 @@ pub async fn spawn_app_with(sim: SimConfig, tweak: impl FnOnce(&mut Config)) -> 
 
 pub async fn spawn_bridge(sim: SimServer, dir: TempDir, config: Config) -> TestApp {
     // What `serve` would refuse at load, no test may start with.
-    config.validate().expect("the test config passes validation");
+    config
+        .validate()
+        .expect("the test config passes validation");
     let app = Application::build(config.clone(), ServeOptions::default())
         .await
         .expect("build app");

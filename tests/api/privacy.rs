@@ -20,14 +20,18 @@ fn keys(customer: &Value) -> BTreeSet<String> {
 #[tokio::test]
 async fn an_existing_customer_shows_only_what_the_sender_knows() {
     let app = spawn_app().await;
-    let first = app.post_json(&signup_body("Fred@Example.com", "Fred")).await;
+    let first = app
+        .post_json(&signup_body("Fred@Example.com", "Fred"))
+        .await;
     assert_eq!(first.status(), 201);
     let created: Value = first.json().await.unwrap();
     // A created customer keeps what JSM answered for it.
     assert!(created["customer"]["timeZone"].is_string(), "{created}");
 
     // Another sender's view of the same person: JSM's search returns the full profile.
-    let again = app.post_json(&signup_body("fred@example.com", "Freddy")).await;
+    let again = app
+        .post_json(&signup_body("fred@example.com", "Freddy"))
+        .await;
     assert_eq!(again.status(), 200);
     let body: Value = again.json().await.unwrap();
     assert_eq!(body["status"], "existing");
@@ -36,9 +40,14 @@ async fn an_existing_customer_shows_only_what_the_sender_knows() {
         BTreeSet::from(["accountId".to_string(), "emailAddress".to_string()]),
         "{body}"
     );
-    assert_eq!(body["customer"]["accountId"], created["customer"]["accountId"]);
+    assert_eq!(
+        body["customer"]["accountId"],
+        created["customer"]["accountId"]
+    );
 
-    let same_name = app.post_json(&signup_body("other.fred@example.org", "Fred")).await;
+    let same_name = app
+        .post_json(&signup_body("other.fred@example.org", "Fred"))
+        .await;
     assert_eq!(same_name.status(), 201);
     // Same person, same name, a new idempotency key: a new signup that resolves to `existing`.
     let exact = app
@@ -75,7 +84,12 @@ async fn last_error_is_a_category_and_the_detail_is_for_operators() {
         "rejected: JSM refused the customer (400) (step create)"
     );
     let id = body["id"].as_str().unwrap().to_string();
-    let fetched: Value = app.get_signup(&id, &app.token()).await.json().await.unwrap();
+    let fetched: Value = app
+        .get_signup(&id, &app.token())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fetched["lastError"], body["lastError"]);
     assert!(fetched.get("lastErrorDetail").is_none(), "{fetched}");
 
@@ -105,11 +119,18 @@ async fn a_dropped_connection_is_a_network_error_without_the_transport_chain() {
             process_first: false,
         },
     ));
-    let response = app.post_json(&signup_body("drop@example.com", "Drop")).await;
+    let response = app
+        .post_json(&signup_body("drop@example.com", "Drop"))
+        .await;
     let id = id_of(response).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let body = loop {
-        let body: Value = app.get_signup(&id, &app.token()).await.json().await.unwrap();
+        let body: Value = app
+            .get_signup(&id, &app.token())
+            .await
+            .json()
+            .await
+            .unwrap();
         if body["lastError"].is_string() || tokio::time::Instant::now() > deadline {
             break body;
         }
@@ -117,8 +138,7 @@ async fn a_dropped_connection_is_a_network_error_without_the_transport_chain() {
     };
     assert_eq!(body["status"], "pending");
     assert_eq!(
-        body["lastError"],
-        "network_error: connection failed (step create)",
+        body["lastError"], "network_error: connection failed (step create)",
         "{body}"
     );
     app.stop().await;
@@ -148,7 +168,10 @@ async fn an_unavailable_tenant_is_not_described_to_senders() {
     assert_eq!(response.status(), 503);
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["code"], "tenant_unavailable");
-    assert_eq!(problem["detail"], "the tenant of this source is unavailable");
+    assert_eq!(
+        problem["detail"],
+        "the tenant of this source is unavailable"
+    );
     app.stop().await;
 }
 
@@ -225,4 +248,62 @@ audience = "signup-bridge"
     ] {
         assert!(stdout.contains(shown), "{shown} not in {stdout}");
     }
+}
+
+#[tokio::test]
+async fn reading_a_signup_spends_the_source_rate_limit() {
+    let app = spawn_app_with(sim_config(), |c| {
+        c.sources[0].rate_limit = Some(signup_bridge::config::RateLimitConfig {
+            requests_per_second: 0.01,
+            burst: 2,
+        });
+    })
+    .await;
+    let response = app
+        .post_json(&signup_body("limited@example.com", "Limited"))
+        .await;
+    assert_eq!(response.status(), 201);
+    let id = id_of(response).await;
+    assert_eq!(app.get_signup(&id, &app.token()).await.status(), 200);
+    let limited = app.get_signup(&id, &app.token()).await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().get("retry-after").is_some());
+    let problem: Value = limited.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+    // A bad token is 401 first and spends nothing (auth runs before the limit).
+    let forged = app
+        .get_signup(&id, &token_for(SOURCE, "x".repeat(40).as_str()))
+        .await;
+    assert_eq!(forged.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_label_installations_by_a_hash_of_the_client_key() {
+    use super::connect::{CLIENT_KEY, lifecycle, shop_signup, spawn_connect_app};
+    let app = spawn_connect_app("", |_| CLIENT_KEY.to_string(), |_| {}).await;
+    let secret = "installation-shared-secret-0123456789";
+    assert_eq!(
+        lifecycle(&app, "installed", CLIENT_KEY, Some(secret))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(shop_signup(&app, "metered@example.com").await.status(), 201);
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let label = signup_bridge::metrics::tenant_label(CLIENT_KEY, true);
+    assert!(
+        metrics.contains(&format!("tenant=\"{label}\"")),
+        "{label} not in {metrics}"
+    );
+    assert!(!metrics.contains(CLIENT_KEY), "{metrics}");
+    app.stop().await;
 }

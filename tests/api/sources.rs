@@ -176,7 +176,11 @@ async fn a_bad_public_key_stops_start_up_naming_the_key() {
 }
 
 fn limited(id: &str, requests_per_second: f64, burst: u32) -> SourceConfig {
-    let mut s = source(id, &format!("{id}-secret-0123456789abcdef-0123456789"), TENANT);
+    let mut s = source(
+        id,
+        &format!("{id}-secret-0123456789abcdef-0123456789"),
+        TENANT,
+    );
     s.rate_limit = Some(RateLimitConfig {
         requests_per_second,
         burst,
