@@ -138,7 +138,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 
 /// Open the configured database (running migrations).
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<crate::store::Store> {
-    crate::store::Store::open(&config.database.url)
+    let key = config.database.secret_box().map_err(config::ConfigError)?;
+    crate::store::Store::open_with_key(&config.database.url, key)
         .await
         .map_err(|e| {
             let url = config::redact_url(&config.database.url);

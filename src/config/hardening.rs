@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use super::{Config, SourceConfig};
+use super::{Config, DatabaseConfig, SourceConfig};
+use crate::store::SecretBox;
 
 /// The shortest JWT HMAC secret accepted, in bytes as configured.
 pub const MIN_HMAC_SECRET_BYTES: usize = 32;
@@ -32,6 +33,7 @@ impl Config {
                 ));
             }
         }
+        self.database.secret_box()?;
         for (key, value) in [
             ("idempotency.retention", self.idempotency.retention),
             (
@@ -73,6 +75,17 @@ impl Config {
             ));
         }
         out
+    }
+}
+
+impl DatabaseConfig {
+    /// The at-rest cipher of `encryption_key`, if one is set.
+    pub fn secret_box(&self) -> Result<Option<SecretBox>, String> {
+        self.encryption_key
+            .as_ref()
+            .map(|k| SecretBox::from_base64(k.expose()))
+            .transpose()
+            .map_err(|e| format!("key `database.encryption_key`: {e}"))
     }
 }
 
@@ -230,5 +243,34 @@ mod tests {
             let e = check(&format!("{SOURCE}{extra}")).expect_err(&extra);
             assert!(e.contains(&format!("`{key}`")), "{extra}: {e}");
         }
+    }
+
+    #[test]
+    fn encryption_keys_are_32_bytes_of_base64() {
+        use std::path::Path;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.toml");
+        let load = |text: &str, value: &str| {
+            std::fs::write(&path, text).unwrap();
+            let value = value.to_string();
+            super::super::load_from_env(Some(Path::new(&path)), &move |name| {
+                (name == "BRIDGE_KEY").then(|| value.clone())
+            })
+            .map(|c| c.database.encryption_key.is_some())
+            .map_err(|e| e.to_string())
+        };
+        let from_env = "[database]\nencryption_key = \"${BRIDGE_KEY}\"\n";
+        let good = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        assert_eq!(load(from_env, good), Ok(true));
+        for bad in ["", "c2hvcnQ=", "not base64", &format!("{good}AAAA")] {
+            let e = load(from_env, bad).expect_err(bad);
+            assert!(e.contains("database.encryption_key"), "{bad}: {e}");
+        }
+        let inline = format!("[database]\nencryption_key = \"{good}\"\n");
+        let e = load(&inline, good).expect_err("a key in the file itself");
+        assert!(
+            e.contains("database.encryption_key") && e.contains("ENV"),
+            "{e}"
+        );
     }
 }

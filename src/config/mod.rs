@@ -62,12 +62,16 @@ impl Default for ServerConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     pub url: String,
+    /// Base64 of 32 bytes, from `${ENV}`: stored secrets are encrypted with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<Secret>,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: "sqlite://signup-bridge.db".into(),
+            encryption_key: None,
         }
     }
 }
