@@ -239,11 +239,7 @@ impl Engine {
     ) {
         let signup = &claimed.signup;
         let step = signup.steps.get(position).map_or("?", |s| s.name.as_str());
-        let last = LastError::new(
-            error.category(),
-            &format!("{} (step {step})", error.short_reason()),
-            &format!("{step}: {error}"),
-        );
+        let last = error.last_error(step);
         let exhausted = signup.attempts >= signup.attempt_limit;
         let result = if !error.is_retryable() || exhausted {
             warn!(step, error = %last.detail, attempts = signup.attempts, "signup failed");

@@ -2,8 +2,18 @@
 //! message or the transport chain (those stay in the log and in `signups show`).
 
 use super::JsmError;
+use crate::domain::LastError;
 
 impl JsmError {
+    /// What a run that failed on `step` with this error records.
+    pub fn last_error(&self, step: &str) -> LastError {
+        LastError::new(
+            self.category(),
+            &format!("{} (step {step})", self.short_reason()),
+            &format!("{step}: {self}"),
+        )
+    }
+
     /// The `lastError` category (see `domain::last_error::CATEGORIES`).
     pub fn category(&self) -> &'static str {
         match self {
