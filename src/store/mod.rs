@@ -9,6 +9,7 @@ mod local_secrets;
 mod queue;
 pub mod sealed;
 mod signups;
+mod token_jtis;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use installations::{Installation, InstallationState, InstallationSummary, Ne
 pub use queue::{ClaimedSignup, Lease, TransitionError};
 pub use sealed::{SealError, SecretBox};
 pub use signups::{InsertOutcome, NewSignupRecord};
+pub use token_jtis::JtiUse;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -18,5 +18,7 @@ mod ops;
 mod privacy;
 mod process;
 mod rejects;
+mod replays;
 mod restart;
+mod schema;
 mod sources;
