@@ -49,6 +49,12 @@ struct Cache {
     attempts: u64,
 }
 
+impl From<reqwest::Error> for FetchError {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Http(e.without_url())
+    }
+}
+
 #[derive(Deserialize)]
 struct RawSet {
     keys: Vec<serde_json::Value>,
@@ -56,8 +62,9 @@ struct RawSet {
 
 #[derive(Debug, thiserror::Error)]
 enum FetchError {
+    /// Without its URL: a `jwks_url` may carry credentials, and this error is logged.
     #[error("{0}")]
-    Http(#[from] reqwest::Error),
+    Http(reqwest::Error),
     #[error("the document is over {MAX_JWKS_BYTES} bytes")]
     TooLarge,
     #[error("the document is not a JWK set: {0}")]
@@ -199,5 +206,25 @@ impl Cache {
             .filter(|(k, _)| kid.is_none() || k.as_deref() == kid)
             .map(|(_, key)| key.clone())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn fetch_errors_do_not_carry_the_url() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let raw = reqwest::Client::new()
+            .get("http://jwks-user:jwks-pass@127.0.0.1:1/keys?token=jwks-token")
+            .send()
+            .await
+            .expect_err("nothing listens on port 1");
+        assert!(raw.to_string().contains("jwks-token"), "the premise: {raw}");
+        let shown = FetchError::from(raw).to_string();
+        for leaked in ["jwks-user", "jwks-pass", "jwks-token"] {
+            assert!(!shown.contains(leaked), "{shown}");
+        }
     }
 }
