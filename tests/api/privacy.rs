@@ -251,3 +251,21 @@ audience = "signup-bridge"
         assert!(stdout.contains(shown), "{shown} not in {stdout}");
     }
 }
+
+#[tokio::test]
+async fn a_short_retention_starts_with_a_warning() {
+    use super::process::BridgeProcess;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "http://127.0.0.1:9", "", "");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[idempotency]\nretention = \"30m\"\n");
+    std::fs::write(&config, text).unwrap();
+    let bridge = BridgeProcess::start(&config).await;
+    let logs = bridge.logs();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("WARN") && l.contains("idempotency.retention is 30m")),
+        "{logs:#?}"
+    );
+    bridge.terminate().await;
+}
