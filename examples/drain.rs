@@ -115,7 +115,7 @@ fn config(dir: &std::path::Path, jsm: &str, max_rate: f64) -> Config {
     config.sources.push(SourceConfig::hmac(
         "bench",
         "bench",
-        Secret::new("bench-secret"),
+        Secret::new("bench-secret-0123456789abcdef-0123456789"),
     ));
     config
 }

@@ -1,5 +1,7 @@
 //! Prometheus metrics (SPEC §10). Label values are bounded: source and tenant ids come from the
 //! configuration or installations, statuses and outcomes from fixed lists; never an email.
+//! An installation's clientKey is an identifier Atlassian treats as private to the app, so it
+//! is labelled by a short stable hash (`inst-<8 hex>`), never by itself.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -57,7 +59,20 @@ pub fn signup_answered(source: &str, status: &str) {
     metrics::counter!(SIGNUPS_TOTAL, "source" => source.to_string(), "status" => status.to_string()).increment(1);
 }
 
-/// One JSM call and how it ended.
+/// The `tenant` label: a configured tenant's id, or `inst-` + the first 8 hex digits of the
+/// SHA-256 of an installation's clientKey.
+pub fn tenant_label(tenant: &str, is_installation: bool) -> String {
+    use sha2::{Digest, Sha256};
+    match is_installation {
+        false => tenant.to_string(),
+        true => {
+            let digest = Sha256::digest(tenant.as_bytes());
+            format!("inst-{}", hex::encode(&digest[..4]))
+        }
+    }
+}
+
+/// One JSM call and how it ended; `tenant` is a [`tenant_label`].
 pub fn jsm_request(tenant: &str, outcome: &'static str, took: Duration) {
     metrics::counter!(JSM_REQUESTS_TOTAL, "tenant" => tenant.to_string(), "outcome" => outcome)
         .increment(1);
@@ -67,4 +82,20 @@ pub fn jsm_request(tenant: &str, outcome: &'static str, took: Duration) {
 
 pub fn pending(count: i64) {
     metrics::gauge!(PENDING_SIGNUPS).set(count as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn installations_are_labelled_by_a_short_hash() {
+        // sha256("client-0001") starts with these 4 bytes.
+        let label = tenant_label("client-0001", true);
+        assert!(label.starts_with("inst-") && label.len() == 13, "{label}");
+        assert!(!label.contains("client"));
+        assert_eq!(label, tenant_label("client-0001", true), "stable");
+        assert_ne!(label, tenant_label("client-0002", true));
+        assert_eq!(tenant_label("acme", false), "acme");
+    }
 }

@@ -64,3 +64,24 @@ pub fn curl_line(base_url: &str, token: &str) -> String {
          -d '{{\"email\":\"fred@example.com\",\"displayName\":\"Fred F. User\"}}'"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_generated_secret_is_long_enough_for_a_jwt_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let secret = sandbox_secret(&store).await.unwrap();
+        let config: Config = toml::from_str(&format!(
+            "[[tenants]]\nid = \"sandbox\"\nbase_url = \"http://127.0.0.1:1\"\n\
+             auth = {{ type = \"bearer\", token = \"t\" }}\n\
+             [[sources]]\nid = \"sandbox\"\ntenant = \"sandbox\"\nsecret = \"{secret}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(config.validate(), Ok(()));
+        store.close().await;
+    }
+}

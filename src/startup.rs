@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::auth::{RateLimits, TokenVerifier, mint_hs256};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::connect::{ConnectState, InstallKeys, descriptor};
 use crate::delivery::{Engine, TenantDirectory, run_purge};
 use crate::http::middleware::request_context;
@@ -49,9 +49,16 @@ impl Application {
     /// and start the worker, the purge and the HTTP server.
     pub async fn build(mut config: Config, options: ServeOptions) -> anyhow::Result<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let store = Store::open(&config.database.url)
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
+        let key = config.database.secret_box().map_err(ConfigError)?;
+        let store = Store::open_with_key(&config.database.url, key)
             .await
-            .with_context(|| format!("cannot open the database {}", config.database.url))?;
+            .with_context(|| {
+                let url = crate::config::redact_url(&config.database.url);
+                format!("cannot open the database {url}")
+            })?;
         let sim = match options.sandbox {
             true => Some(sandbox::start(&mut config, &store).await?),
             false => None,

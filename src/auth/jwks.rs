@@ -48,6 +48,12 @@ struct Cache {
     attempts: u64,
 }
 
+impl From<reqwest::Error> for FetchError {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Http(e.without_url())
+    }
+}
+
 #[derive(Deserialize)]
 struct RawSet {
     keys: Vec<serde_json::Value>,
@@ -55,8 +61,9 @@ struct RawSet {
 
 #[derive(Debug, thiserror::Error)]
 enum FetchError {
+    /// Without its URL: a `jwks_url` may carry credentials, and this error is logged.
     #[error("{0}")]
-    Http(#[from] reqwest::Error),
+    Http(reqwest::Error),
     #[error("the JWKS host answered {0}")]
     Status(u16),
     #[error("the document is over {MAX_BODY} bytes")]
@@ -140,7 +147,7 @@ impl JwksSource {
             }
             Err(e) => tracing::warn!(
                 source = %self.source_id,
-                url = %self.url,
+                url = %crate::config::redact_url(self.url.as_str()),
                 cached_keys = cache.keys.len(),
                 "JWKS fetch failed, keeping the cached keys: {e}"
             ),
@@ -160,7 +167,7 @@ impl JwksSource {
             return Err(FetchError::Status(response.status().as_u16()));
         }
         let body = read_capped(response, MAX_BODY).await.map_err(|e| match e {
-            ReadError::Http(e) => FetchError::Http(e),
+            ReadError::Http(e) => FetchError::from(e),
             ReadError::TooLarge(_) => FetchError::TooLarge,
         })?;
         let set: RawSet = serde_json::from_slice(&body)?;
@@ -225,5 +232,25 @@ mod tests {
         let endless = endless_chunked().await;
         let error = source(&endless.url).fetch().await.err();
         assert!(matches!(error, Some(FetchError::TooLarge)), "{error:?}");
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn fetch_errors_do_not_carry_the_url() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let raw = reqwest::Client::new()
+            .get("http://jwks-user:jwks-pass@127.0.0.1:1/keys?token=jwks-token")
+            .send()
+            .await
+            .expect_err("nothing listens on port 1");
+        assert!(raw.to_string().contains("jwks-token"), "the premise: {raw}");
+        let shown = FetchError::from(raw).to_string();
+        for leaked in ["jwks-user", "jwks-pass", "jwks-token"] {
+            assert!(!shown.contains(leaked), "{shown}");
+        }
     }
 }

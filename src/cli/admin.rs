@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::{UsageError, open_store};
 use crate::config::Config;
-use crate::domain::{SignupStatus, mask_email, rfc3339_ms};
+use crate::domain::{Signup, SignupStatus, mask_email, rfc3339_ms};
 use crate::store::RetryOutcome;
 
 #[derive(Debug, Subcommand)]
@@ -20,8 +20,13 @@ pub enum SignupsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// One signup, as the API shows it.
-    Show { id: String },
+    /// One signup, as the API shows it plus `lastErrorDetail`; the email masked unless --reveal.
+    Show {
+        id: String,
+        /// Print the email unmasked.
+        #[arg(long)]
+        reveal: bool,
+    },
     /// Re-queue a failed signup (or make a pending one due now); --failed re-queues every failed signup.
     Retry {
         #[arg(required_unless_present = "failed", conflicts_with = "failed")]
@@ -75,12 +80,15 @@ pub async fn signups(config: &Config, command: SignupsCommand) -> anyhow::Result
                 }
             }
         }
-        SignupsCommand::Show { id } => {
+        SignupsCommand::Show { id, reveal } => {
             let signup = store
                 .signup(&id)
                 .await?
                 .ok_or_else(|| UsageError(format!("no signup {id:?}")))?;
-            println!("{}", serde_json::to_string_pretty(&signup.view())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&shown(&signup, reveal)?)?
+            );
         }
         SignupsCommand::Retry { failed: true, .. } => {
             let n = store.retry_all_failed(config.delivery.max_attempts).await?;
@@ -123,4 +131,28 @@ pub async fn installations(config: &Config, command: InstallationsCommand) -> an
         }
     }
     Ok(())
+}
+
+/// `signups show`: the API view plus the full error detail, emails masked unless `reveal`.
+fn shown(signup: &Signup, reveal: bool) -> anyhow::Result<serde_json::Value> {
+    let mut view = signup.view();
+    if !reveal {
+        view.email = mask_email(&view.email);
+        if let Some(address) = view
+            .customer
+            .as_mut()
+            .and_then(|c| c.get_mut("emailAddress"))
+            .filter(|a| a.is_string())
+        {
+            *address = mask_email(address.as_str().unwrap_or_default()).into();
+        }
+    }
+    let mut value = serde_json::to_value(view)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "lastErrorDetail".into(),
+            signup.last_error_detail.clone().into(),
+        );
+    }
+    Ok(value)
 }

@@ -123,7 +123,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let config = config::load(path)?;
             open_store(&config).await?;
-            eprintln!("migrations applied to {}", config.database.url);
+            eprintln!(
+                "migrations applied to {}",
+                config::redact_url(&config.database.url)
+            );
             Ok(())
         }
         Command::Signups { command } => admin::signups(&config::load(path)?, command).await,
@@ -135,7 +138,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 
 /// Open the configured database (running migrations).
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<crate::store::Store> {
-    crate::store::Store::open(&config.database.url)
+    let key = config.database.secret_box().map_err(config::ConfigError)?;
+    crate::store::Store::open_with_key(&config.database.url, key)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", config.database.url))
+        .map_err(|e| {
+            let url = config::redact_url(&config.database.url);
+            anyhow::anyhow!("cannot open the database {url}: {e}")
+        })
 }

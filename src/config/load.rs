@@ -33,6 +33,7 @@ pub fn load_from_env(
         Some(p) => read_table(p)?,
         None => Table::new(),
     };
+    require_env_reference(&table, &origin)?;
     substitute_env(&mut table, "", env, &origin)?;
     for (var, section, key) in ENV_OVERRIDES {
         if let Some(value) = env(var).filter(|v| !v.is_empty()) {
@@ -59,6 +60,20 @@ pub fn load_from_env(
         .validate()
         .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
     Ok(config)
+}
+
+/// Keys whose value must come from the environment (`"${NAME}"`), never from the file itself.
+fn require_env_reference(table: &Table, origin: &str) -> Result<(), ConfigError> {
+    let value = table
+        .get("database")
+        .and_then(|d| d.get("encryption_key"))
+        .and_then(Value::as_str);
+    match value {
+        Some(v) if !(v.starts_with("${") && v.ends_with('}')) => Err(ConfigError(format!(
+            "{origin}: key `database.encryption_key`: give it as \"${{ENV_VAR}}\", never in the file"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn read_table(path: &Path) -> Result<Table, ConfigError> {

@@ -3,7 +3,9 @@
 //!
 //! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
 
+mod hardening;
 mod load;
+mod redact;
 mod secret;
 pub mod validate;
 
@@ -13,6 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, load, load_from_env};
+pub use redact::redact_url;
 pub use secret::Secret;
 
 /// The effective configuration.
@@ -59,12 +62,16 @@ impl Default for ServerConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     pub url: String,
+    /// Base64 of 32 bytes, from `${ENV}`: stored secrets are encrypted with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<Secret>,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: "sqlite://signup-bridge.db".into(),
+            encryption_key: None,
         }
     }
 }
@@ -273,7 +280,8 @@ pub struct RateLimitConfig {
 impl Config {
     /// The effective configuration as TOML, every secret redacted.
     pub fn to_redacted_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+        toml::to_string_pretty(&self.with_urls_redacted())
+            .unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
     }
 
     /// The configured tenant with this id.

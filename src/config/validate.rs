@@ -45,6 +45,7 @@ impl Config {
             return Err("key `auth.max_token_lifetime`: must be more than 0".into());
         }
         self.validate_delivery()?;
+        self.validate_ranges()?;
         self.validate_tenants()?;
         self.validate_sources()
     }
@@ -107,6 +108,7 @@ impl Config {
                 return Err(format!("key `{key}.tenant`: must not be empty"));
             }
             check_source_keys(s).map_err(|e| format!("key `{key}`: {e}"))?;
+            super::hardening::check_source_hardening(s, &key)?;
             // Public key files are read and parsed here too, so check-config reports a bad key.
             crate::auth::keys::configured_public_key(s, &key).map_err(|e| e.to_string())?;
             if let Some(url) = &s.jwks_url {
@@ -161,12 +163,13 @@ fn check_app_key(key: &str) -> Result<(), String> {
 
 /// A URL the bridge may send credentials to: https, or http to a loopback host.
 pub fn check_https_or_loopback(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+    let shown = super::redact_url(raw);
+    let url = Url::parse(raw).map_err(|e| format!("{shown:?} is not a URL: {e}"))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         _ => Err(format!(
-            "{raw:?} must be https (http only for loopback hosts)"
+            "{shown:?} must be https (http only for loopback hosts)"
         )),
     }
 }

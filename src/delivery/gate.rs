@@ -56,8 +56,11 @@ struct Timing {
 
 impl TenantGate {
     fn new(concurrency: usize, rate_per_second: f64) -> Self {
-        let interval =
-            (rate_per_second > 0.0).then(|| Duration::from_secs_f64(1.0 / rate_per_second));
+        // `try_`: a rate so small its interval overflows a Duration means no pacing worth the
+        // name; config validation keeps it at least 0.001/s, and nothing here may panic.
+        let interval = (rate_per_second > 0.0)
+            .then(|| Duration::try_from_secs_f64(1.0 / rate_per_second).ok())
+            .flatten();
         Self {
             runs: Arc::new(Semaphore::new(concurrency)),
             runs_total: concurrency.max(1),
@@ -108,12 +111,17 @@ impl TenantGate {
     pub fn drain_time(&self, backlog: u64) -> Duration {
         let timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
         let concurrency = self.runs_total as f64;
+        // Saturating products: a long interval times a large backlog must not panic on the
+        // request path (`mul_f64` does on overflow).
+        let times = |d: Duration, n: f64| {
+            Duration::try_from_secs_f64(d.as_secs_f64() * n).unwrap_or(Duration::MAX)
+        };
         let by_latency = timing.average_call.map_or(Duration::ZERO, |avg| {
-            avg.mul_f64(backlog as f64 / concurrency)
+            times(avg, backlog as f64 / concurrency)
         });
         let by_rate = self
             .interval
-            .map_or(Duration::ZERO, |i| i.mul_f64(backlog as f64));
+            .map_or(Duration::ZERO, |i| times(i, backlog as f64));
         by_latency.max(by_rate)
     }
 
@@ -145,7 +153,7 @@ impl TenantGate {
             return Wait::None;
         };
         let slot = timing.next_slot.max(now);
-        timing.next_slot = slot + interval;
+        timing.next_slot = slot.checked_add(interval).unwrap_or(slot);
         if slot > now {
             Wait::Slot(slot)
         } else {
@@ -241,5 +249,15 @@ mod tests {
         assert!(a.is_some() && b.is_some() && gate.try_run().is_none());
         drop(a);
         assert_eq!(gate.free_runs(), 1);
+    }
+
+    #[test]
+    fn tiny_rates_and_huge_backlogs_do_not_panic() {
+        let gate = TenantGate::new(1, 1e-300);
+        assert_eq!(gate.drain_time(u64::MAX), Duration::ZERO);
+        let slow = TenantGate::new(1, 1e-12);
+        assert_eq!(slow.drain_time(u64::MAX), Duration::MAX);
+        slow.record_call(Duration::from_secs(3600));
+        assert_eq!(slow.drain_time(u64::MAX), Duration::MAX);
     }
 }

@@ -10,7 +10,9 @@ use tracing::{Instrument, info, info_span, warn};
 use super::Engine;
 use super::backoff::retry_delay;
 use super::gate::TenantGate;
-use crate::domain::{SignupStatus, StepKind, StepState, mask_email, mask_emails_in, now_ms};
+use crate::domain::{
+    LastError, SignupStatus, StepKind, StepState, existing_customer, mask_email, now_ms,
+};
 use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
 use crate::store::{ClaimedSignup, TransitionError};
 
@@ -39,10 +41,14 @@ impl Engine {
             if claimed.signup.attempts > claimed.signup.attempt_limit {
                 // A run that died (crash, lost lease) still counted: the budget is spent.
                 let position = first_pending(&claimed);
-                let error = "no delivery runs left (the last one was interrupted)";
+                let error = LastError::new(
+                    "exhausted",
+                    "no delivery runs left",
+                    "no delivery runs left (the last one was interrupted)",
+                );
                 if let Err(e) = self
                     .store
-                    .fail(&claimed.signup.id, &claimed.lease, position, error)
+                    .fail(&claimed.signup.id, &claimed.lease, position, &error)
                     .await
                 {
                     warn!(error = %e, "could not record the failure");
@@ -105,6 +111,7 @@ impl Engine {
                         (Some(StepKind::ServiceDesk(desk)), Some(account)) => {
                             self.call(
                                 claimed,
+                                target,
                                 gate,
                                 ok,
                                 self.jsm.add_to_service_desk(target, desk, account),
@@ -116,6 +123,7 @@ impl Engine {
                         (Some(StepKind::Organization(org)), Some(account)) => {
                             self.call(
                                 claimed,
+                                target,
                                 gate,
                                 ok,
                                 self.jsm.add_to_organization(target, org, account),
@@ -148,6 +156,7 @@ impl Engine {
         let created = self
             .call(
                 claimed,
+                target,
                 gate,
                 create_outcome,
                 self.jsm
@@ -160,12 +169,16 @@ impl Engine {
                 let found = self
                     .call(
                         claimed,
+                        target,
                         gate,
                         ok,
                         self.jsm.find_customer(target, &signup.email),
                     )
                     .await?;
-                Ok((SignupStatus::Existing, found))
+                // Record only what the sender may see of a customer it did not create.
+                let kept = found
+                    .and_then(|user| existing_customer(&user, &signup.email, &signup.display_name));
+                Ok((SignupStatus::Existing, kept))
             }
         }
     }
@@ -175,6 +188,7 @@ impl Engine {
     async fn call<T>(
         &self,
         claimed: &ClaimedSignup,
+        target: &JsmTarget,
         gate: &TenantGate,
         outcome: fn(&T) -> &'static str,
         call: impl Future<Output = Result<T, JsmError>>,
@@ -193,7 +207,7 @@ impl Engine {
         let took = started.elapsed();
         gate.record_call(took);
         let label = result.as_ref().map_or_else(JsmError::outcome, outcome);
-        crate::metrics::jsm_request(&claimed.signup.tenant, label, took);
+        crate::metrics::jsm_request(&target.metrics_label(), label, took);
         if let Err(JsmError::RateLimited { retry_after }) = &result {
             gate.pause_for(retry_after.unwrap_or(Duration::from_secs(1)));
         }
@@ -225,12 +239,12 @@ impl Engine {
     ) {
         let signup = &claimed.signup;
         let step = signup.steps.get(position).map_or("?", |s| s.name.as_str());
-        let message = format!("{step}: {error}");
+        let last = error.last_error(step);
         let exhausted = signup.attempts >= signup.attempt_limit;
         let result = if !error.is_retryable() || exhausted {
-            warn!(step, error = %mask_emails_in(&message), attempts = signup.attempts, "signup failed");
+            warn!(step, error = %last.detail, attempts = signup.attempts, "signup failed");
             self.store
-                .fail(&signup.id, &claimed.lease, position, &message)
+                .fail(&signup.id, &claimed.lease, position, &last)
                 .await
         } else {
             let delay = retry_delay(
@@ -242,10 +256,10 @@ impl Engine {
                     .retry_after()
                     .max(gate.paused_until().map(|u| u - tokio::time::Instant::now())),
             );
-            info!(step, error = %mask_emails_in(&message), retry_in = ?delay, "will retry");
+            info!(step, error = %last.detail, retry_in = ?delay, "will retry");
             let at = now_ms() + delay.as_millis() as i64;
             self.store
-                .retry_later(&signup.id, &claimed.lease, at, &message)
+                .retry_later(&signup.id, &claimed.lease, at, &last)
                 .await
         };
         if let Err(e) = result {

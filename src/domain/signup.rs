@@ -123,7 +123,10 @@ pub struct Signup {
     pub attempts: u32,
     /// Runs allowed in all; `signups retry` raises it by `max_attempts`.
     pub attempt_limit: u32,
+    /// `<category>: <short reason>`, what API answers show.
     pub last_error: Option<String>,
+    /// The full detail behind `last_error`, for the log and `signups show` only.
+    pub last_error_detail: Option<String>,
     pub next_attempt_at: i64,
     pub lease_version: i64,
     pub created_at: i64,
@@ -163,7 +166,14 @@ impl Signup {
             tenant: self.tenant.clone(),
             email: self.email.clone(),
             display_name: self.display_name.clone(),
-            customer: self.customer.clone(),
+            // Rows recorded before the filter existed still show only what a sender may see.
+            customer: match self.status {
+                SignupStatus::Existing => self
+                    .customer
+                    .as_ref()
+                    .and_then(|c| super::existing_customer(c, &self.email, &self.display_name)),
+                _ => self.customer.clone(),
+            },
             steps: self.steps.clone(),
             attempts: self.attempts,
             last_error: self.last_error.clone(),

@@ -59,7 +59,7 @@ pub async fn installed(
     let new = installation(&state, payload, client_key)?;
     use_once(&state, &used).await?;
     state.store.save_installation(&new).await?;
-    info!(client_key = %new.client_key, base_url = %new.base_url, "Connect app installed");
+    info!(client_key = %new.client_key, base_url = %crate::config::redact_url(&new.base_url), "Connect app installed");
     Ok(HttpResponse::NoContent().finish())
 }
 

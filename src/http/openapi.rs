@@ -129,7 +129,7 @@ fn receive_signup() {}
         (status = 200, description = "The signup, for the source that sent it", body = SignupView),
         (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such signup for this source", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: the source's `rate_limit` (Retry-After)", body = Problem, content_type = "application/problem+json")
+        (status = 429, description = "`rate_limited`: the source's `rate_limit`, shared with intake (Retry-After)", body = Problem, content_type = "application/problem+json")
     ))]
 #[allow(dead_code)]
 fn show_signup() {}

@@ -84,7 +84,11 @@ async fn intake(
         .directory
         .resolve_for_source(source)
         .await
-        .map_err(|e| ApiError::TenantUnavailable(e.0))?;
+        .map_err(|e| {
+            // Operators see why; the sender only that the tenant cannot take signups now.
+            tracing::warn!(source = %source.id, reason = %e.0, "tenant unavailable");
+            ApiError::TenantUnavailable("the tenant of this source is unavailable".into())
+        })?;
     let steps = std::iter::once("create".to_string())
         .chain(
             tenant

@@ -1,4 +1,4 @@
-//! `GET /signups/{id}`: a signup, for the source that sent it.
+//! `GET /signups/{id}`: a signup, for the source that sent it, within the source's rate limit.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -12,6 +12,13 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let token = authenticate(&req, &state).await?;
+    // The source's budget covers reads too (after auth, as for intake): polling is not free.
+    state
+        .rate_limits
+        .check(&token.source_id)
+        .map_err(|l| ApiError::RateLimited {
+            retry_after_secs: l.retry_after_secs,
+        })?;
     let signup = state
         .store
         .signup(&id)

@@ -20,6 +20,14 @@ pub struct JsmTarget {
     pub auth: OutboundAuth,
 }
 
+impl JsmTarget {
+    /// The metrics `tenant` label: installations by a short hash of their clientKey.
+    pub fn metrics_label(&self) -> String {
+        let installation = matches!(self.auth, super::OutboundAuth::Connect { .. });
+        crate::metrics::tenant_label(&self.tenant, installation)
+    }
+}
+
 /// What a customer create resolved to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateOutcome {

@@ -6,6 +6,7 @@ mod client;
 mod error;
 mod oauth;
 mod response;
+mod summary;
 
 pub use auth::OutboundAuth;
 pub use client::{CreateOutcome, JsmClient, JsmTarget, jsm_url};

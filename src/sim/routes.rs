@@ -197,6 +197,12 @@ fn search_users(state: &SimState, req: &JsmRequest<'_>) -> Reply {
                 "accountType": "customer",
                 "displayName": c.display_name,
                 "active": c.active,
+                // Jira's user search shows the whole profile; the bridge must not pass it on.
+                "avatarUrls": {
+                    "48x48": format!("{}/secure/useravatar?size=large&avatarId=10122", inner.base_url),
+                },
+                "timeZone": "Etc/UTC",
+                "locale": "en_US",
             });
             if !inner.hide_emails {
                 user["emailAddress"] = json!(c.email_address);

@@ -8,7 +8,7 @@
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::Store;
+use super::{Store, sealed};
 use crate::config::Secret;
 use crate::domain::now_ms;
 
@@ -110,7 +110,11 @@ impl Store {
                  updated_at = excluded.updated_at",
         )
         .bind(&new.client_key)
-        .bind(new.shared_secret.expose())
+        .bind(sealed::conceal(
+            self.key(),
+            &sealed::shared_secret_context(&new.client_key),
+            new.shared_secret.expose(),
+        ))
         .bind(&new.base_url)
         .bind(&new.display_url)
         .bind(&new.product_type)
@@ -177,7 +181,9 @@ impl Store {
             .bind(client_key)
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(installation_from_row).transpose()
+        row.as_ref()
+            .map(|r| installation_from_row(r, self.key()))
+            .transpose()
     }
 
     /// The installation a source's `tenant` names: its clientKey, else its baseUrl (trailing
@@ -199,15 +205,24 @@ impl Store {
             .bind(reference)
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(installation_from_row).transpose()
+        row.as_ref()
+            .map(|r| installation_from_row(r, self.key()))
+            .transpose()
     }
 }
 
-fn installation_from_row(row: &SqliteRow) -> Result<Installation, sqlx::Error> {
+fn installation_from_row(
+    row: &SqliteRow,
+    key: Option<&sealed::SecretBox>,
+) -> Result<Installation, sqlx::Error> {
     let state: String = row.try_get("state")?;
-    let secret: String = row.try_get("shared_secret")?;
+    let client_key: String = row.try_get("client_key")?;
+    let stored: String = row.try_get("shared_secret")?;
+    let context = sealed::shared_secret_context(&client_key);
+    let secret =
+        sealed::reveal(key, &context, &stored).map_err(|e| sqlx::Error::Decode(e.into()))?;
     Ok(Installation {
-        client_key: row.try_get("client_key")?,
+        client_key,
         shared_secret: (!secret.is_empty()).then(|| Secret::new(secret)),
         base_url: row.try_get("base_url")?,
         state: InstallationState::parse(&state).ok_or_else(|| {

@@ -3,14 +3,17 @@
 //! take its place without touching callers.
 
 mod admin;
+mod file_mode;
 mod installations;
 mod local_secrets;
 mod queue;
+pub mod sealed;
 mod signups;
 mod token_jtis;
 mod used_tokens;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -20,6 +23,7 @@ use sqlx::sqlite::{
 pub use admin::{RetryOutcome, SignupSummary};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease, TransitionError};
+pub use sealed::{SealError, SecretBox};
 pub use signups::{InsertOutcome, NewSignupRecord};
 pub use token_jtis::JtiUse;
 pub use used_tokens::TokenUse;
@@ -31,15 +35,26 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// `database.encryption_key`: stored secrets are sealed with it (see [`sealed`]).
+    key: Option<Arc<SecretBox>>,
 }
 
 impl Store {
-    /// Open (creating the file if missing) and apply pending migrations.
+    /// Open without an encryption key (creating the file if missing) and apply pending
+    /// migrations. A database holding encrypted secrets then fails to open.
     pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
+        Self::open_with_key(url, None).await
+    }
+
+    /// Open with the at-rest key (or none). The database file, WAL and SHM are owner-only
+    /// (0600); every stored secret must open with `key`, else this fails naming it.
+    pub async fn open_with_key(url: &str, key: Option<SecretBox>) -> Result<Self, sqlx::Error> {
         let base = SqliteConnectOptions::from_str(url)?
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let path = base.get_filename().to_path_buf();
+        file_mode::create_private(&path).map_err(sqlx::Error::Io)?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -56,7 +71,19 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        file_mode::restrict_all(&path);
+        let store = Self {
+            writer,
+            reader,
+            key: key.map(Arc::new),
+        };
+        store.check_sealed_secrets().await?;
+        Ok(store)
+    }
+
+    /// The at-rest key, for modules that store secrets.
+    fn key(&self) -> Option<&SecretBox> {
+        self.key.as_deref()
     }
 
     /// True when the database answers a query.

@@ -12,7 +12,7 @@ use sqlx::Row;
 
 use super::Store;
 use super::signups::{signup_columns, signup_from_row};
-use crate::domain::{Signup, SignupStatus, StepState, now_ms};
+use crate::domain::{LastError, Signup, SignupStatus, StepState, now_ms};
 
 /// A signup claimed by one worker run.
 #[derive(Debug, Clone)]
@@ -195,7 +195,7 @@ impl Store {
         self.fenced(
             concat!(
                 "UPDATE signups SET status = COALESCE(resolution, 'created'), last_error = NULL,
-                     lease_owner = NULL, lease_until = NULL, completed_at = ?4, updated_at = ?4",
+                     last_error_detail = NULL, lease_owner = NULL, lease_until = NULL, completed_at = ?4, updated_at = ?4",
                 lease_match!()
             ),
             id,
@@ -211,17 +211,22 @@ impl Store {
         id: &str,
         lease: &Lease,
         next_attempt_at: i64,
-        error: &str,
+        error: &LastError,
     ) -> Result<(), TransitionError> {
         self.fenced(
             concat!(
                 "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = ?4,
-                     last_error = ?5, updated_at = ?6",
+                     last_error = ?5, last_error_detail = ?6, updated_at = ?7",
                 lease_match!()
             ),
             id,
             lease,
-            |q| q.bind(next_attempt_at).bind(error).bind(now_ms()),
+            |q| {
+                q.bind(next_attempt_at)
+                    .bind(error.summary.clone())
+                    .bind(error.detail.clone())
+                    .bind(now_ms())
+            },
         )
         .await
     }
@@ -232,16 +237,20 @@ impl Store {
         id: &str,
         lease: &Lease,
         position: usize,
-        error: &str,
+        error: &LastError,
     ) -> Result<(), TransitionError> {
         let sql = concat!(
-            "UPDATE signups SET status = 'failed', last_error = ?4, lease_owner = NULL,
-                 lease_until = NULL, completed_at = ?5, updated_at = ?5",
+            "UPDATE signups SET status = 'failed', last_error = ?4, last_error_detail = ?5,
+                 lease_owner = NULL, lease_until = NULL, completed_at = ?6, updated_at = ?6",
             lease_match!()
         );
         let failed = Some((position, StepState::Failed));
-        self.fenced_with_step(sql, id, lease, failed, |q| q.bind(error).bind(now_ms()))
-            .await
+        self.fenced_with_step(sql, id, lease, failed, |q| {
+            q.bind(error.summary.clone())
+                .bind(error.detail.clone())
+                .bind(now_ms())
+        })
+        .await
     }
 
     /// Give a claimed signup back without an outcome (shutdown): due again at once.

@@ -42,7 +42,8 @@ pub enum InsertOutcome {
 macro_rules! signup_columns {
     () => {
         "id, source_id, idempotency_key, fingerprint, tenant, email, display_name, status, \
-         customer, attempts, attempt_limit, last_error, next_attempt_at, lease_version, \
+         customer, attempts, attempt_limit, last_error, last_error_detail, next_attempt_at, \
+         lease_version, \
          created_at, updated_at"
     };
 }
@@ -182,6 +183,7 @@ pub(super) fn signup_from_row(row: &SqliteRow) -> Result<Signup, sqlx::Error> {
         attempts: row.try_get::<i64, _>("attempts")? as u32,
         attempt_limit: row.try_get::<i64, _>("attempt_limit")? as u32,
         last_error: row.try_get("last_error")?,
+        last_error_detail: row.try_get("last_error_detail")?,
         next_attempt_at: row.try_get("next_attempt_at")?,
         lease_version: row.try_get("lease_version")?,
         created_at: row.try_get("created_at")?,

@@ -25,7 +25,7 @@ service_desk_ids = [10, "HELP"]
 [[sources]]
 id = "website"
 tenant = "acme"
-secrets = ["first-secret-value", "second-secret-value"]
+secrets = ["first-secret-value-0123456789abcdef", "second-secret-value-0123456789abcdef"]
 "#,
     )
     .unwrap();
@@ -65,6 +65,18 @@ fn config_errors_exit_2_naming_the_key_and_file() {
         (
             "[[tenants]]\nid = \"t\"\nbase_url = \"http://example.com\"\nauth = { type = \"bearer\", token = \"x\" }\n",
             "tenants[0].base_url",
+        ),
+        (
+            "[[sources]]\nid = \"s\"\ntenant = \"t\"\njwks_url = \"https://idp.example.com/k\"\n",
+            "sources[0].audience",
+        ),
+        (
+            "[[sources]]\nid = \"s\"\ntenant = \"t\"\nsecret = \"only-31-bytes-long-0123456789ab\"\n",
+            "sources[0].secret",
+        ),
+        (
+            "[delivery]\nmax_rate_per_tenant = 0.0001\n",
+            "delivery.max_rate_per_tenant",
         ),
     ];
     for (text, needle) in cases {

@@ -223,7 +223,7 @@ async fn a_tenant_throttled_for_long_does_not_delay_another() {
         c.tenants.push(slow);
         c.sources.push(source(
             "throttled-source",
-            "throttled-secret-00000000000",
+            "throttled-secret-00000000000-00000000",
             "throttled",
         ));
     })
@@ -233,7 +233,7 @@ async fn a_tenant_throttled_for_long_does_not_delay_another() {
         .post(format!("{}/webhooks/signup", app.address))
         .bearer_auth(token_for(
             "throttled-source",
-            "throttled-secret-00000000000",
+            "throttled-secret-00000000000-00000000",
         ))
         .json(&signup_body("stuck@example.com", "Stuck"))
         .send()

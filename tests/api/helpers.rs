@@ -13,7 +13,7 @@ use signup_bridge::startup::{Application, ServeOptions};
 use tempfile::TempDir;
 
 pub const SOURCE: &str = "website";
-pub const SECRET: &str = "website-secret-0123456789abcdef";
+pub const SECRET: &str = "website-secret-0123456789abcdef-0123";
 pub const TENANT: &str = "acme";
 pub const JSM_EMAIL: &str = "bot@acme.test";
 pub const JSM_TOKEN: &str = "sim-api-token";
@@ -84,6 +84,10 @@ pub async fn spawn_app_with(sim: SimConfig, tweak: impl FnOnce(&mut Config)) -> 
 }
 
 pub async fn spawn_bridge(sim: SimServer, dir: TempDir, config: Config) -> TestApp {
+    // What `serve` would refuse at load, no test may start with.
+    config
+        .validate()
+        .expect("the test config passes validation");
     let app = Application::build(config.clone(), ServeOptions::default())
         .await
         .expect("build app");

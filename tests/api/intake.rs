@@ -314,8 +314,11 @@ async fn display_name_fallbacks_and_form_bodies() {
 #[tokio::test]
 async fn a_signup_is_visible_to_its_own_source_only() {
     let app = spawn_app_with(sim_config(), |c| {
-        c.sources
-            .push(source("other", "other-secret-000000000000", TENANT))
+        c.sources.push(source(
+            "other",
+            "other-secret-000000000000-0000000000",
+            TENANT,
+        ))
     })
     .await;
     let created: Value = app
@@ -330,7 +333,10 @@ async fn a_signup_is_visible_to_its_own_source_only() {
     let own: Value = own.json().await.unwrap();
     assert_eq!(own, created);
     let other = app
-        .get_signup(id, &token_for("other", "other-secret-000000000000"))
+        .get_signup(
+            id,
+            &token_for("other", "other-secret-000000000000-0000000000"),
+        )
         .await;
     assert_eq!(other.status(), 404);
     assert_eq!(app.get_signup("nope", &app.token()).await.status(), 404);

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod at_rest;
 mod cli;
 mod connect;
 mod crash;
@@ -14,6 +15,7 @@ mod jwks;
 mod logs;
 mod oauth;
 mod ops;
+mod privacy;
 mod process;
 mod rejects;
 mod replays;

@@ -46,7 +46,7 @@ async fn assert_problem(response: reqwest::Response, status: u16, code: &str, ca
 async fn bad_tokens_are_401_and_change_nothing() {
     let app = spawn_app_with(sim_config(), |c| {
         c.sources.push({
-            let mut s = source("aud-source", "aud-secret-0000000000000000", TENANT);
+            let mut s = source("aud-source", "aud-secret-0000000000000000-0000000", TENANT);
             s.audience = Some("signup-bridge".into());
             s
         })
@@ -123,7 +123,7 @@ async fn bad_tokens_are_401_and_change_nothing() {
                 "Bearer {}",
                 sign(
                     &json!({"iss": "aud-source", "iat": t, "exp": t + 60, "aud": "someone-else"}),
-                    "aud-secret-0000000000000000"
+                    "aud-secret-0000000000000000-0000000"
                 )
             )),
         ),
@@ -133,7 +133,7 @@ async fn bad_tokens_are_401_and_change_nothing() {
                 "Bearer {}",
                 sign(
                     &json!({"iss": "aud-source", "iat": t, "exp": t + 60}),
-                    "aud-secret-0000000000000000"
+                    "aud-secret-0000000000000000-0000000"
                 )
             )),
         ),
@@ -164,7 +164,7 @@ async fn bad_tokens_are_401_and_change_nothing() {
             "Bearer {}",
             sign(
                 &json!({"iss": "aud-source", "iat": t, "exp": t + 60, "aud": ["x", "signup-bridge"]}),
-                "aud-secret-0000000000000000"
+                "aud-secret-0000000000000000-0000000"
             )
         ),
     ];

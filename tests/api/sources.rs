@@ -38,14 +38,19 @@ pub fn sign(alg: Algorithm, pem: &str, iss: &str, kid: Option<&str>) -> String {
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_string);
     let t = now();
-    let claims = json!({"iss": iss, "iat": t, "exp": t + 300});
+    let claims = json!({"iss": iss, "iat": t, "exp": t + 300, "aud": AUDIENCE});
     encode(&header, &claims, &encoding_key(alg, pem)).unwrap()
 }
 
-/// A source without keys; the caller sets one kind.
+/// The `audience` of the asymmetric test sources (required for them) and the `aud` of [`sign`].
+pub const AUDIENCE: &str = "signup-bridge-tests";
+
+/// A source without keys, with the audience every asymmetric source needs; the caller sets one
+/// kind of key.
 pub fn keyless_source(id: &str) -> SourceConfig {
     let mut s = source(id, "unused", TENANT);
     s.secret = None;
+    s.audience = Some(AUDIENCE.into());
     s
 }
 
@@ -125,17 +130,18 @@ async fn asymmetric_tokens_verify_only_with_their_own_key() {
 async fn every_rotated_hmac_secret_is_tried() {
     let app = spawn_app_with(sim_config(), |c| {
         let mut s = keyless_source("rotating");
+        s.audience = None;
         s.secrets = vec![
-            Secret::new("new-secret-0123456789abcdef"),
-            Secret::new("old-secret-0123456789abcdef"),
+            Secret::new("new-secret-0123456789abcdef-0123456"),
+            Secret::new("old-secret-0123456789abcdef-0123456"),
         ];
         c.sources.push(s);
     })
     .await;
     let cases = [
-        ("new-secret-0123456789abcdef", 201),
-        ("old-secret-0123456789abcdef", 201),
-        ("retired-secret-0123456789ab", 401),
+        ("new-secret-0123456789abcdef-0123456", 201),
+        ("old-secret-0123456789abcdef-0123456", 201),
+        ("retired-secret-0123456789abcdef-0123", 401),
     ];
     for (i, (secret, status)) in cases.into_iter().enumerate() {
         let token = token_for("rotating", secret);
@@ -170,7 +176,11 @@ async fn a_bad_public_key_stops_start_up_naming_the_key() {
 }
 
 fn limited(id: &str, requests_per_second: f64, burst: u32) -> SourceConfig {
-    let mut s = source(id, &format!("{id}-secret-0123456789abcdef"), TENANT);
+    let mut s = source(
+        id,
+        &format!("{id}-secret-0123456789abcdef-0123456789"),
+        TENANT,
+    );
     s.rate_limit = Some(RateLimitConfig {
         requests_per_second,
         burst,
@@ -187,7 +197,7 @@ async fn a_source_over_its_rate_limit_gets_429_and_others_do_not() {
     .await;
     // An empty object is a 400 after the limit check, so the budget is spent without JSM work.
     let body = json!({});
-    let limited_token = token_for("limited", "limited-secret-0123456789abcdef");
+    let limited_token = token_for("limited", "limited-secret-0123456789abcdef-0123456789");
     for _ in 0..2 {
         let (status, problem) = post_with(&app, &limited_token, &body).await;
         assert_eq!((status, &problem["code"]), (400, &json!("invalid_payload")));
@@ -218,11 +228,11 @@ async fn a_source_over_its_rate_limit_gets_429_and_others_do_not() {
     }
     // Forged tokens naming `victim` fail authentication and never touch its bucket.
     for _ in 0..5 {
-        let forged = token_for("victim", "guessed-secret-0123456789abcdef");
+        let forged = token_for("victim", "guessed-secret-0123456789abcdef-0123456789");
         let (status, problem) = post_with(&app, &forged, &body).await;
         assert_eq!((status, &problem["code"]), (401, &json!("invalid_token")));
     }
-    let victim_token = token_for("victim", "victim-secret-0123456789abcdef");
+    let victim_token = token_for("victim", "victim-secret-0123456789abcdef-0123456789");
     assert_eq!(post_with(&app, &victim_token, &body).await.0, 400);
     assert_eq!(post_with(&app, &victim_token, &body).await.0, 429);
     assert_eq!(app.creates().len(), 0);
