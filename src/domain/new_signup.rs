@@ -22,29 +22,43 @@ pub enum BodyFormat {
 impl NewSignup {
     /// Parse a body; every problem is reported with the field it was read from.
     pub fn parse(body: &[u8], format: BodyFormat) -> Result<Self, Vec<FieldError>> {
-        let fields = match format {
-            BodyFormat::Json => json_object(body)?,
-            BodyFormat::Form => form_fields(body)?,
-        };
-        Self::from_fields(&fields)
+        Self::from_fields(&document(body, format)?)
     }
 
     fn from_fields(fields: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        Self::from_mapped(fields, None, None)
+    }
+
+    /// Build a signup from values a field mapping read (each with the field it names in
+    /// errors); what the mapping left out follows SPEC §3's rules on `fields`.
+    pub(crate) fn from_mapped(
+        fields: &Map<String, Value>,
+        email: Option<(String, Option<String>)>,
+        name: Option<(String, String)>,
+    ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let email = match text(fields, "email") {
+        let email_read = match email {
+            Some((field, raw)) => Ok((field, raw)),
+            None => text(fields, "email").map(|raw| ("email".to_string(), raw.map(str::to_string))),
+        };
+        let email = match email_read {
             Err(e) => {
                 errors.push(e);
                 None
             }
-            Ok(raw) => match Email::parse(raw.unwrap_or_default()) {
+            Ok((field, raw)) => match Email::parse(raw.as_deref().unwrap_or_default()) {
                 Ok(email) => Some(email),
                 Err(message) => {
-                    errors.push(FieldError::new("email", message));
+                    errors.push(FieldError::new(field, message));
                     None
                 }
             },
         };
-        let name = match pick_name(fields) {
+        let picked = match name {
+            Some(given) => Ok(Some(given)),
+            None => pick_name(fields).map(|n| n.map(|(field, raw)| (field.to_string(), raw))),
+        };
+        let name = match picked {
             Err(e) => {
                 errors.push(e);
                 None
@@ -67,6 +81,14 @@ impl NewSignup {
             }),
             _ => Err(errors),
         }
+    }
+}
+
+/// The body as an object: a JSON object, or a form as a flat object of its keys.
+pub fn document(body: &[u8], format: BodyFormat) -> Result<Map<String, Value>, Vec<FieldError>> {
+    match format {
+        BodyFormat::Json => json_object(body),
+        BodyFormat::Form => form_fields(body),
     }
 }
 
