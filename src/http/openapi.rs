@@ -30,7 +30,7 @@ struct SignupRequest {
 #[openapi(
     info(title = "signup-bridge", description = "Signed signup webhooks become Jira Service Management customers, exactly once."),
     paths(
-        receive_signup, show_signup, descriptor, installed, uninstalled, enabled, disabled,
+        receive_signup, receive_source_signup, validate_source_url, show_signup, descriptor, installed, uninstalled, enabled, disabled,
         healthz, readyz, metrics, openapi_json
     ),
     components(schemas(SignupRequest, SignupView, Step, StepState, SignupStatus, Problem, FieldError)),
@@ -99,6 +99,55 @@ pub async fn serve() -> HttpResponse {
     ))]
 #[allow(dead_code)]
 fn receive_signup() {}
+
+#[utoipa::path(post, path = "/webhooks/signup/{source_id}", tag = "intake",
+    description = "A source's own route. The source's `verify` scheme decides what is checked: \
+        a JWT whose `iss` is this source (`jwt`), or a signature over the exact body bytes: \
+        `webhook-id`/`webhook-timestamp`/`webhook-signature` (also `svix-*`; standard-webhooks), \
+        `Stripe-Signature` or `Calendly-Webhook-Signature` (stripe), `Typeform-Signature` (typeform), \
+        `Tally-Signature` (tally), `x-webflow-timestamp`/`x-webflow-signature` (webflow), \
+        `X-HubSpot-Signature-v3`/`X-HubSpot-Request-Timestamp` (hubspot-v3), the configured header \
+        (header), or `?key=` (query). The body is read through the source's field mapping.",
+    params(
+        ("source_id" = String, Path, description = "The source's `id`"),
+        ("key" = Option<String>, Query, description = "`query` sources: one of the source's secrets (never logged)"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "Else the scheme's delivery id (`webhook-id`), the mapped key, the JWT `jti`, a hash of the signup")),
+    request_body(content(
+        (SignupRequest = "application/json"),
+        (SignupRequest = "application/x-www-form-urlencoded")
+    )),
+    responses(
+        (status = 201, description = "JSM created the customer", body = SignupView),
+        (status = 200, description = "JSM already had a customer with this email", body = SignupView),
+        (status = 202, description = "Durably accepted; JSM not done yet. `Location: /signups/{id}`", body = SignupView),
+        (status = 422, description = "`failed` signup (body: the signup), or `idempotency_key_reused` (problem)", body = SignupView),
+        (status = 400, description = "`invalid_payload` (`field` is the JSONPath read) or `invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_signature` (`invalid_token` for a JWT source)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no source has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`request_in_progress` (Retry-After: 1)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`tenant_unavailable`", body = Problem, content_type = "application/problem+json")
+    ))]
+#[allow(dead_code)]
+fn receive_source_signup() {}
+
+#[utoipa::path(get, path = "/webhooks/signup/{source_id}", tag = "intake",
+    description = "URL validation for `query` sources (Mailchimp checks a webhook URL with a GET).",
+    params(
+        ("source_id" = String, Path, description = "The source's `id`"),
+        ("key" = String, Query, description = "One of the source's secrets (never logged)")),
+    responses(
+        (status = 200, description = "The key is one of the source's secrets"),
+        (status = 401, description = "`invalid_signature`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no source has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 405, description = "`method_not_allowed`: the source is not a `query` source", body = Problem, content_type = "application/problem+json")
+    ))]
+#[allow(dead_code)]
+fn validate_source_url() {}
 
 #[utoipa::path(get, path = "/signups/{id}", tag = "intake", security(("jwt" = [])),
     params(("id" = String, Path, description = "The signup id")),

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{Route, web};
 
-use super::{connect, method_not_allowed, openapi, ops, signup, signups};
+use super::{connect, method_not_allowed, openapi, ops, signup, signups, webhook};
 use crate::connect::descriptor::{DISABLED, ENABLED, INSTALLED, UNINSTALLED};
 
 /// One registered route.
@@ -25,6 +25,12 @@ pub fn table() -> Vec<RouteSpec> {
     vec![
         spec("/webhooks/signup", Method::POST, || {
             web::post().to(signup::receive)
+        }),
+        spec("/webhooks/signup/{source_id}", Method::POST, || {
+            web::post().to(webhook::receive)
+        }),
+        spec("/webhooks/signup/{source_id}", Method::GET, || {
+            web::get().to(webhook::validate)
         }),
         spec("/signups/{id}", Method::GET, || {
             web::get().to(signups::show)
@@ -49,14 +55,18 @@ pub fn table() -> Vec<RouteSpec> {
     ]
 }
 
-/// Register every route of the table; other methods on a known path are 405 problem+json.
+/// Register every route of the table, one resource per path with each of its methods; other
+/// methods on a known path are 405 problem+json.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    for spec in table() {
-        cfg.service(
-            web::resource(spec.path)
-                .route((spec.route)())
-                .default_service(web::to(method_not_allowed)),
-        );
+    let table = table();
+    let mut paths: Vec<&'static str> = table.iter().map(|r| r.path).collect();
+    paths.dedup();
+    for path in paths {
+        let resource = table
+            .iter()
+            .filter(|r| r.path == path)
+            .fold(web::resource(path), |res, r| res.route((r.route)()));
+        cfg.service(resource.default_service(web::to(method_not_allowed)));
     }
 }
 
@@ -67,9 +77,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_path_is_registered_once() {
+    fn each_path_and_method_is_registered_once() {
         let table = table();
-        let paths: HashSet<_> = table.iter().map(|r| r.path).collect();
-        assert_eq!(paths.len(), table.len());
+        let routes: HashSet<_> = table.iter().map(|r| (r.path, r.method.clone())).collect();
+        assert_eq!(routes.len(), table.len());
+        // One resource per path: a path's methods are listed next to each other.
+        let mut paths: Vec<_> = table.iter().map(|r| r.path).collect();
+        paths.dedup();
+        assert_eq!(paths.len(), table.iter().map(|r| r.path).collect::<HashSet<_>>().len());
     }
 }

@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::AppState;
 use super::request::{authenticate, body_format, read_body};
 use crate::delivery::Subscription;
+use crate::config::SourceConfig;
 use crate::domain::{IdempotencyKey, NewSignup, Signup, SignupStatus, fingerprint, now_ms};
 use crate::error::ApiError;
 use crate::store::{InsertOutcome, NewSignupRecord};
@@ -69,7 +70,18 @@ async fn intake(
         &source.tenant,
     );
     let key = idempotency_key(&req, token.jti.as_deref(), &print)?;
+    accept(state, source, &signup, print, key).await
+}
 
+/// The intake steps after the checks, shared by every route: idempotency (409/422), the
+/// tenant (503), the committed signup, the inline wait and the answer.
+pub(super) async fn accept(
+    state: &AppState,
+    source: &SourceConfig,
+    signup: &NewSignup,
+    print: String,
+    key: IdempotencyKey,
+) -> Result<(HttpResponse, Signup), ApiError> {
     let Some(_guard) = state.in_progress.begin(&source.id, key.as_str()) else {
         return Err(ApiError::RequestInProgress);
     };
@@ -156,7 +168,7 @@ async fn wait_inline(state: &AppState, events: &mut Subscription, signup: Signup
 }
 
 /// The key: `Idempotency-Key` header, else the token's `jti`, else the fingerprint.
-fn idempotency_key(
+pub(super) fn idempotency_key(
     req: &HttpRequest,
     jti: Option<&str>,
     print: &str,
