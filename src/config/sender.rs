@@ -88,8 +88,7 @@ pub const MIN_SENDER_SECRET_BYTES: usize = 16;
 /// The sender rules of one source; `key` is its config path (`sources[1]`).
 pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
     for (name, path) in s.fields.iter().flat_map(FieldsConfig::entries) {
-        crate::domain::compile_path(path)
-            .map_err(|e| format!("key `{key}.fields.{name}`: {e}"))?;
+        crate::domain::compile_path(path).map_err(|e| format!("key `{key}.fields.{name}`: {e}"))?;
     }
     if s.verify.is_jwt() {
         if s.header.is_some() {
@@ -120,7 +119,9 @@ pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
     }
     match (s.verify, &s.header) {
         (VerifyScheme::Header, None) => {
-            return Err(format!("key `{key}.header`: verify = \"header\" needs `header`"));
+            return Err(format!(
+                "key `{key}.header`: verify = \"header\" needs `header`"
+            ));
         }
         (VerifyScheme::Header, Some(h)) => {
             actix_web::http::header::HeaderName::from_bytes(h.as_bytes())
@@ -131,7 +132,9 @@ pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
         }
         _ => {}
     }
-    if s.verify == VerifyScheme::Webflow && s.fields.as_ref().and_then(|f| f.email.as_ref()).is_none() {
+    if s.verify == VerifyScheme::Webflow
+        && s.fields.as_ref().and_then(|f| f.email.as_ref()).is_none()
+    {
         return Err(format!(
             "key `{key}.fields.email`: verify = \"webflow\" needs it (form field names are the site's own)"
         ));

@@ -117,11 +117,20 @@ mod tests {
     fn derived_values_that_break_the_rule_are_hashed() {
         let long = "k".repeat(256);
         let cases = [
-            ("msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk".to_string()),
-            ("a b", format!("sha256:{}", hex::encode(Sha256::digest("a b")))),
+            (
+                "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+                "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk".to_string(),
+            ),
+            (
+                "a b",
+                format!("sha256:{}", hex::encode(Sha256::digest("a b"))),
+            ),
             ("é", format!("sha256:{}", hex::encode(Sha256::digest("é")))),
             ("", format!("sha256:{}", hex::encode(Sha256::digest("")))),
-            (long.as_str(), format!("sha256:{}", hex::encode(Sha256::digest(&long)))),
+            (
+                long.as_str(),
+                format!("sha256:{}", hex::encode(Sha256::digest(&long))),
+            ),
         ];
         for (value, want) in cases {
             assert_eq!(IdempotencyKey::derived(value).as_str(), want, "{value:?}");

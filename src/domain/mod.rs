@@ -8,8 +8,8 @@ mod new_signup;
 mod signup;
 
 pub use display_name::DisplayName;
-pub use fields::{FieldMap, Mapped, compile_path};
 pub use email::{Email, mask_email, mask_emails_in};
+pub use fields::{FieldMap, Mapped, compile_path};
 pub use idempotency_key::{IdempotencyKey, fingerprint};
 pub use new_signup::{BodyFormat, NewSignup, document};
 pub use signup::{Signup, SignupStatus, SignupView, Step, StepKind, StepState, now_ms, rfc3339_ms};

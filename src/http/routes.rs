@@ -84,6 +84,9 @@ mod tests {
         // One resource per path: a path's methods are listed next to each other.
         let mut paths: Vec<_> = table.iter().map(|r| r.path).collect();
         paths.dedup();
-        assert_eq!(paths.len(), table.iter().map(|r| r.path).collect::<HashSet<_>>().len());
+        assert_eq!(
+            paths.len(),
+            table.iter().map(|r| r.path).collect::<HashSet<_>>().len()
+        );
     }
 }

@@ -10,8 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
 use super::request::{authenticate, body_format, read_body};
-use crate::delivery::Subscription;
 use crate::config::SourceConfig;
+use crate::delivery::Subscription;
 use crate::domain::{IdempotencyKey, NewSignup, Signup, SignupStatus, fingerprint, now_ms};
 use crate::error::ApiError;
 use crate::store::{InsertOutcome, NewSignupRecord};

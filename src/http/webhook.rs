@@ -36,7 +36,10 @@ pub async fn receive(
         Ok((_, signup)) => signup.status.as_str(),
         Err(_) => "rejected",
     };
-    let label = state.config.source(&source_id).map_or("unknown", |s| s.id.as_str());
+    let label = state
+        .config
+        .source(&source_id)
+        .map_or("unknown", |s| s.id.as_str());
     crate::metrics::signup_answered(label, status);
     result.map(|(response, _)| response)
 }

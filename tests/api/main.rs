@@ -17,4 +17,6 @@ mod ops;
 mod process;
 mod rejects;
 mod restart;
+mod senders;
 mod sources;
+mod vendors;

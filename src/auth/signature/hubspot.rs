@@ -36,7 +36,10 @@ pub fn signed_uri(public_url: &str, path: &str, query: &str) -> String {
     while let Some(at) = rest.find('%') {
         out.push_str(&rest[..at]);
         let escape = rest.get(at + 1..at + 3).unwrap_or_default();
-        match DECODED.iter().find(|(hex, _)| hex.eq_ignore_ascii_case(escape)) {
+        match DECODED
+            .iter()
+            .find(|(hex, _)| hex.eq_ignore_ascii_case(escape))
+        {
             Some((_, c)) => {
                 out.push(*c);
                 rest = &rest[at + 3..];
@@ -102,11 +105,43 @@ mod tests {
             ("POST", URI, DOUBLE, SIG_DOUBLE, SECRET, now, true),
             ("POST", URI, DOUBLE, SIG_SINGLE, SECRET, now, false),
             ("GET", URI, SINGLE, SIG_SINGLE, SECRET, now, false),
-            ("POST", "https://www.example.com/other", SINGLE, SIG_SINGLE, SECRET, now, false),
-            ("POST", URI, SINGLE, SIG_SINGLE, "xxxxxxxx-yyyy-yyyy-yyyy-yyyyyyyyyyyy", now, false),
+            (
+                "POST",
+                "https://www.example.com/other",
+                SINGLE,
+                SIG_SINGLE,
+                SECRET,
+                now,
+                false,
+            ),
+            (
+                "POST",
+                URI,
+                SINGLE,
+                SIG_SINGLE,
+                "xxxxxxxx-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+                now,
+                false,
+            ),
             ("POST", URI, SINGLE, &SIG_SINGLE[..40], SECRET, now, false),
-            ("POST", URI, SINGLE, SIG_SINGLE, SECRET, now + 300_001, false),
-            ("POST", URI, SINGLE, SIG_SINGLE, SECRET, now - 300_001, false),
+            (
+                "POST",
+                URI,
+                SINGLE,
+                SIG_SINGLE,
+                SECRET,
+                now + 300_001,
+                false,
+            ),
+            (
+                "POST",
+                URI,
+                SINGLE,
+                SIG_SINGLE,
+                SECRET,
+                now - 300_001,
+                false,
+            ),
         ];
         for (i, (method, uri, body, sig, secret, now, ok)) in cases.into_iter().enumerate() {
             assert_eq!(check(method, uri, body, sig, secret, now), ok, "case {i}");
@@ -116,11 +151,36 @@ mod tests {
     #[test]
     fn the_signed_uri_decodes_hubspots_escapes_only() {
         let cases = [
-            ("https://b.example.com", "/webhooks/signup/hs", "", "https://b.example.com/webhooks/signup/hs"),
-            ("https://b.example.com/", "/w", "a=1%3A2%2f3", "https://b.example.com/w?a=1:2/3"),
-            ("https://b.example.com", "/w", "e=a%40b.co%20x%25", "https://b.example.com/w?e=a@b.co%20x%25"),
-            ("https://b.example.com", "/w", "x=%21%24%27%28%29%2A%2C%3B%3F", "https://b.example.com/w?x=!$'()*,;?"),
-            ("https://b.example.com", "/w", "x=%", "https://b.example.com/w?x=%"),
+            (
+                "https://b.example.com",
+                "/webhooks/signup/hs",
+                "",
+                "https://b.example.com/webhooks/signup/hs",
+            ),
+            (
+                "https://b.example.com/",
+                "/w",
+                "a=1%3A2%2f3",
+                "https://b.example.com/w?a=1:2/3",
+            ),
+            (
+                "https://b.example.com",
+                "/w",
+                "e=a%40b.co%20x%25",
+                "https://b.example.com/w?e=a@b.co%20x%25",
+            ),
+            (
+                "https://b.example.com",
+                "/w",
+                "x=%21%24%27%28%29%2A%2C%3B%3F",
+                "https://b.example.com/w?x=!$'()*,;?",
+            ),
+            (
+                "https://b.example.com",
+                "/w",
+                "x=%",
+                "https://b.example.com/w?x=%",
+            ),
         ];
         for (base, path, query, want) in cases {
             assert_eq!(signed_uri(base, path, query), want, "{query}");

@@ -89,7 +89,9 @@ pub(crate) fn mac(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
 fn any_matches(keys: &[Vec<u8>], parts: &[&[u8]], given: &[Vec<u8>]) -> bool {
     keys.iter().any(|key| {
         let mac = mac(key, parts);
-        given.iter().any(|sig| mac.clone().verify_slice(sig).is_ok())
+        given
+            .iter()
+            .any(|sig| mac.clone().verify_slice(sig).is_ok())
     })
 }
 

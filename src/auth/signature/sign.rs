@@ -41,7 +41,10 @@ pub fn sign(
         VerifyScheme::StandardWebhooks => {
             let key = standard_webhooks::key(secret)
                 .ok_or("the secret is not base64 (after an optional whsec_)")?;
-            let sig = tag(&key, &[delivery_id.as_bytes(), b".", secs.as_bytes(), b".", body]);
+            let sig = tag(
+                &key,
+                &[delivery_id.as_bytes(), b".", secs.as_bytes(), b".", body],
+            );
             vec![
                 ("webhook-id".to_string(), delivery_id.to_string()),
                 ("webhook-timestamp".to_string(), secs.clone()),

@@ -24,7 +24,9 @@ fn pick<'r>(req: &'r SignedRequest<'_>, suffix: &str) -> Result<&'r str, Signatu
 pub fn key(secret: &Secret) -> Option<Vec<u8>> {
     let raw = secret.expose();
     let encoded = raw.strip_prefix("whsec_").unwrap_or(raw);
-    base64::engine::general_purpose::STANDARD.decode(encoded).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
 }
 
 pub(super) fn verify(
@@ -105,7 +107,14 @@ mod tests {
             (S1, ID1, 1649367553, SIG1, BODY2, 1649367553),
             (S1, ID1, 1649367553, SIG1, BODY1, 1649367553 + 301),
             (S1, ID1, 1649367553, SIG1, BODY1, 1649367553 - 301),
-            (S1, ID1, 1649367553, "tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=", BODY1, 1649367553),
+            (
+                S1,
+                ID1,
+                1649367553,
+                "tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=",
+                BODY1,
+                1649367553,
+            ),
         ];
         for (i, (secret, id, ts, sig, body, now)) in cases.into_iter().enumerate() {
             assert!(check(secret, id, ts, sig, body, now).is_err(), "case {i}");

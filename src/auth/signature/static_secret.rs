@@ -25,7 +25,9 @@ pub(super) fn verify_header(
     if equals_a_secret(value.trim().as_bytes(), policy) {
         Ok(())
     } else {
-        Err(reject(format!("the {name} header does not carry a valid secret")))
+        Err(reject(format!(
+            "the {name} header does not carry a valid secret"
+        )))
     }
 }
 
@@ -66,7 +68,11 @@ mod tests {
                 header: Some("X-Signup-Token"),
                 ..policy(&secrets, 0)
             };
-            assert_eq!(verify_header(&request(&h, b""), &policy).is_ok(), ok, "case {i}");
+            assert_eq!(
+                verify_header(&request(&h, b""), &policy).is_ok(),
+                ok,
+                "case {i}"
+            );
         }
     }
 
@@ -82,7 +88,11 @@ mod tests {
             ("", false),
         ];
         for (query, ok) in cases {
-            assert_eq!(verify_query(query, &policy(&secrets, 0)).is_ok(), ok, "{query}");
+            assert_eq!(
+                verify_query(query, &policy(&secrets, 0)).is_ok(),
+                ok,
+                "{query}"
+            );
         }
     }
 }

@@ -40,8 +40,8 @@ pub(super) fn verify(req: &SignedRequest<'_>, policy: &Policy<'_>) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::super::mac;
+    use super::super::testing::*;
     use super::*;
     use hmac::Mac;
 
@@ -50,7 +50,11 @@ mod tests {
 
     fn sig(secret: &str, t: i64, body: &[u8]) -> String {
         let t = t.to_string();
-        hex::encode(mac(secret.as_bytes(), &[t.as_bytes(), b".", body]).finalize().into_bytes())
+        hex::encode(
+            mac(secret.as_bytes(), &[t.as_bytes(), b".", body])
+                .finalize()
+                .into_bytes(),
+        )
     }
 
     fn check(name: &str, header: &str, body: &[u8], now_s: i64) -> bool {
@@ -64,17 +68,83 @@ mod tests {
         let good = sig(SECRET, 1_700_000_000, BODY);
         let wrong = sig("wrong-secret-000000000", 1_700_000_000, BODY);
         let cases = [
-            ("stripe-signature", format!("t=1700000000,v1={good}"), BODY, 1_700_000_000, true),
-            ("calendly-webhook-signature", format!("t=1700000000,v1={good}"), BODY, 1_700_000_100, true),
-            ("stripe-signature", format!("t=1700000000,v1={wrong},v1={good}"), BODY, 1_700_000_000, true),
-            ("stripe-signature", format!("t=1700000000,v1={wrong}"), BODY, 1_700_000_000, false),
-            ("stripe-signature", format!("t=1700000000,v1={}", &good[..60]), BODY, 1_700_000_000, false),
-            ("stripe-signature", "t=1700000000,v1=".to_string(), BODY, 1_700_000_000, false),
-            ("stripe-signature", format!("v1={good}"), BODY, 1_700_000_000, false),
-            ("stripe-signature", format!("t=1700000000,v1={good}"), b"{}", 1_700_000_000, false),
-            ("stripe-signature", format!("t=1700000000,v1={good}"), BODY, 1_700_000_301, false),
-            ("stripe-signature", format!("t=1700000000,v1={good}"), BODY, 1_699_999_699, false),
-            ("other-header", format!("t=1700000000,v1={good}"), BODY, 1_700_000_000, false),
+            (
+                "stripe-signature",
+                format!("t=1700000000,v1={good}"),
+                BODY,
+                1_700_000_000,
+                true,
+            ),
+            (
+                "calendly-webhook-signature",
+                format!("t=1700000000,v1={good}"),
+                BODY,
+                1_700_000_100,
+                true,
+            ),
+            (
+                "stripe-signature",
+                format!("t=1700000000,v1={wrong},v1={good}"),
+                BODY,
+                1_700_000_000,
+                true,
+            ),
+            (
+                "stripe-signature",
+                format!("t=1700000000,v1={wrong}"),
+                BODY,
+                1_700_000_000,
+                false,
+            ),
+            (
+                "stripe-signature",
+                format!("t=1700000000,v1={}", &good[..60]),
+                BODY,
+                1_700_000_000,
+                false,
+            ),
+            (
+                "stripe-signature",
+                "t=1700000000,v1=".to_string(),
+                BODY,
+                1_700_000_000,
+                false,
+            ),
+            (
+                "stripe-signature",
+                format!("v1={good}"),
+                BODY,
+                1_700_000_000,
+                false,
+            ),
+            (
+                "stripe-signature",
+                format!("t=1700000000,v1={good}"),
+                b"{}",
+                1_700_000_000,
+                false,
+            ),
+            (
+                "stripe-signature",
+                format!("t=1700000000,v1={good}"),
+                BODY,
+                1_700_000_301,
+                false,
+            ),
+            (
+                "stripe-signature",
+                format!("t=1700000000,v1={good}"),
+                BODY,
+                1_699_999_699,
+                false,
+            ),
+            (
+                "other-header",
+                format!("t=1700000000,v1={good}"),
+                BODY,
+                1_700_000_000,
+                false,
+            ),
         ];
         for (i, (name, header, body, now, ok)) in cases.into_iter().enumerate() {
             assert_eq!(check(name, &header, body, now), ok, "case {i}");

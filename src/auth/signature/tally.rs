@@ -1,6 +1,9 @@
 //! Tally: `Tally-Signature: <base64 HMAC-SHA256 of the body>`; no timestamp.
 
-use super::{NO_MATCH, Policy, SignatureError, SignedRequest, any_matches, base64_sig, header, raw_keys, reject};
+use super::{
+    NO_MATCH, Policy, SignatureError, SignedRequest, any_matches, base64_sig, header, raw_keys,
+    reject,
+};
 
 pub(super) fn verify(req: &SignedRequest<'_>, policy: &Policy<'_>) -> Result<(), SignatureError> {
     let sig = base64_sig(header(req, "tally-signature")?);
@@ -13,8 +16,8 @@ pub(super) fn verify(req: &SignedRequest<'_>, policy: &Policy<'_>) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::super::mac;
+    use super::super::testing::*;
     use super::*;
     use hmac::Mac;
 
@@ -24,7 +27,9 @@ mod tests {
     #[test]
     fn accepts_and_rejects() {
         let good = b64(&mac(SECRET.as_bytes(), &[BODY]).finalize().into_bytes());
-        let wrong = b64(&mac(b"other-secret-01234567", &[BODY]).finalize().into_bytes());
+        let wrong = b64(&mac(b"other-secret-01234567", &[BODY])
+            .finalize()
+            .into_bytes());
         let cases = [
             (good.clone(), BODY, true),
             (wrong, BODY, false),
@@ -35,7 +40,11 @@ mod tests {
         let secrets = secrets(&["rotated-out-secret-000", SECRET]);
         for (i, (value, body, ok)) in cases.into_iter().enumerate() {
             let h = headers(&[("Tally-Signature", &value)]);
-            assert_eq!(verify(&request(&h, body), &policy(&secrets, 0)).is_ok(), ok, "case {i}");
+            assert_eq!(
+                verify(&request(&h, body), &policy(&secrets, 0)).is_ok(),
+                ok,
+                "case {i}"
+            );
         }
     }
 }

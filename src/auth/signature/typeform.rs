@@ -19,8 +19,8 @@ pub(super) fn verify(req: &SignedRequest<'_>, policy: &Policy<'_>) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::super::mac;
+    use super::super::testing::*;
     use super::*;
     use hmac::Mac;
 
@@ -30,7 +30,9 @@ mod tests {
     #[test]
     fn accepts_and_rejects() {
         let good = b64(&mac(SECRET.as_bytes(), &[BODY]).finalize().into_bytes());
-        let wrong = b64(&mac(b"other-secret-01234567", &[BODY]).finalize().into_bytes());
+        let wrong = b64(&mac(b"other-secret-01234567", &[BODY])
+            .finalize()
+            .into_bytes());
         let cases = [
             (format!("sha256={good}"), BODY, true),
             (format!("sha256={wrong}"), BODY, false),
@@ -42,7 +44,11 @@ mod tests {
         let secrets = secrets(&[SECRET]);
         for (i, (value, body, ok)) in cases.into_iter().enumerate() {
             let h = headers(&[("Typeform-Signature", &value)]);
-            assert_eq!(verify(&request(&h, body), &policy(&secrets, 0)).is_ok(), ok, "case {i}");
+            assert_eq!(
+                verify(&request(&h, body), &policy(&secrets, 0)).is_ok(),
+                ok,
+                "case {i}"
+            );
         }
         let none = headers(&[]);
         assert!(verify(&request(&none, BODY), &policy(&secrets, 0)).is_err());

@@ -2,8 +2,8 @@
 //! over `{timestamp}:{body}`.
 
 use super::{
-    NO_MATCH, Policy, SignatureError, SignedRequest, any_matches, fresh_timestamp, header,
-    hex_sig, raw_keys, reject,
+    NO_MATCH, Policy, SignatureError, SignedRequest, any_matches, fresh_timestamp, header, hex_sig,
+    raw_keys, reject,
 };
 
 pub(super) fn verify(req: &SignedRequest<'_>, policy: &Policy<'_>) -> Result<(), SignatureError> {
@@ -20,8 +20,8 @@ pub(super) fn verify(req: &SignedRequest<'_>, policy: &Policy<'_>) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::super::mac;
+    use super::super::testing::*;
     use super::*;
     use hmac::Mac;
 
@@ -32,8 +32,16 @@ mod tests {
     #[test]
     fn accepts_and_rejects() {
         let ts = TS.to_string();
-        let good = hex::encode(mac(SECRET.as_bytes(), &[ts.as_bytes(), b":", BODY]).finalize().into_bytes());
-        let secs = hex::encode(mac(SECRET.as_bytes(), &[ts.as_bytes(), b".", BODY]).finalize().into_bytes());
+        let good = hex::encode(
+            mac(SECRET.as_bytes(), &[ts.as_bytes(), b":", BODY])
+                .finalize()
+                .into_bytes(),
+        );
+        let secs = hex::encode(
+            mac(SECRET.as_bytes(), &[ts.as_bytes(), b".", BODY])
+                .finalize()
+                .into_bytes(),
+        );
         let cases = [
             (ts.clone(), good.clone(), BODY, TS, true),
             (ts.clone(), good.clone(), BODY, TS + 299_000, true),
@@ -41,14 +49,24 @@ mod tests {
             (ts.clone(), good.clone(), BODY, TS - 301_000, false),
             (ts.clone(), secs, BODY, TS, false),
             (ts.clone(), good[..62].to_string(), BODY, TS, false),
-            (ts.clone(), good.clone(), &br#"{"payload":{}}"#[..], TS, false),
+            (
+                ts.clone(),
+                good.clone(),
+                &br#"{"payload":{}}"#[..],
+                TS,
+                false,
+            ),
             ("1700000000124".to_string(), good.clone(), BODY, TS, false),
             ("soon".to_string(), good.clone(), BODY, TS, false),
         ];
         let secrets = secrets(&[SECRET]);
         for (i, (ts, sig, body, now, ok)) in cases.into_iter().enumerate() {
             let h = headers(&[("x-webflow-timestamp", &ts), ("x-webflow-signature", &sig)]);
-            assert_eq!(verify(&request(&h, body), &policy(&secrets, now)).is_ok(), ok, "case {i}");
+            assert_eq!(
+                verify(&request(&h, body), &policy(&secrets, now)).is_ok(),
+                ok,
+                "case {i}"
+            );
         }
     }
 }
