@@ -104,8 +104,8 @@ impl Config {
             if s.tenant.trim().is_empty() {
                 return Err(format!("key `{key}.tenant`: must not be empty"));
             }
-            check_source_keys(s).map_err(|e| format!("key `{key}`: {e}"))?;
             super::validate_sender(s, &key)?;
+            check_source_keys(s).map_err(|e| format!("key `{key}`: {e}"))?;
             // Public key files are read and parsed here too, so check-config reports a bad key.
             crate::auth::keys::configured_public_key(s, &key).map_err(|e| e.to_string())?;
             if let Some(url) = &s.jwks_url {

@@ -18,5 +18,6 @@ mod process;
 mod rejects;
 mod restart;
 mod senders;
+mod senders_cli;
 mod sources;
 mod vendors;
