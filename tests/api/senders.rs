@@ -37,7 +37,7 @@ async fn deliver(
     app: &TestApp,
     s: &Sender,
     body: &[u8],
-    signed: Option<(&[u8], &str, i64)>,
+    signed: Signed<'_>,
     extra: &[(&str, &str)],
 ) -> reqwest::Response {
     let target = url(app, &s.source.id);
@@ -61,6 +61,9 @@ async fn deliver(
         .await
         .unwrap()
 }
+
+/// The body signed, the secret, the time (ms); None: unsigned.
+type Signed<'a> = Option<(&'a [u8], &'a str, i64)>;
 
 fn creates_for(app: &TestApp, email: &str) -> usize {
     app.creates()
@@ -121,7 +124,7 @@ async fn wrong_missing_stale_or_altered_signatures_are_401_and_store_nothing() {
             b"&x=1"
         });
         let now = now_ms();
-        let mut cases: Vec<(&str, Option<(&[u8], &str, i64)>, &[u8])> = vec![
+        let mut cases: Vec<(&str, Signed, &[u8])> = vec![
             ("wrong secret", Some((&s.body, wrong, now)), &s.body),
             ("missing", None, &s.body),
         ];

@@ -69,6 +69,9 @@ mod tests {
     const BODY2: &[u8] = br#"{"test": 2432232314}"#;
     const SIG2: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
+    /// secret, id, timestamp, signature header, body, now (seconds).
+    type Case<'a> = (&'a str, &'a str, i64, &'a str, &'a [u8], i64);
+
     fn check(
         secret: &str,
         id: &str,
@@ -99,7 +102,7 @@ mod tests {
     #[test]
     fn rejections() {
         let truncated = &SIG1[..SIG1.len() - 4];
-        let cases: [(&str, &str, i64, &str, &[u8], i64); 8] = [
+        let cases: [Case; 8] = [
             (S1, ID1, 1649367553, "v1,", BODY1, 1649367553),
             (S1, ID1, 1649367553, truncated, BODY1, 1649367553),
             (S2, ID1, 1649367553, SIG1, BODY1, 1649367553),
