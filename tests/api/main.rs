@@ -19,5 +19,6 @@ mod rejects;
 mod restart;
 mod senders;
 mod senders_cli;
+mod senders_routes;
 mod sources;
 mod vendors;
