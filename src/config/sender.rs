@@ -117,6 +117,17 @@ pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
             ));
         }
     }
+    if s.verify == VerifyScheme::StandardWebhooks {
+        let named = s.secret.iter().map(|v| ("secret".to_string(), v));
+        let listed = (s.secrets.iter().enumerate()).map(|(i, v)| (format!("secrets[{i}]"), v));
+        for (name, secret) in named.chain(listed) {
+            if crate::auth::signature::standard_webhooks_key(secret).is_none() {
+                return Err(format!(
+                    "key `{key}.{name}`: a Standard Webhooks secret is base64 after an optional whsec_"
+                ));
+            }
+        }
+    }
     match (s.verify, &s.header) {
         (VerifyScheme::Header, None) => {
             return Err(format!(

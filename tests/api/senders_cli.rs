@@ -266,6 +266,10 @@ fn sender_config_errors_exit_2_naming_the_key() {
             "verify",
         ),
         (
+            source("verify = \"standard-webhooks\"\nsecrets = [\"whsec_not*base64*at*all\"]"),
+            "sources[0].secrets[0]",
+        ),
+        (
             source(
                 "verify = \"tally\"\nsecret = \"0123456789abcdef\"\n[sources.fields]\nemial = \"$.e\"",
             ),

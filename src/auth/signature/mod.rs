@@ -24,6 +24,7 @@ use sha2::Sha256;
 use crate::config::{Secret, VerifyScheme};
 
 pub use hubspot::signed_uri;
+pub use standard_webhooks::key as standard_webhooks_key;
 
 /// The parts of a request a scheme may read.
 pub struct SignedRequest<'a> {
