@@ -117,11 +117,12 @@ fn pick_name(
     }
 }
 
-/// The first match of `path` in `root` as a string; no match is `None`.
+/// The first match of `path` in `root` as a string; no match (or `null`) is `None`.
 fn first_string(root: &Value, path: &str) -> Result<Option<String>, FieldError> {
     let query = compile_path(path).map_err(|e| FieldError::new(path, e))?;
     match query.query(root).first() {
-        None => Ok(None),
+        // `null` is absent, as in the plain body rules.
+        None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(FieldError::new(
             path,

@@ -30,7 +30,7 @@ fn paths_compile_or_say_why() {
 #[test]
 fn custom_paths_no_match_and_non_strings() {
     let json = BodyFormat::Json;
-    let body = br#"{"contact":{"mail":"fred@example.com","name":"Fred","id":7},"list":[{"e":"a@b.co"},{"e":"c@d.co"}]}"#;
+    let body = br#"{"contact":{"mail":"fred@example.com","name":"Fred","id":7,"nick":null},"list":[{"e":"a@b.co"},{"e":"c@d.co"}]}"#;
     let map = FieldMap::for_source(
         &source(
             VerifyScheme::Header,
@@ -59,6 +59,20 @@ fn custom_paths_no_match_and_non_strings() {
         json,
     );
     assert_eq!(map.parse(body, json).unwrap_err()[0].field, "$.nope");
+    // A display name that matches nothing or null falls back to the email's local part.
+    for path in ["$.contact.missing", "$.contact.nick"] {
+        let map = FieldMap::for_source(
+            &source(
+                VerifyScheme::Header,
+                custom("$.contact.mail", Some(path), None),
+            ),
+            json,
+        );
+        assert_eq!(
+            map.parse(body, json).unwrap().signup.display_name.as_str(),
+            "fred"
+        );
+    }
     // A non-string match: 400 naming the path.
     let map = FieldMap::for_source(
         &source(
