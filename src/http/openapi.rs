@@ -111,6 +111,17 @@ fn receive_signup() {}
     params(
         ("source_id" = String, Path, description = "The source's `id`"),
         ("key" = Option<String>, Query, description = "`query` sources: one of the source's secrets (never logged)"),
+        ("Authorization" = Option<String>, Header, description = "`jwt` sources: `Bearer <jwt>` whose `iss` is this source"),
+        ("webhook-id" = Option<String>, Header, description = "`standard-webhooks` (or `svix-id`): the delivery id, also the idempotency key"),
+        ("webhook-timestamp" = Option<String>, Header, description = "`standard-webhooks` (or `svix-timestamp`): Unix seconds"),
+        ("webhook-signature" = Option<String>, Header, description = "`standard-webhooks` (or `svix-signature`): space-separated `v1,<base64>`"),
+        ("Stripe-Signature" = Option<String>, Header, description = "`stripe` (or `Calendly-Webhook-Signature`): `t=<seconds>,v1=<hex>`"),
+        ("Typeform-Signature" = Option<String>, Header, description = "`typeform`: `sha256=<base64>`"),
+        ("Tally-Signature" = Option<String>, Header, description = "`tally`: `<base64>`"),
+        ("x-webflow-timestamp" = Option<String>, Header, description = "`webflow`: Unix milliseconds"),
+        ("x-webflow-signature" = Option<String>, Header, description = "`webflow`: `<hex>`"),
+        ("X-HubSpot-Signature-v3" = Option<String>, Header, description = "`hubspot-v3`: `<base64>`"),
+        ("X-HubSpot-Request-Timestamp" = Option<String>, Header, description = "`hubspot-v3`: Unix milliseconds"),
         ("Idempotency-Key" = Option<String>, Header,
             description = "Else the scheme's delivery id (`webhook-id`), the mapped key, the JWT `jti`, a hash of the signup")),
     request_body(content(
@@ -235,6 +246,21 @@ mod tests {
             table().len(),
             "the document names a route that is not served"
         );
+        let params = doc["paths"]["/webhooks/signup/{source_id}"]["post"]["parameters"]
+            .as_array()
+            .unwrap();
+        for name in [
+            "source_id",
+            "key",
+            "webhook-signature",
+            "Stripe-Signature",
+            "Typeform-Signature",
+            "Tally-Signature",
+            "x-webflow-signature",
+            "X-HubSpot-Signature-v3",
+        ] {
+            assert!(params.iter().any(|p| p["name"] == name), "{name}");
+        }
         for schema in ["SignupView", "SignupRequest", "Problem", "Step"] {
             assert!(
                 doc["components"]["schemas"].get(schema).is_some(),
