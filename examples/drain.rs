@@ -132,5 +132,6 @@ fn record(i: usize) -> NewSignupRecord {
         steps: vec!["create".into()],
         attempt_limit: 1000,
         not_before: None,
+        jti: None,
     }
 }

@@ -5,21 +5,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-/// One field that failed validation, as reported in `invalid_payload`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+/// The domain's validation error, reported in `invalid_payload`.
+pub use crate::domain::FieldError;
 
 /// Every error the HTTP API answers with.
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +22,8 @@ pub enum ApiError {
     InvalidSignature(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    #[error("method not allowed; this route answers {allow}")]
+    MethodNotAllowed { allow: String },
     #[error("a request with this idempotency key is still being answered")]
     RequestInProgress,
     #[error("the request body is larger than {0} bytes")]
@@ -67,7 +54,7 @@ impl ApiError {
             Self::InvalidToken(_) => "invalid_token",
             Self::InvalidSignature(_) => "invalid_signature",
             Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::RequestInProgress => "request_in_progress",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -87,7 +74,7 @@ impl ApiError {
             Self::InvalidToken(_) => "Invalid token",
             Self::InvalidSignature(_) => "Invalid signature",
             Self::NotFound(_) => "Not found",
-            Self::MethodNotAllowed => "Method not allowed",
+            Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::RequestInProgress => "Request in progress",
             Self::PayloadTooLarge(_) => "Payload too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
@@ -123,7 +110,7 @@ impl ResponseError for ApiError {
             Self::InvalidPayload(_) | Self::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
             Self::InvalidToken(_) | Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestInProgress => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -160,6 +147,9 @@ impl ResponseError for ApiError {
             }
             Self::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             _ => {}
         }

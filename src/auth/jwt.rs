@@ -26,6 +26,8 @@ pub(super) fn reject(message: impl Into<String>) -> TokenError {
 pub struct VerifiedToken {
     pub source_id: String,
     pub jti: Option<String>,
+    /// Until when (Unix ms) the token is accepted: `exp` plus the leeway.
+    pub accepted_until: i64,
 }
 
 /// The request a token must be bound to when it carries a `qsh`.
@@ -143,9 +145,14 @@ impl TokenVerifier {
                 return Err(reject("the token's qsh does not match this request"));
             }
         }
+        let accepted_until = claims
+            .exp
+            .saturating_add(self.leeway.as_secs() as i64)
+            .saturating_mul(1000);
         Ok(VerifiedToken {
             source_id: iss,
             jti: claims.jti,
+            accepted_until,
         })
     }
 

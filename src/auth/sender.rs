@@ -6,7 +6,7 @@
 use actix_web::http::header::HeaderMap;
 
 use super::signature::{self, Policy, SignedRequest};
-use super::{RequestTarget, TokenVerifier, bearer_token};
+use super::{RequestTarget, TokenVerifier, VerifiedToken, bearer_token};
 use crate::config::{DEFAULT_TOLERANCE, Secret, SourceConfig};
 use crate::domain::now_ms;
 
@@ -26,8 +26,8 @@ pub struct RequestHead<'a> {
 pub struct Sender {
     /// The scheme's delivery id (Standard Webhooks `webhook-id`).
     pub scheme_id: Option<String>,
-    /// The JWT `jti`, for JWT sources.
-    pub jti: Option<String>,
+    /// The verified token, for JWT sources (its `jti` keys and is bound like on `/webhooks/signup`).
+    pub token: Option<VerifiedToken>,
 }
 
 /// Why a request was refused: by the token rules or the signature rules.
@@ -65,7 +65,7 @@ pub async fn verify_sender(
     signature::verify(source.verify, &request, &policy)
         .map(|scheme_id| Sender {
             scheme_id,
-            jti: None,
+            token: None,
         })
         .map_err(|e| SenderRejection::Signature(e.0))
 }
@@ -98,6 +98,6 @@ async fn verify_jwt(
     }
     Ok(Sender {
         scheme_id: None,
-        jti: verified.jti,
+        token: Some(verified),
     })
 }

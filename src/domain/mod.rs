@@ -2,6 +2,7 @@
 
 mod display_name;
 mod email;
+mod field_error;
 mod fields;
 mod idempotency_key;
 mod new_signup;
@@ -9,6 +10,7 @@ mod signup;
 
 pub use display_name::DisplayName;
 pub use email::{Email, mask_email, mask_emails_in};
+pub use field_error::FieldError;
 pub use fields::{FieldMap, Mapped, compile_path};
 pub use idempotency_key::{IdempotencyKey, fingerprint};
 pub use new_signup::{BodyFormat, NewSignup, document};

@@ -2,8 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{DisplayName, Email};
-use crate::error::FieldError;
+use super::{DisplayName, Email, FieldError};
 
 /// A signup as the sender asked for it, valid by construction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +53,28 @@ impl NewSignup {
                 }
             },
         };
+        // Every name field that is given must be usable, whether or not the fallback reaches it,
+        // so the published schema and the intake agree. A mapped name replaces the body's own.
+        let before = errors.len();
+        if name.is_none() {
+            for field in NAME_FIELDS {
+                match text(fields, field) {
+                    Err(e) => errors.push(e),
+                    Ok(Some(raw)) if !raw.trim().is_empty() => {
+                        if let Err(message) = DisplayName::parse(raw) {
+                            errors.push(FieldError::new(field, message));
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
         let picked = match name {
             Some(given) => Ok(Some(given)),
             None => pick_name(fields).map(|n| n.map(|(field, raw)| (field.to_string(), raw))),
         };
         let name = match picked {
+            _ if errors.len() > before => None,
             Err(e) => {
                 errors.push(e);
                 None
@@ -91,6 +107,9 @@ pub fn document(body: &[u8], format: BodyFormat) -> Result<Map<String, Value>, V
         BodyFormat::Form => form_fields(body),
     }
 }
+
+/// The fields a display name may come from, in fallback order.
+const NAME_FIELDS: [&str; 5] = ["displayName", "name", "fullName", "firstName", "lastName"];
 
 /// The first non-blank name source: displayName, name, fullName, firstName + lastName.
 fn pick_name(fields: &Map<String, Value>) -> Result<Option<(&'static str, String)>, FieldError> {
@@ -197,6 +216,13 @@ mod tests {
         }
         let long = format!(r#"{{"email":"a@b.co","name":"{}"}}"#, "n".repeat(256));
         assert_eq!(json(&long).unwrap_err()[0].field, "name");
+        // A name field the fallback never reaches is still checked, and reported once.
+        let unused = r#"{"email":"a@b.co","displayName":"Ok","lastName":"a\u0001b"}"#;
+        let errors = json(unused).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "lastName");
+        let bad = r#"{"email":"a@b.co","displayName":"a\u0001b"}"#;
+        assert_eq!(json(bad).unwrap_err().len(), 1);
     }
 
     #[test]

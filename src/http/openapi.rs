@@ -9,20 +9,38 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::domain::{SignupStatus, SignupView, Step, StepState};
 use crate::error::{FieldError, Problem};
 
-/// The signup a sender posts (JSON, or the same fields form-encoded).
+/// The signup a sender posts (JSON, or the same fields form-encoded). Unknown fields are ignored.
 #[derive(ToSchema)]
 #[allow(dead_code)] // describes the request body; intake reads it field by field
 #[schema(as = SignupRequest)]
 #[serde(rename_all = "camelCase")]
 struct SignupRequest {
-    /// Trimmed; at most 254 characters, one `@`, a domain with a dot.
+    /// Trimmed; at most 254 characters, exactly one `@` with a non-empty part before it, a
+    /// domain with a dot and no empty label, no whitespace or control characters.
+    #[schema(
+        min_length = 5,
+        max_length = 254,
+        pattern = r"^[^\s@\u0000-\u001F\u007F-\u009F]+@[^\s@.\u0000-\u001F\u007F-\u009F]+(\.[^\s@.\u0000-\u001F\u007F-\u009F]+)+$",
+        example = "fred@example.com"
+    )]
     email: String,
-    /// Trimmed, 1–255 characters; falls back to name, fullName, firstName + lastName, then the
-    /// email's local part.
+    /// Every name field: blank after trimming counts as absent; otherwise 1–255 characters, no
+    /// control characters (each name field that is given is checked, used or not).
+    /// Falls back to name, fullName, firstName + " " + lastName, then the email's local part.
+    #[schema(
+        max_length = 255,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        example = "Fred F. User"
+    )]
     display_name: Option<String>,
+    #[schema(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     name: Option<String>,
+    #[schema(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     full_name: Option<String>,
+    /// With lastName: together (with one space) at most 255 characters.
+    #[schema(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     first_name: Option<String>,
+    #[schema(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     last_name: Option<String>,
 }
 
@@ -165,7 +183,8 @@ fn validate_source_url() {}
     responses(
         (status = 200, description = "The signup, for the source that sent it", body = SignupView),
         (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such signup for this source", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "`not_found`: no such signup for this source", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: the source's `rate_limit` (Retry-After)", body = Problem, content_type = "application/problem+json")
     ))]
 #[allow(dead_code)]
 fn show_signup() {}
@@ -177,25 +196,34 @@ fn descriptor() {}
 
 #[utoipa::path(post, path = "/lifecycle/installed", tag = "connect",
     responses((status = 204, description = "Installed (signed install: RS256 with kid)"),
-        (status = 401, description = "`invalid_token`; nothing stored", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "`invalid_payload`: a signed body that is not a usable installation", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_token`; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `server.request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn installed() {}
 
 #[utoipa::path(post, path = "/lifecycle/uninstalled", tag = "connect",
     responses((status = 204, description = "Uninstalled"),
-        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `server.request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn uninstalled() {}
 
 #[utoipa::path(post, path = "/lifecycle/enabled", tag = "connect",
     responses((status = 204, description = "Enabled (HS256 with the sharedSecret)"),
-        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `server.request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn enabled() {}
 
 #[utoipa::path(post, path = "/lifecycle/disabled", tag = "connect",
     responses((status = 204, description = "Disabled"),
-        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`: the body did not arrive within `server.request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn disabled() {}
 

@@ -55,18 +55,24 @@ pub fn table() -> Vec<RouteSpec> {
     ]
 }
 
-/// Register every route of the table, one resource per path with each of its methods; other
-/// methods on a known path are 405 problem+json.
+/// Register every route of the table; other methods on a known path are 405 problem+json
+/// with the `Allow` header naming the path's methods.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let table = table();
     let mut paths: Vec<&'static str> = table.iter().map(|r| r.path).collect();
     paths.dedup();
     for path in paths {
-        let resource = table
+        let specs: Vec<&RouteSpec> = table.iter().filter(|r| r.path == path).collect();
+        let allow = specs
             .iter()
-            .filter(|r| r.path == path)
-            .fold(web::resource(path), |res, r| res.route((r.route)()));
-        cfg.service(resource.default_service(web::to(method_not_allowed)));
+            .map(|r| r.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut resource = web::resource(path);
+        for spec in specs {
+            resource = resource.route((spec.route)());
+        }
+        cfg.service(resource.default_service(web::to(move || method_not_allowed(allow.clone()))));
     }
 }
 
@@ -77,16 +83,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_path_and_method_is_registered_once() {
+    fn each_path_and_method_is_registered_once_and_paths_are_grouped() {
         let table = table();
-        let routes: HashSet<_> = table.iter().map(|r| (r.path, r.method.clone())).collect();
-        assert_eq!(routes.len(), table.len());
-        // One resource per path: a path's methods are listed next to each other.
-        let mut paths: Vec<_> = table.iter().map(|r| r.path).collect();
-        paths.dedup();
-        assert_eq!(
-            paths.len(),
-            table.iter().map(|r| r.path).collect::<HashSet<_>>().len()
-        );
+        let pairs: HashSet<_> = table.iter().map(|r| (r.path, r.method.clone())).collect();
+        assert_eq!(pairs.len(), table.len());
+        // The methods of one path sit next to each other, so `routes` registers one resource.
+        let mut seen = Vec::new();
+        for route in &table {
+            if seen.last() != Some(&route.path) {
+                assert!(!seen.contains(&route.path), "{} is split", route.path);
+                seen.push(route.path);
+            }
+        }
     }
 }

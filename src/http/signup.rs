@@ -10,11 +10,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
 use super::request::{authenticate, body_format, read_body};
+use crate::auth::VerifiedToken;
 use crate::config::SourceConfig;
 use crate::delivery::Subscription;
 use crate::domain::{IdempotencyKey, NewSignup, Signup, SignupStatus, fingerprint, now_ms};
 use crate::error::ApiError;
-use crate::store::{InsertOutcome, NewSignupRecord};
+use crate::store::{InsertOutcome, JtiUse, NewSignupRecord};
 
 pub async fn receive(
     req: HttpRequest,
@@ -70,24 +71,32 @@ async fn intake(
         &source.tenant,
     );
     let key = idempotency_key(&req, token.jti.as_deref(), &print)?;
-    accept(state, source, &signup, print, key).await
+    accept(state, source, &signup, print, key, Some(&token)).await
 }
 
-/// The intake steps after the checks, shared by every route: idempotency (409/422), the
-/// tenant (503), the committed signup, the inline wait and the answer.
+/// The intake steps after the checks, shared by every route: the `jti` binding, idempotency
+/// (409/422), the tenant (503), the committed signup, the inline wait and the answer.
 pub(super) async fn accept(
     state: &AppState,
     source: &SourceConfig,
     signup: &NewSignup,
     print: String,
     key: IdempotencyKey,
+    token: Option<&VerifiedToken>,
 ) -> Result<(HttpResponse, Signup), ApiError> {
+    let unbound_jti = match token {
+        Some(token) => unbound_jti(state, &source.id, token, &key).await?,
+        None => None,
+    };
+
+    // A stored key is answered from the read pool without the in-progress guard, so any number
+    // of concurrent replays of one signup are all answered with its current state.
+    if let Some(existing) = state.store.find_by_key(&source.id, key.as_str()).await? {
+        return replay(state, existing, &print, unbound_jti).await;
+    }
     let Some(_guard) = state.in_progress.begin(&source.id, key.as_str()) else {
         return Err(ApiError::RequestInProgress);
     };
-    if let Some(existing) = state.store.find_by_key(&source.id, key.as_str()).await? {
-        return replay(existing, &print);
-    }
     let tenant = state
         .directory
         .resolve_for_source(source)
@@ -123,11 +132,13 @@ pub(super) async fn accept(
                     .saturating_duration_since(tokio::time::Instant::now())
                     .as_millis() as i64
         }),
+        jti: unbound_jti,
     };
     let mut events = state.engine.events().subscribe();
     let signup = match state.store.insert_signup(&record).await? {
-        InsertOutcome::Existing(existing) => return replay(existing, &print),
+        InsertOutcome::Existing(existing) => return replay(state, existing, &print, None).await,
         InsertOutcome::Inserted(signup) => signup,
+        InsertOutcome::JtiBoundElsewhere => return Err(jti_used_elsewhere()),
     };
     state.engine.wake();
     let current = wait_inline(state, &mut events, signup.clone()).await;
@@ -149,6 +160,7 @@ async fn wait_inline(state: &AppState, events: &mut Subscription, signup: Signup
         return signup;
     }
     let deadline = tokio::time::Instant::now() + state.config.delivery.inline_wait;
+    let id = signup.id.clone();
     let mut current = signup;
     while !current.status.is_final() && gate.paused_until().is_none() {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -163,6 +175,13 @@ async fn wait_inline(state: &AppState, events: &mut Subscription, signup: Signup
                 break;
             }
         }
+    }
+    // The worker may have moved on since the last event seen (a step done, a customer known):
+    // answer with the state as it is now, not as it was when the wait began.
+    if !current.status.is_final()
+        && let Ok(Some(latest)) = state.store.signup(&id).await
+    {
+        current = latest;
     }
     current
 }
@@ -186,9 +205,53 @@ pub(super) fn idempotency_key(
     }
 }
 
-fn replay(existing: Signup, print: &str) -> Result<(HttpResponse, Signup), ApiError> {
+/// A token's `jti` that is not bound yet (to be bound with this signup); 401 when it is bound
+/// to another key. A bound `jti` costs one read, never a write.
+async fn unbound_jti(
+    state: &AppState,
+    source_id: &str,
+    token: &VerifiedToken,
+    key: &IdempotencyKey,
+) -> Result<Option<JtiUse>, ApiError> {
+    let Some(jti) = &token.jti else {
+        return Ok(None);
+    };
+    match state.store.jti_binding(source_id, jti).await? {
+        Some(bound) if bound == key.as_str() => Ok(None),
+        Some(_) => Err(jti_used_elsewhere()),
+        None => Ok(Some(JtiUse {
+            jti: jti.clone(),
+            expires_at: token.accepted_until,
+        })),
+    }
+}
+
+fn jti_used_elsewhere() -> ApiError {
+    ApiError::InvalidToken(
+        "the token's jti was already used for another signup; mint a new token for each signup"
+            .into(),
+    )
+}
+
+/// The stored signup for a repeated key: 422 when the payload differs; otherwise its current
+/// state, after binding the token's `jti` to it when this is the token's first use.
+async fn replay(
+    state: &AppState,
+    existing: Signup,
+    print: &str,
+    unbound_jti: Option<JtiUse>,
+) -> Result<(HttpResponse, Signup), ApiError> {
     if existing.fingerprint != print {
         return Err(ApiError::IdempotencyKeyReused);
+    }
+    if let Some(jti) = unbound_jti {
+        let bound = state
+            .store
+            .bind_jti(&existing.source_id, &jti, &existing.idempotency_key)
+            .await?;
+        if bound != existing.idempotency_key {
+            return Err(jti_used_elsewhere());
+        }
     }
     Ok((respond(&existing, true), existing))
 }

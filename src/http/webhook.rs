@@ -52,7 +52,9 @@ pub async fn validate(
 ) -> Result<HttpResponse, ApiError> {
     let source = known_source(&state, &source_id)?;
     if source.verify != VerifyScheme::Query {
-        return Err(ApiError::MethodNotAllowed);
+        return Err(ApiError::MethodNotAllowed {
+            allow: "POST".into(),
+        });
     }
     verify(&req, &state, source, b"").await?;
     Ok(HttpResponse::Ok().finish())
@@ -90,24 +92,27 @@ async fn intake(
         signup.display_name.as_str(),
         &source.tenant,
     );
-    let key = key(req, sender, mapped.key, &print)?;
-    accept(state, source, &signup, print, key).await
+    let key = key(req, &sender, mapped.key, &print)?;
+    accept(state, source, &signup, print, key, sender.token.as_ref()).await
 }
 
 /// SPEC §11's order: `Idempotency-Key`, the scheme's delivery id, the mapped key, the JWT
 /// `jti`, the fingerprint. A derived value that breaks the key rule is hashed.
 fn key(
     req: &HttpRequest,
-    sender: Sender,
+    sender: &Sender,
     mapped: Option<String>,
     print: &str,
 ) -> Result<IdempotencyKey, ApiError> {
     if req.headers().contains_key("idempotency-key") {
         return idempotency_key(req, None, print);
     }
-    match sender.scheme_id.or(mapped) {
+    match sender.scheme_id.clone().or(mapped) {
         Some(value) => Ok(IdempotencyKey::derived(&value)),
-        None => idempotency_key(req, sender.jti.as_deref(), print),
+        None => {
+            let jti = sender.token.as_ref().and_then(|t| t.jti.as_deref());
+            idempotency_key(req, jti, print)
+        }
     }
 }
 

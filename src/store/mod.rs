@@ -7,6 +7,7 @@ mod installations;
 mod local_secrets;
 mod queue;
 mod signups;
+mod token_jtis;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,6 +20,7 @@ pub use admin::{RetryOutcome, SignupSummary};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease, TransitionError};
 pub use signups::{InsertOutcome, NewSignupRecord};
+pub use token_jtis::JtiUse;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::Store;
+use super::token_jtis::{JtiUse, bind_in};
 use crate::domain::{Signup, SignupStatus, Step, StepState, now_ms};
 
 /// What intake asks the store to record.
@@ -22,6 +23,8 @@ pub struct NewSignupRecord {
     pub attempt_limit: u32,
     /// Not due before this (Unix ms): the end of a 429 pause the tenant is under.
     pub not_before: Option<i64>,
+    /// The token's `jti`, bound to this key in the same transaction.
+    pub jti: Option<JtiUse>,
 }
 
 /// The result of an idempotent insert.
@@ -31,6 +34,8 @@ pub enum InsertOutcome {
     Inserted(Signup),
     /// The (source, key) pair was already taken by this signup.
     Existing(Signup),
+    /// The token's `jti` is bound to another key: nothing was written.
+    JtiBoundElsewhere,
 }
 
 /// The columns `signup_from_row` reads, for `concat!` into static SQL.
@@ -49,6 +54,13 @@ impl Store {
     pub async fn insert_signup(&self, new: &NewSignupRecord) -> Result<InsertOutcome, sqlx::Error> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
+        if let Some(jti) = &new.jti
+            && bind_in(&mut tx, &new.source_id, jti, &new.idempotency_key).await?
+                != new.idempotency_key
+        {
+            tx.rollback().await?;
+            return Ok(InsertOutcome::JtiBoundElsewhere);
+        }
         let inserted = sqlx::query(
             "INSERT INTO signups (id, source_id, idempotency_key, fingerprint, tenant, email,
                  display_name, status, attempt_limit, next_attempt_at, created_at, updated_at)
