@@ -59,6 +59,30 @@ fn custom_paths_no_match_and_non_strings() {
         json,
     );
     assert_eq!(map.parse(body, json).unwrap_err()[0].field, "$.nope");
+    // A mapped name replaces the body's own name fields, even unusable ones.
+    let map = FieldMap::for_source(
+        &source(VerifyScheme::Header, custom("$.e", Some("$.n"), None)),
+        json,
+    );
+    let m = map
+        .parse(
+            br#"{"e":"x@y.co","n":"Mapped","name":"bad\u0007name"}"#,
+            json,
+        )
+        .unwrap();
+    assert_eq!(m.signup.display_name.as_str(), "Mapped");
+    // Without a mapped name they are checked as in the plain rules.
+    let map = FieldMap::for_source(
+        &source(VerifyScheme::Header, custom("$.e", None, None)),
+        json,
+    );
+    let errors = map
+        .parse(
+            br#"{"e":"x@y.co","displayName":"D","name":"bad\u0007name"}"#,
+            json,
+        )
+        .unwrap_err();
+    assert_eq!(errors[0].field, "name");
     // A display name that matches nothing or null falls back to the email's local part.
     for path in ["$.contact.missing", "$.contact.nick"] {
         let map = FieldMap::for_source(

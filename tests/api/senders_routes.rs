@@ -76,8 +76,65 @@ async fn jwt_sources_on_their_own_route_need_their_own_iss() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+    // A jti is bound to the key of its first signup on this route too.
+    let jti_token = signup_bridge::auth::mint_hs256(
+        SECRET,
+        SOURCE,
+        std::time::Duration::from_secs(300),
+        Some("jti-route-1"),
+        None,
+    )
+    .unwrap();
+    let with_key = |key: &'static str| {
+        app.client
+            .post(url(&app, SOURCE))
+            .bearer_auth(&jti_token)
+            .header("Idempotency-Key", key)
+            .json(&signup_body("jti.route@example.com", "Jo"))
+            .send()
+    };
+    assert_eq!(with_key("key-a").await.unwrap().status(), 201);
+    let reused = with_key("key-b").await.unwrap();
+    assert_eq!(reused.status(), 401);
+    let problem: Value = reused.json().await.unwrap();
+    assert_eq!(problem["code"], "invalid_token");
     assert_eq!(creates_for(&app, "jwt.route@example.com"), 1);
-    assert_eq!(app.stored_signups().await, 1);
+    assert_eq!(app.stored_signups().await, 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_rate_limit_counts_verified_deliveries_only() {
+    let app = app_with(|c| {
+        let zapier = c.sources.iter_mut().find(|s| s.id == "zapier").unwrap();
+        zapier.rate_limit = Some(signup_bridge::config::RateLimitConfig {
+            requests_per_second: 0.01,
+            burst: 1,
+        });
+    })
+    .await;
+    let all = senders();
+    let zapier = all.iter().find(|s| s.source.id == "zapier").unwrap();
+    let forged = deliver(
+        &app,
+        zapier,
+        &zapier.body,
+        Some((&zapier.body, "forged-secret-0123456789", now_ms())),
+        &[],
+    )
+    .await;
+    assert_eq!(forged.status(), 401);
+    let signed = Some((&zapier.body[..], zapier.secret, now_ms()));
+    assert_eq!(
+        deliver(&app, zapier, &zapier.body, signed, &[])
+            .await
+            .status(),
+        201
+    );
+    let over = deliver(&app, zapier, &zapier.body, signed, &[]).await;
+    assert_eq!(over.status(), 429);
+    let problem: Value = over.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
     app.stop().await;
 }
 
@@ -116,6 +173,9 @@ async fn get_validates_a_query_sources_url_only() {
     for (path, status, code) in cases {
         let response = get(path.clone()).await.unwrap();
         assert_eq!(response.status(), status, "{path}");
+        if status == 405 {
+            assert_eq!(response.headers()["allow"], "POST", "{path}");
+        }
         if let Some(code) = code {
             let problem: Value = response.json().await.unwrap();
             assert_eq!(problem["code"], code, "{path}");
