@@ -17,6 +17,9 @@ pub enum ApiError {
     InvalidIdempotencyKey(String),
     #[error("{0}")]
     InvalidToken(String),
+    /// A sender's signature or static secret did not verify (SPEC §11).
+    #[error("{0}")]
+    InvalidSignature(String),
     #[error("{0}")]
     NotFound(String),
     #[error("method not allowed; this route answers {allow}")]
@@ -52,6 +55,7 @@ impl ApiError {
             Self::InvalidPayload(_) => "invalid_payload",
             Self::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
             Self::InvalidToken(_) => "invalid_token",
+            Self::InvalidSignature(_) => "invalid_signature",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::RequestInProgress => "request_in_progress",
@@ -72,6 +76,7 @@ impl ApiError {
             Self::InvalidPayload(_) => "Invalid payload",
             Self::InvalidIdempotencyKey(_) => "Invalid idempotency key",
             Self::InvalidToken(_) => "Invalid token",
+            Self::InvalidSignature(_) => "Invalid signature",
             Self::NotFound(_) => "Not found",
             Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::RequestInProgress => "Request in progress",
@@ -108,7 +113,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidPayload(_) | Self::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
-            Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidToken(_) | Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestInProgress => StatusCode::CONFLICT,

@@ -76,6 +76,10 @@ impl TokenVerifier {
         let mut client = None;
         let mut sources = HashMap::new();
         for (i, s) in config.sources.iter().enumerate() {
+            // A signature source's secrets never verify a JWT (SPEC §11).
+            if !s.verify.is_jwt() {
+                continue;
+            }
             let keys = source_keys(config, i, s, &mut client)?;
             let verifier = SourceVerifier {
                 keys,

@@ -7,11 +7,14 @@ pub mod keys;
 mod mint;
 pub mod qsh;
 mod rate_limit;
+mod sender;
+pub mod signature;
 mod source_keys;
 
 pub use jwt::{RequestTarget, TokenError, TokenVerifier, VerifiedToken};
 pub use mint::mint_hs256;
 pub use rate_limit::{RateLimited, RateLimits};
+pub use sender::{RequestHead, Sender, SenderRejection, verify_sender};
 
 /// The token of an `Authorization` header: `Bearer <jwt>` or `JWT <jwt>` (scheme case-insensitive).
 pub fn bearer_token(header: &str) -> Option<&str> {

@@ -2,6 +2,7 @@
 
 mod admin;
 mod serve;
+mod sign;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,18 @@ pub enum Command {
         /// A jti claim (it becomes the idempotency key when no Idempotency-Key header is sent).
         #[arg(long)]
         jti: Option<String>,
+    },
+    /// Print the headers a sender of the source's scheme would add to a body (current time), or
+    /// with --curl a ready-to-paste curl line (for trying a source before wiring the tool).
+    Sign {
+        #[arg(long, value_name = "ID")]
+        source: String,
+        /// The exact body to sign.
+        #[arg(long, value_name = "FILE")]
+        body: PathBuf,
+        /// Print one curl line calling this URL (e.g. http://127.0.0.1:8080/webhooks/signup/ID).
+        #[arg(long, value_name = "URL")]
+        curl: Option<String>,
     },
     /// Validate the configuration and print it as TOML, every secret redacted.
     CheckConfig,
@@ -114,6 +127,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token { source, ttl, jti } => {
             serve::token(&config::load(path)?, &source, ttl, jti).await
+        }
+        Command::Sign { source, body, curl } => {
+            sign::sign(&config::load(path)?, &source, &body, curl.as_deref())
         }
         Command::CheckConfig => {
             let config = config::load(path)?;

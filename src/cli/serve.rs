@@ -32,6 +32,13 @@ pub async fn token(
 ) -> anyhow::Result<()> {
     let ttl = ttl.unwrap_or(config.auth.max_token_lifetime);
     let (secret, audience) = match config.source(source_id) {
+        Some(source) if !source.verify.is_jwt() => {
+            return Err(UsageError(format!(
+                "source {source_id:?} verifies {}; use `signup-bridge sign`",
+                source.verify.as_str()
+            ))
+            .into());
+        }
         Some(source) => {
             let secret = source.hmac_secrets().next().ok_or_else(|| {
                 UsageError(format!(

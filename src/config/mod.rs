@@ -7,6 +7,7 @@ mod hardening;
 mod load;
 mod redact;
 mod secret;
+mod sender;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use load::{ConfigError, load, load_from_env};
 pub use redact::redact_url;
 pub use secret::Secret;
+pub use sender::{DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, validate_sender};
 
 /// The effective configuration.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -244,6 +246,22 @@ pub struct SourceConfig {
     pub service_desk_ids: Option<Vec<IdOrKey>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_ids: Option<Vec<IdOrKey>>,
+    /// How requests are verified (SPEC §11); `jwt` by default.
+    #[serde(default)]
+    pub verify: VerifyScheme,
+    /// Timestamped schemes: the largest accepted |now - timestamp|.
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tolerance: Option<Duration>,
+    /// `verify = "header"`: the header carrying the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// JSONPath queries into the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldsConfig>,
 }
 
 impl SourceConfig {
@@ -261,6 +279,25 @@ impl SourceConfig {
             rate_limit: None,
             service_desk_ids: None,
             organization_ids: None,
+            verify: VerifyScheme::Jwt,
+            tolerance: None,
+            header: None,
+            fields: None,
+        }
+    }
+
+    /// A source verified by a sender scheme with these secrets, every other setting at its default.
+    pub fn sender(
+        id: impl Into<String>,
+        tenant: impl Into<String>,
+        verify: VerifyScheme,
+        secrets: Vec<Secret>,
+    ) -> Self {
+        Self {
+            secret: None,
+            secrets,
+            verify,
+            ..Self::hmac(id, tenant, Secret::new("unused"))
         }
     }
 

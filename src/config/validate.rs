@@ -107,6 +107,7 @@ impl Config {
             if s.tenant.trim().is_empty() {
                 return Err(format!("key `{key}.tenant`: must not be empty"));
             }
+            super::validate_sender(s, &key)?;
             check_source_keys(s).map_err(|e| format!("key `{key}`: {e}"))?;
             super::hardening::check_source_hardening(s, &key)?;
             // Public key files are read and parsed here too, so check-config reports a bad key.

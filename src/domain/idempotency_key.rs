@@ -26,6 +26,13 @@ impl IdempotencyKey {
         Self::validate(jti.to_string()).map_err(|e| format!("the token's jti {e}"))
     }
 
+    /// A key derived from the request (a scheme's delivery id, a mapped body field): as is
+    /// when it keeps the key rule, else `sha256:` + its hex SHA-256, so any value keys a delivery.
+    pub fn derived(value: &str) -> Self {
+        Self::validate(value.to_string())
+            .unwrap_or_else(|_| Self(format!("sha256:{}", hex::encode(Sha256::digest(value)))))
+    }
+
     /// The key of a keyless request: `sha256:` + the fingerprint.
     pub fn from_fingerprint(fingerprint: &str) -> Self {
         Self(format!("sha256:{fingerprint}"))
@@ -104,6 +111,30 @@ mod tests {
             assert!(IdempotencyKey::from_header(raw).is_err(), "{raw:?}");
         }
         assert!(IdempotencyKey::from_header(&"k".repeat(255)).is_ok());
+    }
+
+    #[test]
+    fn derived_values_that_break_the_rule_are_hashed() {
+        let long = "k".repeat(256);
+        let cases = [
+            (
+                "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+                "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk".to_string(),
+            ),
+            (
+                "a b",
+                format!("sha256:{}", hex::encode(Sha256::digest("a b"))),
+            ),
+            ("é", format!("sha256:{}", hex::encode(Sha256::digest("é")))),
+            ("", format!("sha256:{}", hex::encode(Sha256::digest("")))),
+            (
+                long.as_str(),
+                format!("sha256:{}", hex::encode(Sha256::digest(&long))),
+            ),
+        ];
+        for (value, want) in cases {
+            assert_eq!(IdempotencyKey::derived(value).as_str(), want, "{value:?}");
+        }
     }
 
     #[test]

@@ -21,43 +21,59 @@ pub enum BodyFormat {
 impl NewSignup {
     /// Parse a body; every problem is reported with the field it was read from.
     pub fn parse(body: &[u8], format: BodyFormat) -> Result<Self, Vec<FieldError>> {
-        let fields = match format {
-            BodyFormat::Json => json_object(body)?,
-            BodyFormat::Form => form_fields(body)?,
-        };
-        Self::from_fields(&fields)
+        Self::from_fields(&document(body, format)?)
     }
 
     fn from_fields(fields: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        Self::from_mapped(fields, None, None)
+    }
+
+    /// Build a signup from values a field mapping read (each with the field it names in
+    /// errors); what the mapping left out follows SPEC §3's rules on `fields`.
+    pub(crate) fn from_mapped(
+        fields: &Map<String, Value>,
+        email: Option<(String, Option<String>)>,
+        name: Option<(String, String)>,
+    ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let email = match text(fields, "email") {
+        let email_read = match email {
+            Some((field, raw)) => Ok((field, raw)),
+            None => text(fields, "email").map(|raw| ("email".to_string(), raw.map(str::to_string))),
+        };
+        let email = match email_read {
             Err(e) => {
                 errors.push(e);
                 None
             }
-            Ok(raw) => match Email::parse(raw.unwrap_or_default()) {
+            Ok((field, raw)) => match Email::parse(raw.as_deref().unwrap_or_default()) {
                 Ok(email) => Some(email),
                 Err(message) => {
-                    errors.push(FieldError::new("email", message));
+                    errors.push(FieldError::new(field, message));
                     None
                 }
             },
         };
         // Every name field that is given must be usable, whether or not the fallback reaches it,
-        // so the published schema and the intake agree.
+        // so the published schema and the intake agree. A mapped name replaces the body's own.
         let before = errors.len();
-        for field in NAME_FIELDS {
-            match text(fields, field) {
-                Err(e) => errors.push(e),
-                Ok(Some(raw)) if !raw.trim().is_empty() => {
-                    if let Err(message) = DisplayName::parse(raw) {
-                        errors.push(FieldError::new(field, message));
+        if name.is_none() {
+            for field in NAME_FIELDS {
+                match text(fields, field) {
+                    Err(e) => errors.push(e),
+                    Ok(Some(raw)) if !raw.trim().is_empty() => {
+                        if let Err(message) = DisplayName::parse(raw) {
+                            errors.push(FieldError::new(field, message));
+                        }
                     }
+                    Ok(_) => {}
                 }
-                Ok(_) => {}
             }
         }
-        let name = match pick_name(fields) {
+        let picked = match name {
+            Some(given) => Ok(Some(given)),
+            None => pick_name(fields).map(|n| n.map(|(field, raw)| (field.to_string(), raw))),
+        };
+        let name = match picked {
             _ if errors.len() > before => None,
             Err(e) => {
                 errors.push(e);
@@ -81,6 +97,14 @@ impl NewSignup {
             }),
             _ => Err(errors),
         }
+    }
+}
+
+/// The body as an object: a JSON object, or a form as a flat object of its keys.
+pub fn document(body: &[u8], format: BodyFormat) -> Result<Map<String, Value>, Vec<FieldError>> {
+    match format {
+        BodyFormat::Json => json_object(body),
+        BodyFormat::Form => form_fields(body),
     }
 }
 

@@ -9,6 +9,7 @@ mod request;
 mod routes;
 mod signup;
 mod signups;
+mod webhook;
 
 use std::sync::Arc;
 

@@ -48,7 +48,7 @@ struct SignupRequest {
 #[openapi(
     info(title = "signup-bridge", description = "Signed signup webhooks become Jira Service Management customers, exactly once."),
     paths(
-        receive_signup, show_signup, descriptor, installed, uninstalled, enabled, disabled,
+        receive_signup, receive_source_signup, validate_source_url, show_signup, descriptor, installed, uninstalled, enabled, disabled,
         healthz, readyz, metrics, openapi_json
     ),
     components(schemas(SignupRequest, SignupView, Step, StepState, SignupStatus, Problem, FieldError)),
@@ -122,6 +122,66 @@ pub async fn serve() -> HttpResponse {
     ))]
 #[allow(dead_code)]
 fn receive_signup() {}
+
+#[utoipa::path(post, path = "/webhooks/signup/{source_id}", tag = "intake",
+    description = "A source's own route. The source's `verify` scheme decides what is checked: \
+        a JWT whose `iss` is this source (`jwt`), or a signature over the exact body bytes: \
+        `webhook-id`/`webhook-timestamp`/`webhook-signature` (also `svix-*`; standard-webhooks), \
+        `Stripe-Signature` or `Calendly-Webhook-Signature` (stripe), `Typeform-Signature` (typeform), \
+        `Tally-Signature` (tally), `x-webflow-timestamp`/`x-webflow-signature` (webflow), \
+        `X-HubSpot-Signature-v3`/`X-HubSpot-Request-Timestamp` (hubspot-v3), the configured header \
+        (header), or `?key=` (query). The body is read through the source's field mapping.",
+    params(
+        ("source_id" = String, Path, description = "The source's `id`"),
+        ("key" = Option<String>, Query, description = "`query` sources: one of the source's secrets (never logged)"),
+        ("Authorization" = Option<String>, Header, description = "`jwt` sources: `Bearer <jwt>` whose `iss` is this source"),
+        ("webhook-id" = Option<String>, Header, description = "`standard-webhooks` (or `svix-id`): the delivery id, also the idempotency key"),
+        ("webhook-timestamp" = Option<String>, Header, description = "`standard-webhooks` (or `svix-timestamp`): Unix seconds"),
+        ("webhook-signature" = Option<String>, Header, description = "`standard-webhooks` (or `svix-signature`): space-separated `v1,<base64>`"),
+        ("Stripe-Signature" = Option<String>, Header, description = "`stripe` (or `Calendly-Webhook-Signature`): `t=<seconds>,v1=<hex>`"),
+        ("Typeform-Signature" = Option<String>, Header, description = "`typeform`: `sha256=<base64>`"),
+        ("Tally-Signature" = Option<String>, Header, description = "`tally`: `<base64>`"),
+        ("x-webflow-timestamp" = Option<String>, Header, description = "`webflow`: Unix milliseconds"),
+        ("x-webflow-signature" = Option<String>, Header, description = "`webflow`: `<hex>`"),
+        ("X-HubSpot-Signature-v3" = Option<String>, Header, description = "`hubspot-v3`: `<base64>`"),
+        ("X-HubSpot-Request-Timestamp" = Option<String>, Header, description = "`hubspot-v3`: Unix milliseconds"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "Else the scheme's delivery id (`webhook-id`), the mapped key, the JWT `jti`, a hash of the signup")),
+    request_body(content(
+        (SignupRequest = "application/json"),
+        (SignupRequest = "application/x-www-form-urlencoded")
+    )),
+    responses(
+        (status = 201, description = "JSM created the customer", body = SignupView),
+        (status = 200, description = "JSM already had a customer with this email", body = SignupView),
+        (status = 202, description = "Durably accepted; JSM not done yet. `Location: /signups/{id}`", body = SignupView),
+        (status = 422, description = "`failed` signup (body: the signup), or `idempotency_key_reused` (problem)", body = SignupView),
+        (status = 400, description = "`invalid_payload` (`field` is the JSONPath read) or `invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_signature` (`invalid_token` for a JWT source)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no source has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`request_in_progress` (Retry-After: 1)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`tenant_unavailable`", body = Problem, content_type = "application/problem+json")
+    ))]
+#[allow(dead_code)]
+fn receive_source_signup() {}
+
+#[utoipa::path(get, path = "/webhooks/signup/{source_id}", tag = "intake",
+    description = "URL validation for `query` sources (Mailchimp checks a webhook URL with a GET).",
+    params(
+        ("source_id" = String, Path, description = "The source's `id`"),
+        ("key" = String, Query, description = "One of the source's secrets (never logged)")),
+    responses(
+        (status = 200, description = "The key is one of the source's secrets"),
+        (status = 401, description = "`invalid_signature`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no source has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 405, description = "`method_not_allowed`: the source is not a `query` source", body = Problem, content_type = "application/problem+json")
+    ))]
+#[allow(dead_code)]
+fn validate_source_url() {}
 
 #[utoipa::path(get, path = "/signups/{id}", tag = "intake", security(("jwt" = [])),
     params(("id" = String, Path, description = "The signup id")),
@@ -221,6 +281,21 @@ mod tests {
             table().len(),
             "the document names a route that is not served"
         );
+        let params = doc["paths"]["/webhooks/signup/{source_id}"]["post"]["parameters"]
+            .as_array()
+            .unwrap();
+        for name in [
+            "source_id",
+            "key",
+            "webhook-signature",
+            "Stripe-Signature",
+            "Typeform-Signature",
+            "Tally-Signature",
+            "x-webflow-signature",
+            "X-HubSpot-Signature-v3",
+        ] {
+            assert!(params.iter().any(|p| p["name"] == name), "{name}");
+        }
         for schema in ["SignupView", "SignupRequest", "Problem", "Step"] {
             assert!(
                 doc["components"]["schemas"].get(schema).is_some(),

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{Route, web};
 
-use super::{connect, method_not_allowed, openapi, ops, signup, signups};
+use super::{connect, method_not_allowed, openapi, ops, signup, signups, webhook};
 use crate::connect::descriptor::{DISABLED, ENABLED, INSTALLED, UNINSTALLED};
 
 /// One registered route.
@@ -25,6 +25,12 @@ pub fn table() -> Vec<RouteSpec> {
     vec![
         spec("/webhooks/signup", Method::POST, || {
             web::post().to(signup::receive)
+        }),
+        spec("/webhooks/signup/{source_id}", Method::POST, || {
+            web::post().to(webhook::receive)
+        }),
+        spec("/webhooks/signup/{source_id}", Method::GET, || {
+            web::get().to(webhook::validate)
         }),
         spec("/signups/{id}", Method::GET, || {
             web::get().to(signups::show)

@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::AppState;
 use super::request::{authenticate, body_format, read_body};
 use crate::auth::VerifiedToken;
+use crate::config::SourceConfig;
 use crate::delivery::Subscription;
 use crate::domain::{IdempotencyKey, NewSignup, Signup, SignupStatus, fingerprint, now_ms};
 use crate::error::ApiError;
@@ -70,7 +71,23 @@ async fn intake(
         &source.tenant,
     );
     let key = idempotency_key(&req, token.jti.as_deref(), &print)?;
-    let unbound_jti = unbound_jti(state, &source.id, &token, &key).await?;
+    accept(state, source, &signup, print, key, Some(&token)).await
+}
+
+/// The intake steps after the checks, shared by every route: the `jti` binding, idempotency
+/// (409/422), the tenant (503), the committed signup, the inline wait and the answer.
+pub(super) async fn accept(
+    state: &AppState,
+    source: &SourceConfig,
+    signup: &NewSignup,
+    print: String,
+    key: IdempotencyKey,
+    token: Option<&VerifiedToken>,
+) -> Result<(HttpResponse, Signup), ApiError> {
+    let unbound_jti = match token {
+        Some(token) => unbound_jti(state, &source.id, token, &key).await?,
+        None => None,
+    };
 
     // A stored key is answered from the read pool without the in-progress guard, so any number
     // of concurrent replays of one signup are all answered with its current state.
@@ -174,7 +191,7 @@ async fn wait_inline(state: &AppState, events: &mut Subscription, signup: Signup
 }
 
 /// The key: `Idempotency-Key` header, else the token's `jti`, else the fingerprint.
-fn idempotency_key(
+pub(super) fn idempotency_key(
     req: &HttpRequest,
     jti: Option<&str>,
     print: &str,

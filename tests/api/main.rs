@@ -21,4 +21,8 @@ mod rejects;
 mod replays;
 mod restart;
 mod schema;
+mod senders;
+mod senders_cli;
+mod senders_routes;
 mod sources;
+mod vendors;
