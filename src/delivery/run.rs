@@ -1,5 +1,7 @@
-//! One delivery run: a claimed signup's pending steps, in order, each recorded in its own
-//! commit before the next call. A failing call ends the run.
+//! One delivery run: a claimed signup's pending steps, in order. A finished step is recorded
+//! before the next JSM call, so a crash never repeats it; the last step is recorded together
+//! with the outcome (one write), so a one-step signup costs the worker two commits, the claim
+//! and this. A failing call ends the run.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -15,6 +17,13 @@ use crate::domain::{
 };
 use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
 use crate::store::{ClaimedSignup, TransitionError};
+
+/// The last step's result, recorded with the completion.
+struct LastStep {
+    position: usize,
+    state: StepState,
+    resolution: Option<(SignupStatus, Option<Value>)>,
+}
 
 /// Why a step did not finish.
 enum StepError {
@@ -56,11 +65,7 @@ impl Engine {
                 return;
             }
             match self.run_steps(&claimed, &target, gate).await {
-                Ok(()) => match self
-                    .store
-                    .complete(&claimed.signup.id, &claimed.lease)
-                    .await
-                {
+                Ok(last) => match self.complete(&claimed, last).await {
                     Ok(()) => info!(email = %mask_email(&claimed.signup.email), "signup delivered"),
                     Err(e) => warn!(error = %e, "could not record completion"),
                 },
@@ -75,36 +80,60 @@ impl Engine {
         self.events.publish(&claimed.signup.id);
     }
 
+    /// Record the outcome: with the last step in the same write when this run finished one.
+    async fn complete(
+        &self,
+        claimed: &ClaimedSignup,
+        last: Option<LastStep>,
+    ) -> Result<(), TransitionError> {
+        let (id, lease) = (&claimed.signup.id, &claimed.lease);
+        match last {
+            Some(step) => {
+                let resolution = step.resolution.as_ref().map(|(s, c)| (*s, c.as_ref()));
+                self.store
+                    .complete_with_step(id, lease, step.position, step.state, resolution)
+                    .await
+            }
+            None => self.store.complete(id, lease).await,
+        }
+    }
+
+    /// Run the pending steps; every one but the last is recorded before the next call, the
+    /// last is handed back to be recorded with the completion.
     async fn run_steps(
         &self,
         claimed: &ClaimedSignup,
         target: &JsmTarget,
         gate: &TenantGate,
-    ) -> Result<(), (usize, StepError)> {
+    ) -> Result<Option<LastStep>, (usize, StepError)> {
         let signup = &claimed.signup;
         let lease = &claimed.lease;
         let mut account_id = account_id_of(signup.customer.as_ref());
+        let mut finished: Option<LastStep> = None;
         for (position, step) in signup.steps.iter().enumerate() {
             if step.state != StepState::Pending {
                 continue;
             }
             let fail = |e: StepError| (position, e);
+            // The previous step is recorded before this step's call: a crash never repeats it.
+            if let Some(done) = finished.take() {
+                let resolution = done.resolution.as_ref().map(|(s, c)| (*s, c.as_ref()));
+                self.store
+                    .record_step(&signup.id, lease, done.position, done.state, resolution)
+                    .await
+                    .map_err(|e| (done.position, e.into()))?;
+            }
             let kind = StepKind::parse(&step.name);
             match kind {
                 Some(StepKind::Create) => {
                     let (status, customer) =
                         self.create(claimed, target, gate).await.map_err(fail)?;
                     account_id = account_id_of(customer.as_ref());
-                    self.store
-                        .record_step(
-                            &signup.id,
-                            lease,
-                            position,
-                            StepState::Done,
-                            Some((status, customer.as_ref())),
-                        )
-                        .await
-                        .map_err(|e| fail(e.into()))?;
+                    finished = Some(LastStep {
+                        position,
+                        state: StepState::Done,
+                        resolution: Some((status, customer)),
+                    });
                 }
                 Some(StepKind::ServiceDesk(_) | StepKind::Organization(_)) | None => {
                     let state = match (&kind, &account_id) {
@@ -135,14 +164,15 @@ impl Engine {
                         // JSM hides the existing customer: nothing to add it with.
                         _ => StepState::Skipped,
                     };
-                    self.store
-                        .record_step(&signup.id, lease, position, state, None)
-                        .await
-                        .map_err(|e| fail(e.into()))?;
+                    finished = Some(LastStep {
+                        position,
+                        state,
+                        resolution: None,
+                    });
                 }
             }
         }
-        Ok(())
+        Ok(finished)
     }
 
     /// Create the customer, or resolve JSM's duplicate to the existing one.

@@ -3,7 +3,9 @@
 //! take its place without touching callers.
 
 mod admin;
+mod fenced;
 mod file_mode;
+mod group_commit;
 mod installations;
 mod local_secrets;
 mod queue;
@@ -22,7 +24,8 @@ use sqlx::sqlite::{
 
 pub use admin::{RetryOutcome, SignupSummary};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
-pub use queue::{ClaimedSignup, Lease, TransitionError};
+pub use fenced::TransitionError;
+pub use queue::{ClaimedSignup, Lease};
 pub use sealed::{SealError, SecretBox};
 pub use signups::{InsertOutcome, NewSignupRecord};
 pub use token_jtis::JtiUse;
@@ -35,6 +38,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The writer task: intake inserts and worker transitions, one transaction per batch.
+    commits: group_commit::GroupCommit,
     /// `database.encryption_key`: stored secrets are sealed with it (see [`sealed`]).
     key: Option<Arc<SecretBox>>,
 }
@@ -73,6 +78,7 @@ impl Store {
             .await?;
         file_mode::restrict_all(&path);
         let store = Self {
+            commits: group_commit::GroupCommit::start(writer.clone()),
             writer,
             reader,
             key: key.map(Arc::new),
@@ -96,6 +102,14 @@ impl Store {
         self.reader.close().await;
     }
 
+    /// Write transactions committed so far by the group-commit writer (one per batch, however
+    /// many writes it carried): a test hook and a gauge of batching.
+    pub fn write_batches(&self) -> u64 {
+        self.commits.batches()
+    }
+
+    /// A write that needs none of the group-commit queue (operator actions, purges, the
+    /// Connect lifecycle): its own transaction on the same writer connection.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }

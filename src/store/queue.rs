@@ -2,8 +2,9 @@
 //!
 //! A claim bumps `lease_version` and counts a run (`attempts`). Every later write of that run
 //! names the lease (owner and version); once a lease expired and another worker claimed the
-//! signup, the old run's writes match no row and the run stops. Each call commits on its own,
-//! and no network call ever happens inside one of these transactions.
+//! signup, the old run's writes match no row and the run stops (see `fenced.rs`). Claims and
+//! transitions go through the group-commit writer: durable when they return, and no network
+//! call ever happens inside their transaction.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
@@ -12,7 +13,7 @@ use sqlx::Row;
 
 use super::Store;
 use super::signups::{signup_columns, signup_from_row};
-use crate::domain::{LastError, Signup, SignupStatus, StepState, now_ms};
+use crate::domain::{Signup, now_ms};
 
 /// A signup claimed by one worker run.
 #[derive(Debug, Clone)]
@@ -30,23 +31,6 @@ pub struct Lease {
     pub version: i64,
 }
 
-/// The fenced transition found the lease gone (expired and taken over, or released).
-#[derive(Debug, thiserror::Error)]
-pub enum TransitionError {
-    #[error("the lease on this signup is no longer held")]
-    LeaseLost,
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
-/// The WHERE clause of every fenced write: ?1 id, ?2 lease owner, ?3 lease version.
-macro_rules! lease_match {
-    () => {
-        " WHERE id = ?1 AND lease_owner = ?2 AND lease_version = ?3"
-    };
-}
-
-type FencedQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
 impl Store {
     /// Tenants with due, unleased pending signups, and how many each has.
@@ -79,17 +63,23 @@ impl Store {
 
     /// JSM throttled the tenant until `until`: no unleased pending signup of it is due before.
     pub async fn hold_tenant(&self, tenant: &str, until: i64) -> Result<(), sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE signups SET next_attempt_at = ?2
-             WHERE tenant = ?1 AND status = 'pending' AND lease_owner IS NULL
-               AND next_attempt_at < ?2",
-        )
-        .bind(tenant)
-        .bind(until)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+        let tenant = tenant.to_string();
+        self.commits
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE signups SET next_attempt_at = ?2
+                         WHERE tenant = ?1 AND status = 'pending' AND lease_owner IS NULL
+                           AND next_attempt_at < ?2",
+                    )
+                    .bind(tenant)
+                    .bind(until)
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// The earliest future `next_attempt_at` of a pending signup, to sleep until it.
@@ -123,16 +113,22 @@ impl Store {
              RETURNING ",
             signup_columns!()
         );
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(sql)
-            .bind(owner)
-            .bind(lease_until)
-            .bind(now)
-            .bind(tenant)
-            .bind(limit as i64)
-            .fetch_all(&mut *tx)
+        let (owner_id, tenant) = (owner.to_string(), tenant.to_string());
+        let rows = self
+            .commits
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(sql)
+                        .bind(owner_id)
+                        .bind(lease_until)
+                        .bind(now)
+                        .bind(tenant)
+                        .bind(limit as i64)
+                        .fetch_all(conn)
+                        .await
+                })
+            })
             .await?;
-        tx.commit().await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut signup = signup_from_row(row)?;
@@ -148,169 +144,5 @@ impl Store {
             });
         }
         Ok(claimed)
-    }
-
-    /// Extend a held lease.
-    pub async fn renew_lease(
-        &self,
-        id: &str,
-        lease: &Lease,
-        until: i64,
-    ) -> Result<(), TransitionError> {
-        self.fenced(
-            concat!("UPDATE signups SET lease_until = ?4", lease_match!()),
-            id,
-            lease,
-            |q| q.bind(until),
-        )
-        .await
-    }
-
-    /// Record one step's new state in its own commit. For the `create` step, also what it
-    /// resolved to (`created` or `existing`) and the customer when JSM showed it.
-    pub async fn record_step(
-        &self,
-        id: &str,
-        lease: &Lease,
-        position: usize,
-        state: StepState,
-        resolution: Option<(SignupStatus, Option<&serde_json::Value>)>,
-    ) -> Result<(), TransitionError> {
-        let sql = concat!(
-            "UPDATE signups SET resolution = COALESCE(?4, resolution),
-                 customer = COALESCE(?5, customer), updated_at = ?6",
-            lease_match!()
-        );
-        let status = resolution.map(|(status, _)| status.as_str());
-        let customer = resolution.and_then(|(_, c)| c).map(|c| c.to_string());
-        self.fenced_with_step(sql, id, lease, Some((position, state)), |q| {
-            q.bind(status).bind(customer).bind(now_ms())
-        })
-        .await
-    }
-
-    /// Every step is done or skipped: the signup takes the status its create resolved to.
-    pub async fn complete(&self, id: &str, lease: &Lease) -> Result<(), TransitionError> {
-        let now = now_ms();
-        self.fenced(
-            concat!(
-                "UPDATE signups SET status = COALESCE(resolution, 'created'), last_error = NULL,
-                     last_error_detail = NULL, lease_owner = NULL, lease_until = NULL, completed_at = ?4, updated_at = ?4",
-                lease_match!()
-            ),
-            id,
-            lease,
-            |q| q.bind(now),
-        )
-        .await
-    }
-
-    /// The run failed in a way worth retrying: free the signup until `next_attempt_at`.
-    pub async fn retry_later(
-        &self,
-        id: &str,
-        lease: &Lease,
-        next_attempt_at: i64,
-        error: &LastError,
-    ) -> Result<(), TransitionError> {
-        self.fenced(
-            concat!(
-                "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = ?4,
-                     last_error = ?5, last_error_detail = ?6, updated_at = ?7",
-                lease_match!()
-            ),
-            id,
-            lease,
-            |q| {
-                q.bind(next_attempt_at)
-                    .bind(error.summary.clone())
-                    .bind(error.detail.clone())
-                    .bind(now_ms())
-            },
-        )
-        .await
-    }
-
-    /// End the signup as `failed`, naming the step that failed.
-    pub async fn fail(
-        &self,
-        id: &str,
-        lease: &Lease,
-        position: usize,
-        error: &LastError,
-    ) -> Result<(), TransitionError> {
-        let sql = concat!(
-            "UPDATE signups SET status = 'failed', last_error = ?4, last_error_detail = ?5,
-                 lease_owner = NULL, lease_until = NULL, completed_at = ?6, updated_at = ?6",
-            lease_match!()
-        );
-        let failed = Some((position, StepState::Failed));
-        self.fenced_with_step(sql, id, lease, failed, |q| {
-            q.bind(error.summary.clone())
-                .bind(error.detail.clone())
-                .bind(now_ms())
-        })
-        .await
-    }
-
-    /// Give a claimed signup back without an outcome (shutdown): due again at once.
-    pub async fn release(&self, id: &str, lease: &Lease) -> Result<(), TransitionError> {
-        self.fenced(
-            concat!(
-                "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = ?4",
-                lease_match!()
-            ),
-            id,
-            lease,
-            |q| q.bind(now_ms()),
-        )
-        .await
-    }
-
-    /// Run one UPDATE fenced by the lease (?1 id, ?2 owner, ?3 version, then `bind_rest`).
-    async fn fenced(
-        &self,
-        sql: &'static str,
-        id: &str,
-        lease: &Lease,
-        bind_rest: impl FnOnce(FencedQuery<'_>) -> FencedQuery<'_>,
-    ) -> Result<(), TransitionError> {
-        self.fenced_with_step(sql, id, lease, None, bind_rest).await
-    }
-
-    /// The fenced UPDATE and, in the same commit and only while the lease holds, one step's
-    /// new state.
-    async fn fenced_with_step(
-        &self,
-        sql: &'static str,
-        id: &str,
-        lease: &Lease,
-        step: Option<(usize, StepState)>,
-        bind_rest: impl FnOnce(FencedQuery<'_>) -> FencedQuery<'_>,
-    ) -> Result<(), TransitionError> {
-        let mut tx = self.begin_write().await?;
-        let query = bind_rest(
-            sqlx::query(sql)
-                .bind(id)
-                .bind(&lease.owner)
-                .bind(lease.version),
-        );
-        if query.execute(&mut *tx).await?.rows_affected() != 1 {
-            return Err(TransitionError::LeaseLost);
-        }
-        if let Some((position, state)) = step {
-            sqlx::query(
-                "UPDATE signup_steps SET state = ?3, updated_at = ?4
-                 WHERE signup_id = ?1 AND position = ?2",
-            )
-            .bind(id)
-            .bind(position as i64)
-            .bind(state.as_str())
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Signups: idempotent insert and reads. Worker transitions live in `queue.rs`, operator
 //! actions in `admin.rs`.
 
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 use sqlx::sqlite::SqliteRow;
 
 use super::Store;
@@ -51,52 +51,17 @@ pub(super) use signup_columns;
 
 impl Store {
     /// Record a signup under its (source, key), or return the one already there. Committed
-    /// (durable, `synchronous = FULL`) before it returns.
+    /// (durable, `synchronous = FULL`) before it returns, in a batch with whatever other
+    /// writes were queued meanwhile (group commit).
     pub async fn insert_signup(&self, new: &NewSignupRecord) -> Result<InsertOutcome, sqlx::Error> {
-        let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        if let Some(jti) = &new.jti
-            && bind_in(&mut tx, &new.source_id, jti, &new.idempotency_key).await?
-                != new.idempotency_key
-        {
-            tx.rollback().await?;
+        let record = new.clone();
+        let written = self
+            .commits
+            .write(move |conn| Box::pin(async move { insert_in(conn, &record).await }))
+            .await?;
+        let Some(inserted) = written else {
             return Ok(InsertOutcome::JtiBoundElsewhere);
-        }
-        let inserted = sqlx::query(
-            "INSERT INTO signups (id, source_id, idempotency_key, fingerprint, tenant, email,
-                 display_name, status, attempt_limit, next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?10, ?9, ?9)
-             ON CONFLICT (source_id, idempotency_key) DO NOTHING",
-        )
-        .bind(&new.id)
-        .bind(&new.source_id)
-        .bind(&new.idempotency_key)
-        .bind(&new.fingerprint)
-        .bind(&new.tenant)
-        .bind(&new.email)
-        .bind(&new.display_name)
-        .bind(new.attempt_limit)
-        .bind(now)
-        .bind(new.not_before.map_or(now, |t| t.max(now)))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if inserted {
-            for (position, name) in new.steps.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO signup_steps (signup_id, position, name, state, updated_at)
-                     VALUES (?1, ?2, ?3, 'pending', ?4)",
-                )
-                .bind(&new.id)
-                .bind(position as i64)
-                .bind(name)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
+        };
         let existing = self
             .find_by_key(&new.source_id, &new.idempotency_key)
             .await?
@@ -161,6 +126,56 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Inside the batch's transaction: bind the token's `jti`, then insert the signup and its steps
+/// unless its (source, key) is taken. `None` when the `jti` is bound to another key (nothing
+/// written), else whether the row is new.
+async fn insert_in(
+    conn: &mut SqliteConnection,
+    new: &NewSignupRecord,
+) -> Result<Option<bool>, sqlx::Error> {
+    let now = now_ms();
+    if let Some(jti) = &new.jti
+        && bind_in(conn, &new.source_id, jti, &new.idempotency_key).await? != new.idempotency_key
+    {
+        return Ok(None);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO signups (id, source_id, idempotency_key, fingerprint, tenant, email,
+             display_name, status, attempt_limit, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?10, ?9, ?9)
+         ON CONFLICT (source_id, idempotency_key) DO NOTHING",
+    )
+    .bind(&new.id)
+    .bind(&new.source_id)
+    .bind(&new.idempotency_key)
+    .bind(&new.fingerprint)
+    .bind(&new.tenant)
+    .bind(&new.email)
+    .bind(&new.display_name)
+    .bind(new.attempt_limit)
+    .bind(now)
+    .bind(new.not_before.map_or(now, |t| t.max(now)))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        for (position, name) in new.steps.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO signup_steps (signup_id, position, name, state, updated_at)
+                 VALUES (?1, ?2, ?3, 'pending', ?4)",
+            )
+            .bind(&new.id)
+            .bind(position as i64)
+            .bind(name)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(Some(inserted))
 }
 
 /// A signup row without its steps (filled in by the caller).

@@ -42,10 +42,10 @@ impl Store {
         jti: &JtiUse,
         key: &str,
     ) -> Result<String, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let bound = bind_in(&mut tx, source_id, jti, key).await?;
-        tx.commit().await?;
-        Ok(bound)
+        let (source_id, jti, key) = (source_id.to_string(), jti.clone(), key.to_string());
+        self.commits
+            .write(move |conn| Box::pin(async move { bind_in(conn, &source_id, &jti, &key).await }))
+            .await
     }
 
     /// Delete bindings whose token expired; how many.

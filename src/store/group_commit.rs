@@ -1,0 +1,185 @@
+//! Group commit (one writer task, one transaction per batch).
+//!
+//! Intake inserts and worker transitions are queued to one task that owns the writer
+//! connection. It takes the first queued write, then everything else that is queued by the time
+//! it holds the connection (at most [`MAX_BATCH`]), and runs them in one `BEGIN IMMEDIATE …
+//! COMMIT`. There is no timer: at low load a batch is the one write that arrived, under load it
+//! is whatever queued up while the previous commit was in flight.
+//!
+//! Each write runs inside its own `SAVEPOINT`, so a write that fails (a constraint, a lost
+//! lease reported as an error) rolls back only itself and its caller alone gets the error.
+//! Every caller is answered only after the `COMMIT` returned, i.e. once its rows are durable
+//! (`synchronous = FULL`). When the `COMMIT` (or anything outside a savepoint) fails, the whole
+//! batch is rolled back and every caller gets an error: never a success without its row.
+//!
+//! The shape does not depend on SQLite: on PostgreSQL the same task runs one transaction per
+//! batch with the same savepoints.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::future::BoxFuture;
+use sqlx::{Executor, SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most writes in one transaction: bounds the time a batch holds the write lock.
+pub const MAX_BATCH: usize = 256;
+/// Writes queued beyond this wait for room (back-pressure on intake).
+const QUEUE_CAPACITY: usize = 4096;
+
+/// The statements of one write, run on the batch's connection inside its savepoint.
+pub(super) trait Work<T>:
+    for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static
+{
+}
+
+impl<T, F> Work<T> for F where
+    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+        + Send
+        + 'static
+{
+}
+
+/// A queued write, type-erased so one queue carries every kind.
+trait Op: Send {
+    /// Run the write's statements; `false` when it failed (its savepoint is rolled back).
+    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool>;
+    /// Answer the caller: its own outcome when the batch committed, else the batch's error.
+    fn answer(self: Box<Self>, batch: Result<(), &sqlx::Error>);
+}
+
+struct Job<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<T, sqlx::Error>>,
+    reply: oneshot::Sender<Result<T, sqlx::Error>>,
+}
+
+impl<T: Send + 'static, F: Work<T>> Op for Job<T, F> {
+    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool> {
+        Box::pin(async move {
+            let Some(work) = self.work.take() else {
+                return false;
+            };
+            let outcome = work(conn).await;
+            let ok = outcome.is_ok();
+            self.outcome = Some(outcome);
+            ok
+        })
+    }
+
+    fn answer(self: Box<Self>, batch: Result<(), &sqlx::Error>) {
+        let answer = match (batch, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(batch_failed("the write did not run")),
+            (Err(e), _) => Err(batch_failed(e)),
+        };
+        // The caller may have gone (request cancelled): its write stands all the same.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The error every caller of a failed batch gets (`sqlx::Error` is not `Clone`).
+fn batch_failed(cause: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::other(format!(
+        "the write was not committed: {cause}"
+    )))
+}
+
+/// The sending side of the writer task; cheap to clone.
+#[derive(Clone)]
+pub(super) struct GroupCommit {
+    queue: mpsc::Sender<Box<dyn Op>>,
+    batches: Arc<AtomicU64>,
+}
+
+impl GroupCommit {
+    /// Start the writer task over the one-connection writer pool.
+    pub(super) fn start(pool: SqlitePool) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let batches = Arc::new(AtomicU64::new(0));
+        tokio::spawn(writer(pool, receiver, batches.clone()));
+        Self { queue, batches }
+    }
+
+    /// Queue one write and wait until its batch committed (or failed).
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        work: impl Work<T>,
+    ) -> Result<T, sqlx::Error> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            work: Some(work),
+            outcome: None,
+            reply,
+        };
+        self.queue
+            .send(Box::new(job))
+            .await
+            .map_err(|_| batch_failed("the writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| batch_failed("the writer has stopped"))?
+    }
+
+    /// Transactions committed so far (or attempted and rolled back): one per batch.
+    pub(super) fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
+    }
+
+    /// Writes waiting in the queue (not yet taken into a batch).
+    pub(super) fn queued(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+}
+
+/// The writer task: one batch at a time until every sender is gone.
+async fn writer(
+    pool: SqlitePool,
+    mut receiver: mpsc::Receiver<Box<dyn Op>>,
+    batches: Arc<AtomicU64>,
+) {
+    while let Some(first) = receiver.recv().await {
+        let mut conn = match pool.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                first.answer(Err(&e));
+                continue;
+            }
+        };
+        // Everything that queued while the previous commit (or the connection) was busy.
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        batches.fetch_add(1, Ordering::Relaxed);
+        let result = run_batch(&mut conn, &mut batch).await;
+        if result.is_err() && conn.execute("ROLLBACK").await.is_err() {
+            // A connection that cannot even roll back is not handed out again.
+            conn.close_on_drop();
+        }
+        drop(conn);
+        for op in batch {
+            op.answer(result.as_ref().map(|_| ()));
+        }
+    }
+}
+
+/// One transaction: each op in its own savepoint, then COMMIT.
+async fn run_batch(
+    conn: &mut SqliteConnection,
+    batch: &mut [Box<dyn Op>],
+) -> Result<(), sqlx::Error> {
+    conn.execute("BEGIN IMMEDIATE").await?;
+    for op in batch.iter_mut() {
+        conn.execute("SAVEPOINT op").await?;
+        if !op.run(conn).await {
+            conn.execute("ROLLBACK TO op").await?;
+        }
+        conn.execute("RELEASE op").await?;
+    }
+    conn.execute("COMMIT").await?;
+    Ok(())
+}
