@@ -174,6 +174,11 @@ impl Application {
         self.sim.as_ref()
     }
 
+    /// The store the service writes through.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }

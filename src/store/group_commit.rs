@@ -127,6 +127,7 @@ impl GroupCommit {
     }
 
     /// Writes waiting in the queue (not yet taken into a batch).
+    #[cfg(test)]
     pub(super) fn queued(&self) -> usize {
         self.queue.max_capacity() - self.queue.capacity()
     }

@@ -6,6 +6,8 @@ mod admin;
 mod fenced;
 mod file_mode;
 mod group_commit;
+#[cfg(test)]
+mod group_commit_tests;
 mod installations;
 mod local_secrets;
 mod queue;

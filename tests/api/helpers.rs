@@ -26,6 +26,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub config: Config,
     pub dir: TempDir,
+    /// The running app's store (its group-commit counter).
+    pub store: signup_bridge::store::Store,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -93,8 +95,10 @@ pub async fn spawn_bridge(sim: SimServer, dir: TempDir, config: Config) -> TestA
         .expect("build app");
     let address = app.base_url().to_string();
     let handle = app.handle();
+    let store = app.store().clone();
     let task = tokio::spawn(app.run_until_stopped());
     TestApp {
+        store,
         address,
         sim,
         client: http_client(),

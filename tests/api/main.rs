@@ -5,6 +5,7 @@
 
 mod at_rest;
 mod cli;
+mod commits;
 mod connect;
 mod crash;
 mod engine;
