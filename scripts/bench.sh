@@ -29,18 +29,30 @@ wait_ready() { # $1 url; prints ms waited
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 ROWS=()
 row() { # $1 what, $2 RESULT line, $3 extra note
-  ROWS+=("| $1 | $(field rps "$2") | $(field p50_ms "$2") | $(field p99_ms "$2") | $(field non2xx "$2")+$(field errors "$2") | $(field codes "$2") $3 |")
+  ROWS+=("| $1 | $(field rps "$2") | $(field p50_ms "$2") | $(field p99_ms "$2") | $(field non2xx "$2")+$(field errors "$2") | $(field cpu_us "$2") | $(field codes "$2") $3 |")
 }
 load() { "$BENCH" load "$@" | grep '^RESULT'; }
+# measured PID, then load's arguments: the run's RESULT line plus the server's CPU time per
+# answered request (perf stat task-clock, when perf works here).
+measured() {
+  local pid=$1; shift
+  if ! perf stat -e task-clock -- true >/dev/null 2>&1; then load "$@"; return; fi
+  perf stat -x, -e task-clock -p "$pid" -o "$WORK/perf.txt" &
+  local perf=$!
+  local result; result=$(load "$@")
+  kill -INT "$perf"; wait "$perf" 2>/dev/null || true
+  local ms; ms=$(awk -F, '/task-clock/ {print $1}' "$WORK/perf.txt")
+  echo "$result cpu_us=$(awk -v ms="$ms" -v n="$(field requests "$result")" 'BEGIN {printf "%.0f", n ? ms * 1000 / n : 0}')"
+}
 
 echo "# ceiling" >&2
 CEIL=$("$BENCH" ceiling 5 "$WORK/ceiling.db" | grep '^RESULT')
-ROWS+=("| per-commit ceiling (single-row FULL commits, one connection) | $(field rps "$CEIL") | | | | commits/s |")
+ROWS+=("| per-commit ceiling (single-row FULL commits, one connection) | $(field rps "$CEIL") | | | | | commits/s |")
 
 echo "# bare actix-web" >&2
 "$BENCH" bare 127.0.0.1:18090 & PIDS+=($!)
 sleep 0.5
-row "bare actix-web handler, $CONNS connections" "$(load http://127.0.0.1:18090 none replay "$CONNS" "$DURATION")" ""
+row "bare actix-web handler, $CONNS connections" "$(measured "${PIDS[-1]}" http://127.0.0.1:18090 none replay "$CONNS" "$DURATION")" ""
 kill "${PIDS[-1]}"
 
 # $1 name, $2 inline_wait: start the bridge in a directory of its own; sets PID, READY_MS.
@@ -58,15 +70,15 @@ start_bridge() {
 echo "# signup-bridge, intake" >&2
 start_bridge intake 0s
 sleep 2; IDLE=$(rss "$PID" VmRSS)
-row "bridge: new signups at intake (202), $CONNS connections" "$(load http://127.0.0.1:18080 "$TOKEN" new "$CONNS" "$DURATION")" ""
-row "bridge: new signups at intake (202), open loop $RATE/s" "$(load http://127.0.0.1:18080 "$TOKEN" new 0 "$DURATION" "$RATE")" ""
+row "bridge: new signups at intake (202), $CONNS connections" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" new "$CONNS" "$DURATION")" ""
+row "bridge: new signups at intake (202), open loop $RATE/s" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" new 0 "$DURATION" "$RATE")" ""
 PEAK_INTAKE=$(rss "$PID" VmHWM); kill "$PID"; wait "$PID" 2>/dev/null || true
 
 echo "# signup-bridge, end to end" >&2
 start_bridge e2e 10s
-row "bridge: new signups end to end (201), $CONNS connections" "$(load http://127.0.0.1:18080 "$TOKEN" new "$CONNS" "$DURATION")" ""
-row "bridge: new signups end to end (201), open loop $RATE/s" "$(load http://127.0.0.1:18080 "$TOKEN" new 0 "$DURATION" "$RATE")" ""
-row "bridge: replays of one finished signup, $CONNS connections" "$(load http://127.0.0.1:18080 "$TOKEN" replay "$CONNS" "$DURATION")" ""
+row "bridge: new signups end to end (201), $CONNS connections" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" new "$CONNS" "$DURATION")" ""
+row "bridge: new signups end to end (201), open loop $RATE/s" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" new 0 "$DURATION" "$RATE")" ""
+row "bridge: replays of one finished signup, $CONNS connections" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" replay "$CONNS" "$DURATION")" ""
 PEAK_E2E=$(rss "$PID" VmHWM); kill "$PID"; wait "$PID" 2>/dev/null || true
 BRIDGE_MEM="bridge: idle RSS $IDLE MiB, peak $PEAK_INTAKE MiB (intake runs) / $PEAK_E2E MiB (end-to-end runs), start to ready ${READY_MS} ms"
 
@@ -88,17 +100,17 @@ if [ -n "$PEER_DIR" ] && [ -d "$PEER_DIR" ] && command -v node >/dev/null; then
   AREADY=$(( $(now_ms) - t0 ))
   sleep 2; AIDLE=$(rss "$APID" VmRSS)
   ATOKEN=$(cd "$CACHE" && node mint.js bench bench-secret 2h)
-  row "ACE peer (SQLite WAL): new signups end to end (201), $CONNS connections" "$(load http://127.0.0.1:18082 "$ATOKEN" new "$CONNS" "$DURATION")" ""
-  row "ACE peer (SQLite WAL): new signups end to end (201), open loop $RATE/s" "$(load http://127.0.0.1:18082 "$ATOKEN" new 0 "$DURATION" "$RATE")" ""
-  row "ACE peer (SQLite WAL): replays of one finished signup, $CONNS connections" "$(load http://127.0.0.1:18082 "$ATOKEN" replay "$CONNS" "$DURATION")" ""
+  row "ACE peer (SQLite WAL): new signups end to end (201), $CONNS connections" "$(measured "$APID" http://127.0.0.1:18082 "$ATOKEN" new "$CONNS" "$DURATION")" ""
+  row "ACE peer (SQLite WAL): new signups end to end (201), open loop $RATE/s" "$(measured "$APID" http://127.0.0.1:18082 "$ATOKEN" new 0 "$DURATION" "$RATE")" ""
+  row "ACE peer (SQLite WAL): replays of one finished signup, $CONNS connections" "$(measured "$APID" http://127.0.0.1:18082 "$ATOKEN" replay "$CONNS" "$DURATION")" ""
   PEER_MEM="ACE peer: idle RSS $AIDLE MiB, peak $(rss "$APID" VmHWM) MiB, start to ready ${AREADY} ms (npm ci not counted)"
 fi
 
 echo
 echo "Run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($(uname -m)), ${DURATION} s per row, load generator on the same cores."
 echo
-echo "| what | req/s | p50 ms | p99 ms | non-2xx + errors | answers |"
-echo "|---|---:|---:|---:|---:|---|"
+echo "| what | req/s | p50 ms | p99 ms | non-2xx + errors | server CPU µs/request | answers |"
+echo "|---|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "- $BRIDGE_MEM"

@@ -7,7 +7,10 @@ async fn echo(body: web::Json<serde_json::Value>) -> HttpResponse {
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let addr = args.first().map_or("127.0.0.1:18090", String::as_str).to_string();
+    let addr = args
+        .first()
+        .map_or("127.0.0.1:18090", String::as_str)
+        .to_string();
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(|| App::new().route("/webhooks/signup", web::post().to(echo)))
             .workers(2)

@@ -34,9 +34,8 @@ impl Target {
         } else {
             let n = self.counter.fetch_add(1, Ordering::Relaxed);
             let id = format!("{}-{n}", self.run_id);
-            let body = format!(
-                r#"{{"email":"u{id}@bench.example.com","displayName":"Bench User {n}"}}"#
-            );
+            let body =
+                format!(r#"{{"email":"u{id}@bench.example.com","displayName":"Bench User {n}"}}"#);
             (format!("k-{id}"), body)
         };
         let answer = self
@@ -144,7 +143,11 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
         }
         tally.latencies[((n as f64 * p).ceil() as usize).clamp(1, n) - 1] as f64 / 1000.0
     };
-    let codes: Vec<String> = tally.codes.iter().map(|(c, n)| format!("{c}:{n}")).collect();
+    let codes: Vec<String> = tally
+        .codes
+        .iter()
+        .map(|(c, n)| format!("{c}:{n}"))
+        .collect();
     println!(
         "RESULT rps={:.1} p50_ms={:.2} p99_ms={:.2} requests={} non2xx={} errors={} codes={}",
         tally.latencies.len() as f64 / elapsed,

@@ -6,6 +6,7 @@
 mod backoff;
 mod events;
 mod gate;
+mod outcome;
 mod purge;
 mod run;
 mod tenants;

@@ -10,20 +10,13 @@ use serde_json::Value;
 use tracing::{Instrument, info, info_span, warn};
 
 use super::Engine;
-use super::backoff::retry_delay;
 use super::gate::TenantGate;
+use super::outcome::LastStep;
 use crate::domain::{
     LastError, SignupStatus, StepKind, StepState, existing_customer, mask_email, now_ms,
 };
 use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
 use crate::store::{ClaimedSignup, TransitionError};
-
-/// The last step's result, recorded with the completion.
-struct LastStep {
-    position: usize,
-    state: StepState,
-    resolution: Option<(SignupStatus, Option<Value>)>,
-}
 
 /// Why a step did not finish.
 enum StepError {
@@ -78,24 +71,6 @@ impl Engine {
         .instrument(span)
         .await;
         self.events.publish(&claimed.signup.id);
-    }
-
-    /// Record the outcome: with the last step in the same write when this run finished one.
-    async fn complete(
-        &self,
-        claimed: &ClaimedSignup,
-        last: Option<LastStep>,
-    ) -> Result<(), TransitionError> {
-        let (id, lease) = (&claimed.signup.id, &claimed.lease);
-        match last {
-            Some(step) => {
-                let resolution = step.resolution.as_ref().map(|(s, c)| (*s, c.as_ref()));
-                self.store
-                    .complete_with_step(id, lease, step.position, step.state, resolution)
-                    .await
-            }
-            None => self.store.complete(id, lease).await,
-        }
     }
 
     /// Run the pending steps; every one but the last is recorded before the next call, the
@@ -258,50 +233,6 @@ impl Engine {
             .await?;
         claimed.lease_until.store(until, Ordering::Relaxed);
         Ok(())
-    }
-
-    async fn record_failure(
-        &self,
-        claimed: &ClaimedSignup,
-        gate: &TenantGate,
-        position: usize,
-        error: JsmError,
-    ) {
-        let signup = &claimed.signup;
-        let step = signup.steps.get(position).map_or("?", |s| s.name.as_str());
-        let last = error.last_error(step);
-        let exhausted = signup.attempts >= signup.attempt_limit;
-        let result = if !error.is_retryable() || exhausted {
-            warn!(step, error = %last.detail, attempts = signup.attempts, "signup failed");
-            self.store
-                .fail(&signup.id, &claimed.lease, position, &last)
-                .await
-        } else {
-            let delay = retry_delay(
-                signup.attempts,
-                self.config.backoff_base,
-                self.config.backoff_max,
-                rand::random::<f64>(),
-                error
-                    .retry_after()
-                    .max(gate.paused_until().map(|u| u - tokio::time::Instant::now())),
-            );
-            info!(step, error = %last.detail, retry_in = ?delay, "will retry");
-            let at = now_ms() + delay.as_millis() as i64;
-            self.store
-                .retry_later(&signup.id, &claimed.lease, at, &last)
-                .await
-        };
-        if let Err(e) = result {
-            warn!(error = %e, "could not record the outcome");
-        }
-        if let Some(until) = gate.paused_until() {
-            // Keep the pause in the database too, so a restart inside the window waits it out.
-            let until_ms = now_ms() + (until - tokio::time::Instant::now()).as_millis() as i64;
-            if let Err(e) = self.store.hold_tenant(&signup.tenant, until_ms).await {
-                warn!(error = %e, "could not record the tenant's pause");
-            }
-        }
     }
 }
 

@@ -197,8 +197,12 @@ impl Store {
             .commits
             .write(move |conn| {
                 Box::pin(async move {
-                    let query =
-                        bind_rest(sqlx::query(sql).bind(id.clone()).bind(lease.owner).bind(lease.version));
+                    let query = bind_rest(
+                        sqlx::query(sql)
+                            .bind(id.clone())
+                            .bind(lease.owner)
+                            .bind(lease.version),
+                    );
                     if query.execute(&mut *conn).await?.rows_affected() != 1 {
                         return Ok(false);
                     }

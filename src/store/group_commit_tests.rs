@@ -71,7 +71,10 @@ async fn concurrent_inserts_are_committed_in_one_transaction() {
     // The writer task holds the first write while it waits for the connection.
     hold_writer_until_queued(&store, 19).await;
     for write in join_all(writes).await {
-        assert!(matches!(write.unwrap().unwrap(), InsertOutcome::Inserted(_)));
+        assert!(matches!(
+            write.unwrap().unwrap(),
+            InsertOutcome::Inserted(_)
+        ));
     }
     assert_eq!(store.write_batches() - before, 1, "20 inserts, one commit");
     assert_eq!(store.list_signups(None, 100).await.unwrap().len(), 20);

@@ -25,8 +25,8 @@ use sqlx::sqlite::{
 };
 
 pub use admin::{RetryOutcome, SignupSummary};
-pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use fenced::TransitionError;
+pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease};
 pub use sealed::{SealError, SecretBox};
 pub use signups::{InsertOutcome, NewSignupRecord};

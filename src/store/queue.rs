@@ -31,7 +31,6 @@ pub struct Lease {
     pub version: i64,
 }
 
-
 impl Store {
     /// Tenants with due, unleased pending signups, and how many each has.
     pub async fn due_tenants(&self, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {

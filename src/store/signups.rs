@@ -1,8 +1,8 @@
 //! Signups: idempotent insert and reads. Worker transitions live in `queue.rs`, operator
 //! actions in `admin.rs`.
 
-use sqlx::{Row, SqliteConnection};
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
 
 use super::Store;
 use super::token_jtis::{JtiUse, bind_in};
