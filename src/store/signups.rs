@@ -49,6 +49,31 @@ macro_rules! signup_columns {
 }
 pub(super) use signup_columns;
 
+/// The signup's steps in order as one JSON column (`[[name, state], ...]`), so a read is one
+/// query: each query is a round trip to the connection's thread.
+macro_rules! steps_json {
+    () => {
+        "(SELECT json_group_array(json_array(name, state) ORDER BY position)
+          FROM signup_steps WHERE signup_id = signups.id) AS steps_json"
+    };
+}
+
+/// A signup row read with `steps_json!()`.
+fn with_steps(row: &SqliteRow) -> Result<Signup, sqlx::Error> {
+    let mut signup = signup_from_row(row)?;
+    let steps: String = row.try_get("steps_json")?;
+    let steps: Vec<(String, String)> =
+        serde_json::from_str(&steps).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    signup.steps = steps
+        .into_iter()
+        .map(|(name, state)| Step {
+            name,
+            state: StepState::parse(&state).unwrap_or(StepState::Pending),
+        })
+        .collect();
+    Ok(signup)
+}
+
 impl Store {
     /// Record a signup under its (source, key), or return the one already there. Committed
     /// (durable, `synchronous = FULL`) before it returns, in a batch with whatever other
@@ -82,6 +107,8 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             signup_columns!(),
+            ", ",
+            steps_json!(),
             " FROM signups WHERE source_id = ?1 AND idempotency_key = ?2"
         );
         let row = sqlx::query(sql)
@@ -89,24 +116,23 @@ impl Store {
             .bind(key)
             .fetch_optional(&self.reader)
             .await?;
-        self.with_steps(row).await
+        row.as_ref().map(with_steps).transpose()
     }
 
     /// The signup with this id.
     pub async fn signup(&self, id: &str) -> Result<Option<Signup>, sqlx::Error> {
-        let sql = concat!("SELECT ", signup_columns!(), " FROM signups WHERE id = ?1");
+        let sql = concat!(
+            "SELECT ",
+            signup_columns!(),
+            ", ",
+            steps_json!(),
+            " FROM signups WHERE id = ?1"
+        );
         let row = sqlx::query(sql)
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
-        self.with_steps(row).await
-    }
-
-    async fn with_steps(&self, row: Option<SqliteRow>) -> Result<Option<Signup>, sqlx::Error> {
-        let Some(row) = row else { return Ok(None) };
-        let mut signup = signup_from_row(&row)?;
-        signup.steps = self.steps_of(&signup.id).await?;
-        Ok(Some(signup))
+        row.as_ref().map(with_steps).transpose()
     }
 
     pub(super) async fn steps_of(&self, id: &str) -> Result<Vec<Step>, sqlx::Error> {
