@@ -4,6 +4,7 @@
 
 mod admin;
 mod file_mode;
+mod forge_installations;
 mod installations;
 mod local_secrets;
 mod queue;
@@ -11,6 +12,7 @@ pub mod sealed;
 mod signups;
 mod token_jtis;
 mod used_tokens;
+mod waiting;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,6 +23,9 @@ use sqlx::sqlite::{
 };
 
 pub use admin::{RetryOutcome, SignupSummary};
+pub use forge_installations::{
+    ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState,
+};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease, TransitionError};
 pub use sealed::{SealError, SecretBox};
