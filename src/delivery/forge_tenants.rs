@@ -157,8 +157,8 @@ mod tests {
 
     #[test]
     fn a_token_is_used_only_with_a_minute_to_spare() {
-        use ForgeState::*;
-        use WaitReason::*;
+        use ForgeState::Installed;
+        use WaitReason::{NoToken, TokenExpiring};
         let cases = [
             (installation(true, Some(3_600_000), Installed), None),
             (installation(true, Some(60_001), Installed), None),
@@ -166,7 +166,10 @@ mod tests {
             (installation(true, Some(-5), Installed), Some(TokenExpiring)),
             (installation(false, None, Installed), Some(NoToken)),
             (installation(true, None, Installed), Some(NoToken)),
-            (installation(true, Some(3_600_000), Uninstalled), Some(Uninstalled)),
+            (
+                installation(true, Some(3_600_000), ForgeState::Uninstalled),
+                Some(WaitReason::Uninstalled),
+            ),
         ];
         for (i, (inst, want)) in cases.iter().enumerate() {
             assert_eq!(forge_wait_reason(inst, 1_000_000), *want, "case {i}");

@@ -1,6 +1,7 @@
 //! The HTTP API (SPEC §3): routes, shared state and the problem+json fallbacks.
 
 mod connect;
+mod forge;
 mod in_progress;
 pub mod middleware;
 pub mod openapi;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub public_base_path: String,
     /// Descriptor, install keys and the app's public URL for the lifecycle routes.
     pub connect: Arc<ConnectState>,
+    /// Verifies Forge Invocation Tokens; None while `forge.app_id` is empty.
+    pub forge: Option<Arc<crate::forge::FitVerifier>>,
 }
 
 /// Unknown routes: 404 problem+json.
