@@ -113,7 +113,10 @@ mod tests {
                 |c| c.api_hosts = vec!["https://api.atlassian.com".into()],
                 "forge.api_hosts[0]",
             ),
-            (|c| c.environments = vec![" ".into()], "forge.environments[0]"),
+            (
+                |c| c.environments = vec![" ".into()],
+                "forge.environments[0]",
+            ),
         ];
         for (tweak, key) in cases {
             let error = on(tweak).expect_err(key);

@@ -21,8 +21,7 @@ use crate::store::{ForgeState, InstallationState, Store};
 pub const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 /// What the customer API needs and an app may lack (named in `lastError`).
-pub const CUSTOMER_PERMISSION: &str =
-    "Jira administrator global permission the customer API needs";
+pub const CUSTOMER_PERMISSION: &str = "Jira administrator global permission the customer API needs";
 
 /// Calls as the Connect app installed under `client_key`.
 pub struct ConnectCredentials {
@@ -46,7 +45,10 @@ impl AppCredentials for ConnectCredentials {
                 .map_err(|e| JsmError::Auth(format!("cannot read the installation: {e}")))?
                 .filter(|i| i.state == InstallationState::Installed);
             let secret = installation.and_then(|i| i.shared_secret).ok_or_else(|| {
-                JsmError::Auth(format!("installation {:?} is not installed", self.client_key))
+                JsmError::Auth(format!(
+                    "installation {:?} is not installed",
+                    self.client_key
+                ))
             })?;
             let iat = now_ms() / 1000;
             let token = connect_token(&self.app_key, &secret, method, base, url, iat)?;
@@ -82,7 +84,10 @@ impl AppCredentials for ForgeCredentials {
                 .filter(|i| i.state == ForgeState::Installed);
             let margin = TOKEN_MARGIN.as_millis() as i64;
             let token = installation
-                .filter(|i| i.token_expires_at.is_some_and(|exp| exp - now_ms() > margin))
+                .filter(|i| {
+                    i.token_expires_at
+                        .is_some_and(|exp| exp - now_ms() > margin)
+                })
                 .and_then(|i| i.system_token)
                 .ok_or_else(|| {
                     JsmError::Auth(
@@ -98,7 +103,11 @@ impl AppCredentials for ForgeCredentials {
     fn refused<'a>(&'a self, authorization: &'a str) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             if let Some(token) = authorization.strip_prefix("Bearer ") {
-                match self.store.drop_forge_token(&self.installation_id, token).await {
+                match self
+                    .store
+                    .drop_forge_token(&self.installation_id, token)
+                    .await
+                {
                     Ok(dropped) => tracing::warn!(
                         tenant = %self.installation_id,
                         dropped,

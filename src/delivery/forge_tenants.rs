@@ -112,7 +112,10 @@ impl TenantDirectory {
 
     /// The installationId of the Forge installation a source names, if it takes signups.
     /// An installed one does even without a token: its signups wait for one.
-    pub(super) async fn forge_for_source(&self, reference: &str) -> Result<String, TenantUnavailable> {
+    pub(super) async fn forge_for_source(
+        &self,
+        reference: &str,
+    ) -> Result<String, TenantUnavailable> {
         let found = match self.installations.as_ref() {
             Some(lookup) => lookup
                 .store
@@ -162,7 +165,10 @@ mod tests {
         let cases = [
             (installation(true, Some(3_600_000), Installed), None),
             (installation(true, Some(60_001), Installed), None),
-            (installation(true, Some(60_000), Installed), Some(TokenExpiring)),
+            (
+                installation(true, Some(60_000), Installed),
+                Some(TokenExpiring),
+            ),
             (installation(true, Some(-5), Installed), Some(TokenExpiring)),
             (installation(false, None, Installed), Some(NoToken)),
             (installation(true, None, Installed), Some(NoToken)),

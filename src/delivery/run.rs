@@ -208,7 +208,11 @@ impl Engine {
         gate.record_call(took);
         let label = result.as_ref().map_or_else(JsmError::outcome, outcome);
         crate::metrics::jsm_request(&target.metrics_label(), label, took);
-        if let Err(JsmError::RateLimited { retry_after, global }) = &result {
+        if let Err(JsmError::RateLimited {
+            retry_after,
+            global,
+        }) = &result
+        {
             let pause = retry_after.unwrap_or(Duration::from_secs(1));
             gate.pause_for(pause);
             if *global {

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::{Config, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
 use super::credentials::ConnectCredentials;
+use crate::config::{Config, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
 use crate::jsm::{JsmTarget, OAuthTokenSource, OutboundAuth};
 use crate::store::{Installation, InstallationState, Store};
 
@@ -187,7 +187,11 @@ impl TenantDirectory {
     }
 
     /// The installation named by clientKey (or, with `by_base_url`, by baseUrl too).
-    pub(super) async fn installation(&self, reference: &str, by_base_url: bool) -> Option<Installation> {
+    pub(super) async fn installation(
+        &self,
+        reference: &str,
+        by_base_url: bool,
+    ) -> Option<Installation> {
         let store = &self.installations.as_ref()?.store;
         let found = match by_base_url {
             true => store.installation_by_reference(reference).await,

@@ -29,7 +29,11 @@ impl WaitingTally {
 impl Engine {
     /// The tenant's target when it can be called now; otherwise None, and a waiting tenant's
     /// signups say why.
-    pub(super) async fn callable(&self, tenant: &str, tally: &mut WaitingTally) -> Option<JsmTarget> {
+    pub(super) async fn callable(
+        &self,
+        tenant: &str,
+        tally: &mut WaitingTally,
+    ) -> Option<JsmTarget> {
         match self.directory.readiness(tenant).await {
             Readiness::Ready(target) => Some(*target),
             Readiness::Unavailable => None,

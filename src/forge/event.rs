@@ -40,12 +40,18 @@ mod tests {
     #[test]
     fn bare_and_wrapped_events_read_alike() {
         let cases: [(&str, ForgeEvent); 7] = [
-            (r#"{"eventType":"avi:forge:installed:app"}"#, ForgeEvent::Installed),
+            (
+                r#"{"eventType":"avi:forge:installed:app"}"#,
+                ForgeEvent::Installed,
+            ),
             (
                 r#"{"payload":{"eventType":"avi:forge:installed:app","id":"x"}}"#,
                 ForgeEvent::Installed,
             ),
-            (r#"{"eventType":"avi:forge:upgraded:app"}"#, ForgeEvent::Upgraded),
+            (
+                r#"{"eventType":"avi:forge:upgraded:app"}"#,
+                ForgeEvent::Upgraded,
+            ),
             (
                 r#"{"payload":{"eventType":"avi:forge:upgraded:app"},"context":{}}"#,
                 ForgeEvent::Upgraded,

@@ -22,8 +22,8 @@ use url::Url;
 
 use crate::auth::jwks::{FETCH_TIMEOUT, JwksSource};
 use crate::auth::keys::KeyKind;
-use crate::config::{Config, ForgeConfig};
 use crate::config::validate::is_loopback;
+use crate::config::{Config, ForgeConfig};
 use crate::domain::now_ms;
 use crate::store::TokenUse;
 

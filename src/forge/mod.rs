@@ -5,6 +5,8 @@
 
 pub mod event;
 pub mod fit;
+#[cfg(test)]
+mod fit_tests;
 pub mod manifest;
 
 pub use event::{ForgeEvent, read_event};

@@ -85,7 +85,11 @@ async fn handle(
     };
     let (verified, body) = tokio::time::timeout(BUDGET, work)
         .await
-        .unwrap_or_else(|_| Err(ApiError::RequestTimeout("the Forge call took too long".into())))?;
+        .unwrap_or_else(|_| {
+            Err(ApiError::RequestTimeout(
+                "the Forge call took too long".into(),
+            ))
+        })?;
     if !state.store.use_token_once(&verified.jti).await? {
         return Err(ApiError::InvalidToken(
             "this FIT has been used already".into(),
@@ -110,7 +114,9 @@ async fn handle(
         (Route::Lifecycle, _) => {
             info!(installation = %installation_id, event = ?event, has_token, "Forge app lifecycle")
         }
-        (Route::Refresh, _) => info!(installation = %installation_id, has_token, "Forge scheduled trigger"),
+        (Route::Refresh, _) => {
+            info!(installation = %installation_id, has_token, "Forge scheduled trigger")
+        }
         (Route::Uninstall, _) => info!(installation = %installation_id, "Forge app uninstalled"),
     }
     if has_token && route != Route::Uninstall {
@@ -121,7 +127,12 @@ async fn handle(
 
 /// The system token and its exp, when the call carries a usable one.
 fn system_token(req: &HttpRequest) -> Option<(Secret, i64)> {
-    let raw = req.headers().get(SYSTEM_TOKEN_HEADER)?.to_str().ok()?.trim();
+    let raw = req
+        .headers()
+        .get(SYSTEM_TOKEN_HEADER)?
+        .to_str()
+        .ok()?
+        .trim();
     if raw.is_empty() || raw.len() > MAX_TOKEN {
         warn!("a Forge call carried an unusable system token header; ignored");
         return None;

@@ -139,7 +139,10 @@ mod tests {
         let now = humantime::parse_rfc3339("2026-03-05T12:00:00Z").unwrap();
         let cases = [
             ("2026-03-05T12:00:30Z", Some(Duration::from_secs(30))),
-            ("2026-03-05T12:00:30.500Z", Some(Duration::from_millis(30_500))),
+            (
+                "2026-03-05T12:00:30.500Z",
+                Some(Duration::from_millis(30_500)),
+            ),
             ("2026-03-05T11:59:00Z", Some(Duration::ZERO)),
             ("2026-03-06T12:00:00Z", Some(MAX_RETRY_AFTER)),
             ("7", Some(Duration::from_secs(7))),

@@ -26,7 +26,10 @@ impl NearLimit {
             .is_none_or(|at| now.duration_since(*at) >= LOG_WINDOW);
         if due {
             logged.insert(tenant.to_string(), now);
-            tracing::warn!(tenant, "JSM says the app is near its rate limit (X-RateLimit-NearLimit)");
+            tracing::warn!(
+                tenant,
+                "JSM says the app is near its rate limit (X-RateLimit-NearLimit)"
+            );
         }
         due
     }

@@ -23,9 +23,7 @@ use sqlx::sqlite::{
 };
 
 pub use admin::{RetryOutcome, SignupSummary};
-pub use forge_installations::{
-    ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState,
-};
+pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease, TransitionError};
 pub use sealed::{SealError, SecretBox};

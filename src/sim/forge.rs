@@ -1,0 +1,320 @@
+//! The simulator as the Forge platform, for a bridge running as a Forge Remote:
+//!
+//! - `GET /_sim/forge/jwks.json`: the public key its Forge Invocation Tokens are signed with
+//!   (RS256, with a `kid`), for the bridge's `forge.jwks_url`;
+//! - `POST /_sim/forge/trigger {"bridgeUrl", "endpoint": "lifecycle"|"refresh"|"uninstall"}`
+//!   sends one Forge call: a fresh FIT (`iss` forge/invocation-token, `aud` and `app.id` the
+//!   app, `app.installationId`, `app.apiBaseUrl` = this simulator's `/ex/jira/{cloudId}`) and,
+//!   unless `withToken` is false, an app system token it issued in `x-forge-oauth-system`;
+//! - `POST /_sim/forge/config` sets the 403-after-install and 429 `RateLimit-Reason` modes.
+//!
+//! The tokens it issues are JWT-shaped (the bridge reads only their `exp`) and are accepted by
+//! its JSM API under `/ex/jira/{cloudId}` (see `forge_jsm`) until they expire.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::forge_state::IssuedToken;
+use super::installer::shared_key;
+use super::state::{SimState, unix_ms};
+
+/// What `POST /_sim/forge/trigger` (and `jsm-sim --forge-install-into`) asks for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForgeTrigger {
+    pub bridge_url: String,
+    /// `lifecycle`, `refresh` or `uninstall`.
+    pub endpoint: String,
+    /// The app's ARI; defaults to the one of this simulator's last trigger.
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// Defaults to one derived from the cloudId.
+    #[serde(default)]
+    pub installation_id: Option<String>,
+    /// Defaults to one derived from the simulator's address.
+    #[serde(default)]
+    pub cloud_id: Option<String>,
+    /// `lifecycle` only; `avi:forge:installed:app` by default.
+    #[serde(default)]
+    pub event_type: Option<String>,
+    /// Send the event wrapped as `{"payload": {...}}`.
+    #[serde(default)]
+    pub wrapped: bool,
+    /// Send a system token (default true).
+    #[serde(default)]
+    pub with_token: Option<bool>,
+    /// Life of the system token sent; the simulator's `--forge-token-ttl` by default.
+    #[serde(default)]
+    pub token_ttl_secs: Option<u64>,
+    /// `app.environment.type`; DEVELOPMENT by default.
+    #[serde(default)]
+    pub environment_type: Option<String>,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgeTriggerReport {
+    pub endpoint: String,
+    pub installation_id: String,
+    pub cloud_id: String,
+    pub api_base_url: String,
+    /// The bridge's answer.
+    pub status: u16,
+}
+
+/// The `kid` of the simulator's Forge signing key.
+pub fn forge_kid() -> Result<String, String> {
+    let key = super::installer_key::InstallerKey::shared()?;
+    Ok(format!("forge-{}", key.kid()))
+}
+
+/// The simulator's Forge JWKS.
+pub fn forge_jwks() -> Result<Value, String> {
+    use base64::Engine as _;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::traits::PublicKeyParts;
+    let key = super::installer_key::InstallerKey::shared()?;
+    let public = rsa::RsaPublicKey::from_public_key_pem(key.public_pem())
+        .map_err(|e| format!("cannot read the public key: {e}"))?;
+    let b64 = |bytes: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    Ok(json!({"keys": [{
+        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": forge_kid()?,
+        "n": b64(public.n().to_bytes_be()), "e": b64(public.e().to_bytes_be()),
+    }]}))
+}
+
+/// Sign FIT `claims` with the simulator's Forge key (its kid in the header).
+pub async fn mint_fit(claims: &Value) -> Result<String, String> {
+    shared_key().await?.sign_as(claims, &forge_kid()?)
+}
+
+/// The claims of a FIT as Forge sends them, valid for a minute from now.
+pub fn fit_claims(
+    app_id: &str,
+    installation_id: &str,
+    cloud_id: &str,
+    api_base_url: &str,
+    site_url: &str,
+    environment: &str,
+) -> Value {
+    let now = unix_ms(std::time::SystemTime::now()) / 1000;
+    json!({
+        "iss": "forge/invocation-token", "aud": app_id,
+        "iat": now, "nbf": now, "exp": now + 60,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "app": {
+            "id": app_id, "installationId": installation_id, "apiBaseUrl": api_base_url,
+            "appVersion": "1.0.0",
+            "environment": {"type": environment, "id": format!("ari:cloud:ecosystem::environment/{}", stable_uuid(cloud_id))},
+            "module": {"type": "core:endpoint", "key": "signup-bridge"},
+        },
+        "context": {"cloudId": cloud_id, "siteUrl": site_url},
+        "principal": null,
+    })
+}
+
+/// A uuid-shaped value stable for `seed`.
+fn stable_uuid(seed: &str) -> String {
+    let d = hex::encode(&Sha256::digest(seed.as_bytes())[..16]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &d[..8],
+        &d[8..12],
+        &d[12..16],
+        &d[16..20],
+        &d[20..32]
+    )
+}
+
+/// The simulator's origin (its JSM base URL without the context path).
+fn origin(state: &SimState) -> String {
+    let base = state.base_url();
+    url::Url::parse(&base)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or(base)
+}
+
+/// Issue a system token for `cloud_id`, live for `ttl`.
+pub(crate) async fn issue_token(
+    state: &SimState,
+    installation_id: &str,
+    cloud_id: &str,
+    ttl: Duration,
+) -> Result<String, String> {
+    let now = unix_ms(std::time::SystemTime::now());
+    let expires_at_ms = now + ttl.as_millis() as u64;
+    let claims = json!({
+        "iss": "jsm-sim/forge", "sub": installation_id, "aud": "api.atlassian.com",
+        "iat": now / 1000, "exp": expires_at_ms / 1000, "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    let token = shared_key().await?.sign_as(&claims, "forge-system-token")?;
+    state.lock().forge.tokens.push(IssuedToken {
+        token: token.clone(),
+        cloud_id: cloud_id.to_string(),
+        expires_at_ms: (expires_at_ms / 1000) * 1000,
+    });
+    Ok(token)
+}
+
+/// Send one Forge call to a bridge.
+pub async fn send(state: &SimState, cmd: &ForgeTrigger) -> Result<ForgeTriggerReport, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let path = match cmd.endpoint.as_str() {
+        "lifecycle" | "refresh" | "uninstall" => format!("/forge/{}", cmd.endpoint),
+        other => {
+            return Err(format!(
+                "unknown endpoint {other:?} (lifecycle, refresh or uninstall)"
+            ));
+        }
+    };
+    let app_id = match &cmd.app_id {
+        Some(id) => {
+            state.lock().forge_app_id = Some(id.clone());
+            id.clone()
+        }
+        None => state
+            .lock()
+            .forge_app_id
+            .clone()
+            .ok_or("no appId given yet")?,
+    };
+    let origin = origin(state);
+    let cloud_id = cmd.cloud_id.clone().unwrap_or_else(|| stable_uuid(&origin));
+    let installation_id = cmd.installation_id.clone().unwrap_or_else(|| {
+        format!(
+            "ari:cloud:ecosystem::installation/{}",
+            stable_uuid(&format!("{app_id}{cloud_id}"))
+        )
+    });
+    let api_base_url = format!("{origin}/ex/jira/{cloud_id}");
+    let environment = cmd
+        .environment_type
+        .clone()
+        .unwrap_or_else(|| "DEVELOPMENT".into());
+    let claims = fit_claims(
+        &app_id,
+        &installation_id,
+        &cloud_id,
+        &api_base_url,
+        &origin,
+        &environment,
+    );
+    let fit = mint_fit(&claims).await?;
+    let event_type = cmd
+        .event_type
+        .clone()
+        .unwrap_or_else(|| "avi:forge:installed:app".into());
+    let event = json!({
+        "eventType": event_type, "id": uuid::Uuid::new_v4().to_string(),
+        "app": {"id": app_id}, "context": {"cloudId": cloud_id},
+    });
+    let body = match (cmd.endpoint.as_str(), cmd.wrapped) {
+        ("lifecycle", false) => event,
+        ("lifecycle", true) => json!({"payload": event}),
+        _ => json!({"context": {"cloudId": cloud_id}}),
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut request = http
+        .post(format!("{}{path}", cmd.bridge_url.trim_end_matches('/')))
+        .bearer_auth(fit)
+        .json(&body);
+    if cmd.with_token.unwrap_or(true) {
+        let ttl = cmd
+            .token_ttl_secs
+            .map(Duration::from_secs)
+            .unwrap_or(state.config().forge_token_ttl);
+        let token = issue_token(state, &installation_id, &cloud_id, ttl).await?;
+        request = request.header("x-forge-oauth-system", token);
+    }
+    let status = request
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the bridge: {e}"))?
+        .status()
+        .as_u16();
+    if cmd.endpoint == "lifecycle"
+        && event_type == "avi:forge:installed:app"
+        && (200..300).contains(&status)
+    {
+        let now = unix_ms(std::time::SystemTime::now());
+        state.lock().forge.set_installed(&cloud_id, now);
+    }
+    Ok(ForgeTriggerReport {
+        endpoint: cmd.endpoint.clone(),
+        installation_id,
+        cloud_id,
+        api_base_url,
+        status,
+    })
+}
+
+/// `GET /_sim/forge/jwks.json`.
+pub(crate) async fn jwks_route() -> HttpResponse {
+    match tokio::task::spawn_blocking(forge_jwks).await {
+        Ok(Ok(jwks)) => HttpResponse::Ok().json(jwks),
+        Ok(Err(e)) => HttpResponse::InternalServerError().json(json!({"error": e})),
+        Err(e) => HttpResponse::InternalServerError().json(json!({"error": e.to_string()})),
+    }
+}
+
+/// `POST /_sim/forge/trigger`.
+pub(crate) async fn trigger_route(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
+    let cmd = match serde_json::from_slice::<ForgeTrigger>(&body) {
+        Ok(cmd) => cmd,
+        Err(e) => {
+            return HttpResponse::BadRequest()
+                .json(json!({"error": format!("invalid trigger: {e}")}));
+        }
+    };
+    match send(&state, &cmd).await {
+        Ok(report) => HttpResponse::Ok().json(report),
+        Err(e) => HttpResponse::BadGateway().json(json!({"error": e})),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ForgeModes {
+    /// 403 until this many seconds after each install; null turns it off.
+    #[serde(default, deserialize_with = "present")]
+    forbidden_for_secs: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Option<super::forge_state::ForgeRateLimit>>,
+    near_limit: Option<bool>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `POST /_sim/forge/config`.
+pub(crate) async fn config_route(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
+    let modes = match serde_json::from_slice::<ForgeModes>(&body) {
+        Ok(modes) => modes,
+        Err(e) => {
+            return HttpResponse::BadRequest()
+                .json(json!({"error": format!("invalid Forge modes: {e}")}));
+        }
+    };
+    let mut inner = state.lock();
+    if let Some(secs) = modes.forbidden_for_secs {
+        inner.forge.forbidden_for = secs.map(Duration::from_secs);
+    }
+    if let Some(limit) = modes.rate_limit {
+        inner.forge.rate_limit = limit;
+    }
+    if let Some(near) = modes.near_limit {
+        inner.forge.near_limit = near;
+    }
+    HttpResponse::NoContent().finish()
+}
