@@ -6,7 +6,8 @@
 //!   sends one Forge call: a fresh FIT (`iss` forge/invocation-token, `aud` and `app.id` the
 //!   app, `app.installationId`, `app.apiBaseUrl` = this simulator's `/ex/jira/{cloudId}`) and,
 //!   unless `withToken` is false, an app system token it issued in `x-forge-oauth-system`;
-//! - `POST /_sim/forge/config` sets the 403-after-install and 429 `RateLimit-Reason` modes.
+//! - `POST /_sim/forge/config` sets the 403-after-install and 429 `RateLimit-Reason` modes,
+//!   `X-RateLimit-NearLimit`, and revokes the tokens issued so far.
 //!
 //! The tokens it issues are JWT-shaped (the bridge reads only their `exp`) and are accepted by
 //! its JSM API under `/ex/jira/{cloudId}` (see `forge_jsm`) until they expire.
@@ -289,6 +290,9 @@ struct ForgeModes {
     #[serde(default, deserialize_with = "present")]
     rate_limit: Option<Option<super::forge_state::ForgeRateLimit>>,
     near_limit: Option<bool>,
+    /// Revoke every system token issued so far (JSM then answers 401 to them).
+    #[serde(default)]
+    revoke_tokens: bool,
 }
 
 fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
@@ -315,6 +319,9 @@ pub(crate) async fn config_route(state: web::Data<SimState>, body: web::Bytes) -
     }
     if let Some(near) = modes.near_limit {
         inner.forge.near_limit = near;
+    }
+    if modes.revoke_tokens {
+        inner.forge.tokens.clear();
     }
     HttpResponse::NoContent().finish()
 }

@@ -8,6 +8,7 @@ mod cli;
 mod connect;
 mod crash;
 mod engine;
+mod forge;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
