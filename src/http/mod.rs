@@ -5,6 +5,7 @@ mod forge;
 mod in_progress;
 pub mod middleware;
 pub mod openapi;
+mod openapi_forge;
 mod ops;
 mod request;
 mod routes;

@@ -5,6 +5,8 @@
 mod admin;
 mod file_mode;
 mod forge_installations;
+#[cfg(test)]
+mod forge_installations_tests;
 mod installations;
 mod local_secrets;
 mod queue;
