@@ -99,7 +99,8 @@ mod tests {
         };
         assert!(on(|_| {}).is_ok());
         assert!(on(|c| c.jwks_url = "http://127.0.0.1:9/jwks.json".into()).is_ok());
-        let cases: [(fn(&mut ForgeConfig), &str); 5] = [
+        type Case = (fn(&mut ForgeConfig), &'static str);
+        let cases: [Case; 5] = [
             (|c| c.app_id = "my-app".into(), "forge.app_id"),
             (
                 |c| c.app_id = "ari:cloud:ecosystem::app/nope".into(),

@@ -8,11 +8,27 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::Engine;
+use super::gate::TenantGate;
 use crate::domain::now_ms;
 
 impl Engine {
+    /// JSM answered 429: pause the tenant until `retry_after` (1 s when JSM did not say), and
+    /// every app tenant too when the app's global quota is spent.
+    pub(super) async fn pause_after_429(
+        &self,
+        gate: &TenantGate,
+        retry_after: Option<Duration>,
+        global: bool,
+    ) {
+        let pause = retry_after.unwrap_or(Duration::from_secs(1));
+        gate.pause_for(pause);
+        if global {
+            self.pause_app_tenants(pause).await;
+        }
+    }
+
     /// Pause every app-authenticated tenant for `pause`.
-    pub(super) async fn pause_app_tenants(&self, pause: Duration) {
+    async fn pause_app_tenants(&self, pause: Duration) {
         let tenants = match self.store.app_tenants().await {
             Ok(tenants) => tenants,
             Err(e) => {

@@ -2,7 +2,6 @@
 //! commit before the next call. A failing call ends the run.
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use serde_json::Value;
 use tracing::{Instrument, info, info_span, warn};
@@ -213,11 +212,7 @@ impl Engine {
             global,
         }) = &result
         {
-            let pause = retry_after.unwrap_or(Duration::from_secs(1));
-            gate.pause_for(pause);
-            if *global {
-                self.pause_app_tenants(pause).await;
-            }
+            self.pause_after_429(gate, *retry_after, *global).await;
         }
         result.map_err(StepError::Jsm)
     }

@@ -35,12 +35,18 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/config", web::post().to(set_config))
             .route("/reset", web::post().to(reset))
             .route("/install", web::post().to(super::installer::install_route))
-            .route("/forge/jwks.json", web::get().to(super::forge::jwks_route))
+            .route(
+                "/forge/jwks.json",
+                web::get().to(super::forge_control::jwks_route),
+            )
             .route(
                 "/forge/trigger",
-                web::post().to(super::forge::trigger_route),
+                web::post().to(super::forge_control::trigger_route),
             )
-            .route("/forge/config", web::post().to(super::forge::config_route))
+            .route(
+                "/forge/config",
+                web::post().to(super::forge_control::config_route),
+            )
             .default_service(web::to(|| async {
                 HttpResponse::NotFound().json(json!({"error": "unknown control route"}))
             })),

@@ -11,6 +11,7 @@ mod config;
 mod control;
 mod faults;
 mod forge;
+mod forge_control;
 mod forge_jsm;
 mod forge_state;
 mod installer;
