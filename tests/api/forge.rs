@@ -3,6 +3,7 @@
 
 mod delivery;
 mod limits;
+mod process;
 mod routes;
 
 use std::time::Duration;

@@ -62,19 +62,6 @@ async fn a_signup_before_any_token_waits_and_is_delivered_after_refresh() {
     );
     assert_eq!(waiting["attempts"], 0, "no run spent: {waiting}");
     assert!(forge_creates(&app, CLOUD).is_empty());
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("signup_bridge_tenants_waiting{reason=\"no_token\"}"),
-        "{metrics}"
-    );
 
     assert_eq!(forge_call(&app, CLOUD, "refresh", |_| {}).await.status, 200);
     let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(5)).await;
