@@ -193,6 +193,7 @@ async fn forge_install(server: &SimServer, bridge_url: &str, app_id: Option<Stri
         bridge_url: bridge_url.to_string(),
         endpoint: "lifecycle".into(),
         app_id,
+        retries: super::forge::MAX_RETRIES,
         ..Default::default()
     };
     match super::send_forge(server.state(), &trigger).await {

@@ -6,6 +6,8 @@
 //!   sends one Forge call: a fresh FIT (`iss` forge/invocation-token, `aud` and `app.id` the
 //!   app, `app.installationId`, `app.apiBaseUrl` = this simulator's `/ex/jira/{cloudId}`) and,
 //!   unless `withToken` is false, an app system token it issued in `x-forge-oauth-system`;
+//!   A call that fails may be retried as Forge retries (`retries`, at most 4), each time with
+//!   a fresh FIT;
 //! - `POST /_sim/forge/config` sets the 403-after-install and 429 `RateLimit-Reason` modes,
 //!   `X-RateLimit-NearLimit`, and revokes the tokens issued so far.
 //!
@@ -53,7 +55,14 @@ pub struct ForgeTrigger {
     /// `app.environment.type`; DEVELOPMENT by default.
     #[serde(default)]
     pub environment_type: Option<String>,
+    /// Retry a call that fails or is not answered 2xx, as Forge does (at most 4; 1 s, 2 s,
+    /// 4 s, 8 s apart); none by default.
+    #[serde(default)]
+    pub retries: u32,
 }
+
+/// Forge retries an event or trigger at most this many times.
+pub const MAX_RETRIES: u32 = 4;
 
 /// What happened.
 #[derive(Debug, Clone, Serialize)]
@@ -204,7 +213,6 @@ pub async fn send(state: &SimState, cmd: &ForgeTrigger) -> Result<ForgeTriggerRe
         &origin,
         &environment,
     );
-    let fit = mint_fit(&claims).await?;
     let event_type = cmd
         .event_type
         .clone()
@@ -218,28 +226,40 @@ pub async fn send(state: &SimState, cmd: &ForgeTrigger) -> Result<ForgeTriggerRe
         ("lifecycle", true) => json!({"payload": event}),
         _ => json!({"context": {"cloudId": cloud_id}}),
     };
+    let token = match cmd.with_token.unwrap_or(true) {
+        true => {
+            let ttl = cmd
+                .token_ttl_secs
+                .map(Duration::from_secs)
+                .unwrap_or(state.config().forge_token_ttl);
+            Some(issue_token(state, &installation_id, &cloud_id, ttl).await?)
+        }
+        false => None,
+    };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| e.to_string())?;
-    let mut request = http
-        .post(format!("{}{path}", cmd.bridge_url.trim_end_matches('/')))
-        .bearer_auth(fit)
-        .json(&body);
-    if cmd.with_token.unwrap_or(true) {
-        let ttl = cmd
-            .token_ttl_secs
-            .map(Duration::from_secs)
-            .unwrap_or(state.config().forge_token_ttl);
-        let token = issue_token(state, &installation_id, &cloud_id, ttl).await?;
-        request = request.header("x-forge-oauth-system", token);
-    }
-    let status = request
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach the bridge: {e}"))?
-        .status()
-        .as_u16();
+    let url = format!("{}{path}", cmd.bridge_url.trim_end_matches('/'));
+    let mut attempt = 0;
+    let status = loop {
+        // Each attempt, a retry too, carries a fresh FIT, as Forge's do.
+        let fit = mint_fit(&claims).await?;
+        let mut request = http.post(&url).bearer_auth(fit).json(&body);
+        if let Some(token) = &token {
+            request = request.header("x-forge-oauth-system", token);
+        }
+        let status = request.send().await.map(|r| r.status().as_u16());
+        match status {
+            Ok(s) if (200..300).contains(&s) => break s,
+            _ if attempt < cmd.retries.min(MAX_RETRIES) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
+            }
+            Ok(s) => break s,
+            Err(e) => return Err(format!("cannot reach the bridge: {}", e.without_url())),
+        }
+    };
     if cmd.endpoint == "lifecycle"
         && event_type == "avi:forge:installed:app"
         && (200..300).contains(&status)

@@ -158,3 +158,36 @@ async fn the_system_token_is_sealed_at_rest() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn app_tenants_are_the_installed_forge_and_connect_installations() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url).await.unwrap();
+    store.record_forge_call(&call(None, true)).await.unwrap();
+    let mut gone = call(None, true);
+    gone.installation_id = "inst-gone".into();
+    store.record_forge_call(&gone).await.unwrap();
+    store.uninstall_forge("inst-gone").await.unwrap();
+    for key in ["client-a", "client-b"] {
+        store
+            .save_installation(&super::NewInstallation {
+                client_key: key.into(),
+                shared_secret: Secret::new("s"),
+                base_url: "https://a.atlassian.net".into(),
+                display_url: None,
+                product_type: None,
+                description: None,
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .set_installation_enabled("client-b", false)
+        .await
+        .unwrap();
+    let mut tenants = store.app_tenants().await.unwrap();
+    tenants.sort();
+    assert_eq!(tenants, ["client-a", "inst-1"]);
+    store.close().await;
+}

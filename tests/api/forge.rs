@@ -5,6 +5,7 @@ mod delivery;
 mod limits;
 mod process;
 mod routes;
+mod walkthrough;
 
 use std::time::Duration;
 
