@@ -47,6 +47,18 @@ pub struct AppState {
     pub forge: Option<Arc<crate::forge::FitVerifier>>,
 }
 
+impl AppState {
+    /// Spend one request of the source's `rate_limit` (after its credentials verified, so a
+    /// forged request never spends another source's budget); 429 when it is spent.
+    pub fn spend_rate_limit(&self, source_id: &str) -> Result<(), ApiError> {
+        self.rate_limits
+            .check(source_id)
+            .map_err(|l| ApiError::RateLimited {
+                retry_after_secs: l.retry_after_secs,
+            })
+    }
+}
+
 /// Unknown routes: 404 problem+json.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound("no such route".into()))
