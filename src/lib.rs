@@ -7,6 +7,7 @@ pub mod connect;
 pub mod delivery;
 pub mod domain;
 pub mod error;
+pub mod forge;
 pub mod http;
 pub mod jsm;
 pub mod metrics;

@@ -12,6 +12,8 @@ pub const SIGNUPS_TOTAL: &str = "signup_bridge_signups_total";
 pub const JSM_REQUESTS_TOTAL: &str = "signup_bridge_jsm_requests_total";
 pub const JSM_REQUEST_DURATION: &str = "signup_bridge_jsm_request_duration_seconds";
 pub const PENDING_SIGNUPS: &str = "signup_bridge_pending_signups";
+pub const TENANTS_WAITING: &str = "signup_bridge_tenants_waiting";
+pub const JSM_NEAR_LIMIT_TOTAL: &str = "signup_bridge_jsm_near_limit_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -52,6 +54,14 @@ fn describe() {
         "JSM call latency."
     );
     metrics::describe_gauge!(PENDING_SIGNUPS, "Signups accepted and not yet delivered.");
+    metrics::describe_gauge!(
+        TENANTS_WAITING,
+        "Tenants whose due signups wait for a Forge call (no run spent), by reason."
+    );
+    metrics::describe_counter!(
+        JSM_NEAR_LIMIT_TOTAL,
+        "JSM answers carrying X-RateLimit-NearLimit: true, by tenant."
+    );
 }
 
 /// One intake response.
@@ -78,6 +88,16 @@ pub fn jsm_request(tenant: &str, outcome: &'static str, took: Duration) {
         .increment(1);
     metrics::histogram!(JSM_REQUEST_DURATION, "tenant" => tenant.to_string())
         .record(took.as_secs_f64());
+}
+
+/// One JSM answer warned that the app is near its rate limit.
+pub fn near_limit(tenant: &str) {
+    metrics::counter!(JSM_NEAR_LIMIT_TOTAL, "tenant" => tenant.to_string()).increment(1);
+}
+
+/// How many tenants wait for a Forge call, for one reason.
+pub fn tenants_waiting(reason: &'static str, count: usize) {
+    metrics::gauge!(TENANTS_WAITING, "reason" => reason).set(count as f64);
 }
 
 pub fn pending(count: i64) {

@@ -83,6 +83,10 @@ impl Application {
             TenantDirectory::from_config(&config, store.clone()).map_err(anyhow::Error::msg)?,
         );
         let connect = Arc::new(connect_state(&config, &public_url)?);
+        let forge = crate::forge::FitVerifier::from_config(&config)?.map(Arc::new);
+        if let Some(forge) = &forge {
+            forge.prefetch();
+        }
         let jsm = JsmClient::new(config.delivery.request_timeout)?;
         let engine = Engine::new(
             store.clone(),
@@ -126,6 +130,7 @@ impl Application {
             metrics: crate::metrics::install(),
             public_base_path,
             connect,
+            forge,
         });
         let mut server = HttpServer::new(move || {
             App::new()

@@ -1,7 +1,7 @@
 //! Inbound authentication: sources, JWT verification (HMAC, public keys, JWKS), Connect
 //! query-string hashes, and the per-source rate limit applied after authentication.
 
-mod jwks;
+pub mod jwks;
 mod jwt;
 pub mod keys;
 mod mint;

@@ -38,7 +38,8 @@ pub enum SignupsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum InstallationsCommand {
-    /// clientKey, state and baseUrl of every Connect installation.
+    /// Every Connect installation (clientKey, state, baseUrl), then every Forge installation
+    /// (installationId, state, site URL, `forge`, token expiry); never a secret or token.
     List {
         #[arg(long)]
         json: bool,
@@ -124,10 +125,27 @@ pub async fn installations(config: &Config, command: InstallationsCommand) -> an
     let InstallationsCommand::List { json } = command;
     for i in store.list_installations().await? {
         if json {
-            let line = serde_json::json!({"clientKey": i.client_key, "state": i.state, "baseUrl": i.base_url});
+            let line = serde_json::json!({"kind": "connect", "clientKey": i.client_key, "state": i.state, "baseUrl": i.base_url});
             println!("{line}");
         } else {
             println!("{}\t{}\t{}", i.client_key, i.state, i.base_url);
+        }
+    }
+    for i in store.list_forge_installations().await? {
+        let expires = i.token_expires_at.map(rfc3339_ms);
+        if json {
+            let line = serde_json::json!({
+                "kind": "forge", "installationId": i.installation_id, "state": i.state,
+                "siteUrl": i.site_url, "tokenExpiresAt": expires,
+            });
+            println!("{line}");
+        } else {
+            let site = i.site_url.unwrap_or_else(|| "-".into());
+            let expires = expires.unwrap_or_else(|| "-".into());
+            println!(
+                "{}\t{}\t{site}\tforge\t{expires}",
+                i.installation_id, i.state
+            );
         }
     }
     Ok(())

@@ -71,13 +71,15 @@ pub enum Command {
         #[command(subcommand)]
         command: admin::SignupsCommand,
     },
-    /// Connect installations.
+    /// Connect and Forge installations.
     Installations {
         #[command(subcommand)]
         command: admin::InstallationsCommand,
     },
     /// Run the standalone JSM simulator.
     JsmSim(Box<SimArgs>),
+    /// Print the Forge app manifest with server.public_url as the remote's baseUrl.
+    ForgeManifest,
 }
 
 /// Exit code 2: the user's input or configuration is wrong.
@@ -148,6 +150,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Signups { command } => admin::signups(&config::load(path)?, command).await,
         Command::Installations { command } => {
             admin::installations(&config::load(path)?, command).await
+        }
+        Command::ForgeManifest => {
+            let config = config::load(path)?;
+            let public_url = config.server.public_url.as_deref().ok_or_else(|| {
+                UsageError(
+                    "key `server.public_url`: forge-manifest needs it (Forge calls the bridge there)"
+                        .into(),
+                )
+            })?;
+            if !public_url.starts_with("https://") {
+                eprintln!("warning: Forge calls a remote over https only; {public_url} is not");
+            }
+            print!(
+                "{}",
+                crate::forge::manifest::render(public_url, &config.forge.app_id)
+            );
+            Ok(())
         }
     }
 }

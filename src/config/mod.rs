@@ -3,6 +3,7 @@
 //!
 //! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
 
+mod forge;
 mod hardening;
 mod load;
 mod redact;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
 pub use load::{ConfigError, load, load_from_env};
 pub use redact::redact_url;
 pub use secret::Secret;
@@ -27,6 +29,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub connect: ConnectConfig,
+    /// Forge Remote (off while `forge.app_id` is empty).
+    pub forge: ForgeConfig,
     pub auth: AuthConfig,
     pub idempotency: IdempotencyConfig,
     pub delivery: DeliveryConfig,

@@ -44,6 +44,7 @@ impl Config {
         if self.auth.max_token_lifetime.is_zero() {
             return Err("key `auth.max_token_lifetime`: must be more than 0".into());
         }
+        self.forge.validate()?;
         self.validate_delivery()?;
         self.validate_ranges()?;
         self.validate_tenants()?;

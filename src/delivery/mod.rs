@@ -4,12 +4,16 @@
 //! another process (`signups retry`) or left by a crash is picked up.
 
 mod backoff;
+mod credentials;
 mod events;
+mod forge_tenants;
 mod gate;
 mod outcome;
 mod purge;
+mod quota;
 mod run;
 mod tenants;
+mod waiting;
 mod worker;
 
 use std::collections::HashMap;
@@ -18,7 +22,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 pub use backoff::retry_delay;
+pub use credentials::{CUSTOMER_PERMISSION, TOKEN_MARGIN};
 pub use events::{Events, Subscription};
+pub use forge_tenants::{Readiness, WaitReason, forge_wait_reason};
 pub use gate::{Gates, TenantGate};
 pub use purge::run_purge;
 pub use tenants::{ResolvedTenant, TenantDirectory, TenantUnavailable};

@@ -4,7 +4,6 @@
 //! and this. A failing call ends the run.
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use serde_json::Value;
 use tracing::{Instrument, info, info_span, warn};
@@ -213,8 +212,12 @@ impl Engine {
         gate.record_call(took);
         let label = result.as_ref().map_or_else(JsmError::outcome, outcome);
         crate::metrics::jsm_request(&target.metrics_label(), label, took);
-        if let Err(JsmError::RateLimited { retry_after }) = &result {
-            gate.pause_for(retry_after.unwrap_or(Duration::from_secs(1)));
+        if let Err(JsmError::RateLimited {
+            retry_after,
+            global,
+        }) = &result
+        {
+            self.pause_after_429(gate, *retry_after, *global).await;
         }
         result.map_err(StepError::Jsm)
     }

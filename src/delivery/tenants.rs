@@ -1,10 +1,12 @@
 //! Resolving a signup's tenant to where and how to call JSM, at call time.
 //!
 //! A name that is a `[[tenants]]` id is a configured tenant. Any other name is a Connect
-//! installation reference — its clientKey or its baseUrl — looked up in the store per request,
+//! installation reference — its clientKey or its baseUrl — or else a Forge installation
+//! reference — its installationId, cloudId or site URL — looked up in the store per request,
 //! so installs, disables and re-installs take effect without a restart. Only an `installed`
 //! installation takes new signups or receives calls; its signups are recorded under its
-//! clientKey, and while it is disabled or uninstalled they wait.
+//! clientKey (installationId), and while it is disabled or uninstalled they wait. A Forge
+//! installation's signups also wait while it holds no usable system token (see `forge_tenants`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::credentials::ConnectCredentials;
 use crate::config::{Config, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
 use crate::jsm::{JsmTarget, OAuthTokenSource, OutboundAuth};
 use crate::store::{Installation, InstallationState, Store};
@@ -35,14 +38,15 @@ pub struct TenantDirectory {
     configured: HashMap<String, (TenantConfig, JsmTarget)>,
     /// Bounds each OAuth token fetch (`delivery.request_timeout`; zero → 10 s).
     token_timeout: Duration,
-    /// Connect installations, when the directory has a store.
-    installations: Option<Installations>,
+    /// Connect and Forge installations, when the directory has a store.
+    pub(super) installations: Option<Installations>,
 }
 
 #[derive(Clone)]
-struct Installations {
-    store: Store,
+pub(super) struct Installations {
+    pub(super) store: Store,
     app_key: String,
+    pub(super) permission_grace: Duration,
 }
 
 impl TenantDirectory {
@@ -52,6 +56,7 @@ impl TenantDirectory {
             installations: Some(Installations {
                 store,
                 app_key: config.connect.app_key.clone(),
+                permission_grace: config.forge.permission_grace,
             }),
             token_timeout: config.delivery.request_timeout,
             ..Self::default()
@@ -122,15 +127,14 @@ impl TenantDirectory {
                 organization_ids: ids(&source.organization_ids, &tenant.organization_ids),
             });
         }
-        let installation = self
-            .installation(&source.tenant, true)
-            .await
-            .ok_or_else(|| {
-                TenantUnavailable(format!(
-                    "tenant {:?} is not configured and no installation matches it",
-                    source.tenant
-                ))
-            })?;
+        let Some(installation) = self.installation(&source.tenant, true).await else {
+            let id = self.forge_for_source(&source.tenant).await?;
+            return Ok(ResolvedTenant {
+                id,
+                service_desk_ids: ids(&source.service_desk_ids, &[]),
+                organization_ids: ids(&source.organization_ids, &[]),
+            });
+        };
         if installation.state != InstallationState::Installed {
             return Err(TenantUnavailable(format!(
                 "the Connect installation {:?} is {}",
@@ -148,6 +152,14 @@ impl TenantDirectory {
     /// Where to call for a recorded signup's tenant; `None` while it cannot be called (an
     /// installation that is disabled, uninstalled or unknown: its signups wait).
     pub async fn target(&self, tenant_id: &str) -> Option<JsmTarget> {
+        match self.readiness(tenant_id).await {
+            super::forge_tenants::Readiness::Ready(target) => Some(*target),
+            _ => None,
+        }
+    }
+
+    /// A configured tenant or a Connect installation that can be called now.
+    pub(super) async fn connect_target(&self, tenant_id: &str) -> Option<JsmTarget> {
         if let Some((_, target)) = self.configured.get(tenant_id) {
             return Some(target.clone());
         }
@@ -166,16 +178,20 @@ impl TenantDirectory {
         Some(JsmTarget {
             tenant: installation.client_key.clone(),
             base_url,
-            auth: OutboundAuth::Connect {
+            auth: OutboundAuth::App(Arc::new(ConnectCredentials {
                 app_key: lookup.app_key.clone(),
                 client_key: installation.client_key,
                 store: lookup.store.clone(),
-            },
+            })),
         })
     }
 
     /// The installation named by clientKey (or, with `by_base_url`, by baseUrl too).
-    async fn installation(&self, reference: &str, by_base_url: bool) -> Option<Installation> {
+    pub(super) async fn installation(
+        &self,
+        reference: &str,
+        by_base_url: bool,
+    ) -> Option<Installation> {
         let store = &self.installations.as_ref()?.store;
         let found = match by_base_url {
             true => store.installation_by_reference(reference).await,

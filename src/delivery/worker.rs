@@ -35,12 +35,13 @@ impl Engine {
 
     async fn claim_and_start(self: &Arc<Self>, runs: &mut JoinSet<()>) -> Result<(), sqlx::Error> {
         let now = now_ms();
+        let mut waiting = super::waiting::WaitingTally::default();
         for (tenant, due) in self.store.due_tenants(now).await? {
             let gate = self.gates.get(&tenant);
             if gate.paused_until().is_some() {
                 continue;
             }
-            let Some(target) = self.directory.target(&tenant).await else {
+            let Some(target) = self.callable(&tenant, &mut waiting).await else {
                 continue;
             };
             let mut permits = Vec::new();
@@ -72,6 +73,7 @@ impl Engine {
                 });
             }
         }
+        waiting.publish();
         Ok(())
     }
 

@@ -16,6 +16,7 @@ pub const CATEGORIES: &[&str] = &[
     "rejected",
     "invalid_response",
     "exhausted",
+    "waiting",
 ];
 
 /// A failure as recorded: `summary` for API answers, `detail` for operators.

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use tracing::{debug, info};
 
 use super::AppState;
-use super::request::{public_path, read_body};
+use super::request::{bounded, public_path, read_body};
 use crate::auth::{RequestTarget, bearer_token};
 use crate::config::Secret;
 use crate::config::validate::check_https_or_loopback;
@@ -89,24 +89,6 @@ pub async fn disabled(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     switch(req, body, state, false).await
-}
-
-/// `server.request_timeout` bounds reading and verifying a callback, so a slow body cannot
-/// hold the connection. The write that follows a verified callback is not cut short: an
-/// answer lost after a commit would make Atlassian retry with a token already used.
-async fn bounded<T>(
-    state: &AppState,
-    work: impl Future<Output = Result<T, ApiError>>,
-) -> Result<T, ApiError> {
-    let timeout = state.config.server.request_timeout;
-    tokio::time::timeout(timeout, work)
-        .await
-        .unwrap_or_else(|_| {
-            Err(ApiError::RequestTimeout(format!(
-                "the request took longer than {}",
-                humantime::format_duration(timeout)
-            )))
-        })
 }
 
 /// Record the install token's use; a second use before it expires is 401.

@@ -1,9 +1,11 @@
 //! The HTTP API (SPEC §3): routes, shared state and the problem+json fallbacks.
 
 mod connect;
+mod forge;
 mod in_progress;
 pub mod middleware;
 pub mod openapi;
+mod openapi_forge;
 mod ops;
 mod request;
 mod routes;
@@ -41,6 +43,20 @@ pub struct AppState {
     pub public_base_path: String,
     /// Descriptor, install keys and the app's public URL for the lifecycle routes.
     pub connect: Arc<ConnectState>,
+    /// Verifies Forge Invocation Tokens; None while `forge.app_id` is empty.
+    pub forge: Option<Arc<crate::forge::FitVerifier>>,
+}
+
+impl AppState {
+    /// Spend one request of the source's `rate_limit` (after its credentials verified, so a
+    /// forged request never spends another source's budget); 429 when it is spent.
+    pub fn spend_rate_limit(&self, source_id: &str) -> Result<(), ApiError> {
+        self.rate_limits
+            .check(source_id)
+            .map_err(|l| ApiError::RateLimited {
+                retry_after_secs: l.retry_after_secs,
+            })
+    }
 }
 
 /// Unknown routes: 404 problem+json.

@@ -49,6 +49,7 @@ struct SignupRequest {
     info(title = "signup-bridge", description = "Signed signup webhooks become Jira Service Management customers, exactly once."),
     paths(
         receive_signup, receive_source_signup, validate_source_url, show_signup, descriptor, installed, uninstalled, enabled, disabled,
+        super::openapi_forge::forge_lifecycle, super::openapi_forge::forge_refresh, super::openapi_forge::forge_uninstall,
         healthz, readyz, metrics, openapi_json
     ),
     components(schemas(SignupRequest, SignupView, Step, StepState, SignupStatus, Problem, FieldError)),
@@ -56,6 +57,7 @@ struct SignupRequest {
     tags(
         (name = "intake", description = "Signups from configured sources"),
         (name = "connect", description = "Atlassian Connect descriptor and lifecycle"),
+        (name = "forge", description = "Forge Remote lifecycle events and triggers"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
 )]

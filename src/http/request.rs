@@ -94,3 +94,20 @@ pub fn public_path<'r>(req: &'r HttpRequest, state: &AppState) -> &'r str {
     let path = req.uri().path();
     qsh::relative_path(&state.public_base_path, path).unwrap_or(path)
 }
+
+/// `server.request_timeout` bounds `work`: past it the answer is 408 `request_timeout`. What
+/// `work` committed before that stays committed (a signup stays queued; a retry is a replay).
+pub async fn bounded<T>(
+    state: &AppState,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let timeout = state.config.server.request_timeout;
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::RequestTimeout(format!(
+                "the request took longer than {}",
+                humantime::format_duration(timeout)
+            )))
+        })
+}

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{Route, web};
 
-use super::{connect, method_not_allowed, openapi, ops, signup, signups, webhook};
+use super::{connect, forge, method_not_allowed, openapi, ops, signup, signups, webhook};
 use crate::connect::descriptor::{DISABLED, ENABLED, INSTALLED, UNINSTALLED};
 
 /// One registered route.
@@ -46,6 +46,15 @@ pub fn table() -> Vec<RouteSpec> {
         }),
         spec(ENABLED, Method::POST, || web::post().to(connect::enabled)),
         spec(DISABLED, Method::POST, || web::post().to(connect::disabled)),
+        spec("/forge/lifecycle", Method::POST, || {
+            web::post().to(forge::lifecycle)
+        }),
+        spec("/forge/refresh", Method::POST, || {
+            web::post().to(forge::refresh)
+        }),
+        spec("/forge/uninstall", Method::POST, || {
+            web::post().to(forge::uninstall)
+        }),
         spec("/healthz", Method::GET, || web::get().to(ops::healthz)),
         spec("/readyz", Method::GET, || web::get().to(ops::readyz)),
         spec("/metrics", Method::GET, || web::get().to(ops::metrics)),

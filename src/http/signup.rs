@@ -9,7 +9,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
-use super::request::{authenticate, body_format, read_body};
+use super::request::{authenticate, body_format, bounded, read_body};
 use crate::auth::VerifiedToken;
 use crate::config::SourceConfig;
 use crate::delivery::Subscription;
@@ -23,22 +23,20 @@ pub async fn receive(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut source_label = None;
-    // `server.request_timeout` bounds the whole request, body included. A signup already
-    // committed when it fires stays queued; the sender's retry is answered as a replay.
-    let timeout = state.config.server.request_timeout;
-    let result = tokio::time::timeout(timeout, intake(&req, payload, &state, &mut source_label))
-        .await
-        .unwrap_or_else(|_| {
-            Err(ApiError::RequestTimeout(format!(
-                "the request took longer than {}",
-                humantime::format_duration(timeout)
-            )))
-        });
+    let result = bounded(&state, intake(&req, payload, &state, &mut source_label)).await;
+    counted(source_label.as_deref().unwrap_or("unknown"), result)
+}
+
+/// Count an intake answer under its source (`rejected` for an error), then hand it out.
+pub(super) fn counted(
+    source: &str,
+    result: Result<(HttpResponse, Signup), ApiError>,
+) -> Result<HttpResponse, ApiError> {
     let status = match &result {
         Ok((_, signup)) => signup.status.as_str(),
         Err(_) => "rejected",
     };
-    crate::metrics::signup_answered(source_label.as_deref().unwrap_or("unknown"), status);
+    crate::metrics::signup_answered(source, status);
     result.map(|(response, _)| response)
 }
 
@@ -58,12 +56,7 @@ async fn intake(
         .source(&token.source_id)
         .ok_or_else(|| ApiError::InvalidToken("the token's issuer is not a known source".into()))?;
     *source_label = Some(source.id.clone());
-    state
-        .rate_limits
-        .check(&token.source_id)
-        .map_err(|l| ApiError::RateLimited {
-            retry_after_secs: l.retry_after_secs,
-        })?;
+    state.spend_rate_limit(&token.source_id)?;
     let signup = NewSignup::parse(&body, format).map_err(ApiError::InvalidPayload)?;
     let print = fingerprint(
         &signup.email.normalized(),

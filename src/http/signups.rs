@@ -13,12 +13,7 @@ pub async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let token = authenticate(&req, &state).await?;
     // The source's budget covers reads too (after auth, as for intake): polling is not free.
-    state
-        .rate_limits
-        .check(&token.source_id)
-        .map_err(|l| ApiError::RateLimited {
-            retry_after_secs: l.retry_after_secs,
-        })?;
+    state.spend_rate_limit(&token.source_id)?;
     let signup = state
         .store
         .signup(&id)

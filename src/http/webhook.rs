@@ -10,8 +10,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
-use super::request::{body_format, public_path, read_body};
-use super::signup::{accept, idempotency_key};
+use super::request::{body_format, bounded, public_path, read_body};
+use super::signup::{accept, counted, idempotency_key};
 use crate::auth::{RequestHead, Sender, SenderRejection, verify_sender};
 use crate::config::{SourceConfig, VerifyScheme};
 use crate::domain::{FieldMap, IdempotencyKey, Signup, fingerprint};
@@ -23,25 +23,12 @@ pub async fn receive(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let timeout = state.config.server.request_timeout;
-    let result = tokio::time::timeout(timeout, intake(&req, &source_id, payload, &state))
-        .await
-        .unwrap_or_else(|_| {
-            Err(ApiError::RequestTimeout(format!(
-                "the request took longer than {}",
-                humantime::format_duration(timeout)
-            )))
-        });
-    let status = match &result {
-        Ok((_, signup)) => signup.status.as_str(),
-        Err(_) => "rejected",
-    };
+    let result = bounded(&state, intake(&req, &source_id, payload, &state)).await;
     let label = state
         .config
         .source(&source_id)
         .map_or("unknown", |s| s.id.as_str());
-    crate::metrics::signup_answered(label, status);
-    result.map(|(response, _)| response)
+    counted(label, result)
 }
 
 /// `GET`: a `query` source's URL check; 200 when the key is one of its secrets.
@@ -77,12 +64,7 @@ async fn intake(
     let format = body_format(req)?;
     let body = read_body(req, payload, state.config.server.max_body_bytes).await?;
     let sender = verify(req, state, source, &body).await?;
-    state
-        .rate_limits
-        .check(&source.id)
-        .map_err(|l| ApiError::RateLimited {
-            retry_after_secs: l.retry_after_secs,
-        })?;
+    state.spend_rate_limit(&source.id)?;
     let mapped = FieldMap::for_source(source, format)
         .parse(&body, format)
         .map_err(ApiError::InvalidPayload)?;

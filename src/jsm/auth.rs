@@ -1,11 +1,15 @@
 //! Outbound authentication to JSM, resolved per call so a rotated credential (a re-install's
-//! new sharedSecret, a refreshed OAuth token) is used by the next request. It signs the final
-//! URL, which Connect's qsh needs.
+//! new sharedSecret, a refreshed OAuth token, a newer Forge system token) is used by the next
+//! request.
+//!
+//! Credentials held in the configuration (Basic, Bearer, OAuth client credentials) live here.
+//! Credentials of an app installation (Connect, Forge) live in the database, which this module
+//! does not know: the delivery side hands the client an [`AppCredentials`] that finds them.
 //!
 //! Connect: `Authorization: JWT <token>`, HS256 with the installation's sharedSecret, `iss` =
 //! the app key, `iat`, `exp` = iat + 180 s, and `qsh` over the method, the URL's path relative
 //! to the installation baseUrl's own path (`https://x.atlassian.net/jira` → `/rest/...`) and
-//! the URL's query.
+//! the URL's query ([`connect_token`]). Forge: `Authorization: Bearer <app system token>`.
 //!
 //! OAuth client credentials: `Authorization: Bearer <access token>` from the tenant's
 //! [`OAuthTokenSource`] (see `oauth` for its caching); after a 401 the client calls
@@ -13,6 +17,7 @@
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::Method;
 use serde::Serialize;
@@ -22,11 +27,30 @@ use super::JsmError;
 use super::oauth::OAuthTokenSource;
 use crate::auth::qsh;
 use crate::config::Secret;
-use crate::domain::now_ms;
-use crate::store::{InstallationState, Store};
 
 /// How long an outbound Connect JWT is valid.
 pub const CONNECT_TOKEN_SECS: i64 = 180;
+
+/// The credentials of an app installation, as the delivery side provides them.
+pub trait AppCredentials: Send + Sync {
+    /// The `Authorization` header value for `method` on `url` (a URL under `base`).
+    fn authorization<'a>(
+        &'a self,
+        method: &'a Method,
+        base: &'a Url,
+        url: &'a Url,
+    ) -> BoxFuture<'a, Result<String, JsmError>>;
+
+    /// JSM answered 401 to `authorization`: forget what must be forgotten, and say whether
+    /// a retry with fresh credentials may succeed now.
+    fn refused<'a>(&'a self, authorization: &'a str) -> BoxFuture<'a, bool>;
+
+    /// JSM answered 403: the error to record (an app may know the permission is missing for
+    /// good, or that it may still arrive).
+    fn forbidden(&self) -> BoxFuture<'_, JsmError> {
+        Box::pin(async { JsmError::Forbidden })
+    }
+}
 
 /// How one tenant's calls are authorised.
 #[derive(Clone)]
@@ -35,15 +59,10 @@ pub enum OutboundAuth {
     Basic { email: String, api_token: Secret },
     /// A static bearer token.
     Bearer { token: Secret },
-    /// As the Connect app installed under `client_key`; its secret is read from the store at
-    /// every call.
-    Connect {
-        app_key: String,
-        client_key: String,
-        store: Store,
-    },
     /// OAuth 2.0 client credentials; one token source shared by every call of the tenant.
     OAuth(Arc<OAuthTokenSource>),
+    /// As an app installation (Connect or Forge), through the delivery side's provider.
+    App(Arc<dyn AppCredentials>),
 }
 
 #[derive(Serialize)]
@@ -72,29 +91,14 @@ impl OutboundAuth {
                 )
             }
             Self::Bearer { token } => format!("Bearer {}", token.expose()),
-            Self::Connect {
-                app_key,
-                client_key,
-                store,
-            } => {
-                let installation = store
-                    .installation(client_key)
-                    .await
-                    .map_err(|e| JsmError::Auth(format!("cannot read the installation: {e}")))?
-                    .filter(|i| i.state == InstallationState::Installed);
-                let secret = installation.and_then(|i| i.shared_secret).ok_or_else(|| {
-                    JsmError::Auth(format!("installation {client_key:?} is not installed"))
-                })?;
-                let token = connect_token(app_key, &secret, method, base, url, now_ms() / 1000)?;
-                format!("JWT {token}")
-            }
             Self::OAuth(source) => format!("Bearer {}", source.token().await?.expose()),
+            Self::App(app) => app.authorization(method, base, url).await?,
         })
     }
 
     /// JSM answered 401 to a call sent with `authorization`. For OAuth, forget that token
-    /// and return true: a retry with a fresh token may succeed. Other credentials would be
-    /// refused again, so false.
+    /// and return true: a retry with a fresh token may succeed. An app decides for itself;
+    /// other credentials would be refused again, so false.
     pub async fn invalidate(&self, authorization: &str) -> bool {
         match self {
             Self::OAuth(source) => {
@@ -103,8 +107,15 @@ impl OutboundAuth {
                 }
                 true
             }
-            Self::Basic { .. } | Self::Bearer { .. } | Self::Connect { .. } => false,
+            Self::App(app) => app.refused(authorization).await,
+            Self::Basic { .. } | Self::Bearer { .. } => false,
         }
+    }
+
+    /// Whether the calls are made as an app (Connect or Forge): an app's points-based quota
+    /// is shared by every installation.
+    pub fn is_app(&self) -> bool {
+        matches!(self, Self::App(_))
     }
 }
 

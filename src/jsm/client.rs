@@ -23,8 +23,7 @@ pub struct JsmTarget {
 impl JsmTarget {
     /// The metrics `tenant` label: installations by a short hash of their clientKey.
     pub fn metrics_label(&self) -> String {
-        let installation = matches!(self.auth, super::OutboundAuth::Connect { .. });
-        crate::metrics::tenant_label(&self.tenant, installation)
+        crate::metrics::tenant_label(&self.tenant, self.auth.is_app())
     }
 }
 
@@ -42,6 +41,7 @@ pub enum CreateOutcome {
 pub struct JsmClient {
     http: reqwest::Client,
     timeout: Duration,
+    near_limit: std::sync::Arc<super::near_limit::NearLimit>,
 }
 
 impl JsmClient {
@@ -49,7 +49,11 @@ impl JsmClient {
         let http = crate::outbound::client_builder()
             .connect_timeout(timeout)
             .build()?;
-        Ok(Self { http, timeout })
+        Ok(Self {
+            http,
+            timeout,
+            near_limit: Default::default(),
+        })
     }
 
     /// `POST /rest/servicedeskapi/customer?strictConflictStatusCode=true`.
@@ -157,6 +161,7 @@ impl JsmClient {
 
     /// One JSM call. A 401 to an OAuth token is retried once with a fresh token (the token
     /// may have been revoked or expired early); a second 401 is the caller's to classify.
+    /// A 403 to an app is the app's to classify (a permission that may still arrive, or not).
     async fn send(
         &self,
         target: &JsmTarget,
@@ -169,14 +174,18 @@ impl JsmClient {
         let auth = &target.auth;
         let authorization = auth.authorization(&method, &target.base_url, &url).await?;
         let answer = self
-            .send_once(&method, &url, &authorization, body.as_ref())
+            .send_once(target, &method, &url, &authorization, body.as_ref())
             .await?;
+        if let (Answer::Status(StatusCode::FORBIDDEN, ..), OutboundAuth::App(app)) = (&answer, auth)
+        {
+            return Err(app.forbidden().await);
+        }
         match answer {
             Answer::Status(StatusCode::UNAUTHORIZED, ..)
                 if auth.invalidate(&authorization).await =>
             {
                 let authorization = auth.authorization(&method, &target.base_url, &url).await?;
-                self.send_once(&method, &url, &authorization, body.as_ref())
+                self.send_once(target, &method, &url, &authorization, body.as_ref())
                     .await
             }
             answer => Ok(answer),
@@ -185,6 +194,7 @@ impl JsmClient {
 
     async fn send_once(
         &self,
+        target: &JsmTarget,
         method: &Method,
         url: &Url,
         authorization: &str,
@@ -205,6 +215,13 @@ impl JsmClient {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
+        if headers
+            .get("x-ratelimit-nearlimit")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        {
+            self.near_limit.seen(&target.metrics_label());
+        }
         let bytes = read_capped(response, MAX_BODY).await.map_err(|e| match e {
             ReadError::Http(e) => transport_error(e),
             too_large => JsmError::InvalidResponse(too_large.to_string()),

@@ -5,13 +5,20 @@ use std::time::{Duration, SystemTime};
 /// Why a JSM call did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JsmError {
-    /// 429: the tenant must be left alone until `retry_after` (when JSM said).
-    #[error("JSM answered 429 Too Many Requests")]
-    RateLimited { retry_after: Option<Duration> },
+    /// 429: the tenant must be left alone until `retry_after` (when JSM said); `global`
+    /// when the app's whole quota is spent (`RateLimit-Reason: jira-quota-global-based`).
+    #[error("JSM answered 429 Too Many Requests{}", if *.global { " (the app's global quota)" } else { "" })]
+    RateLimited {
+        retry_after: Option<Duration>,
+        global: bool,
+    },
     #[error("JSM answered 401 Unauthorized: check the tenant's credentials")]
     Unauthorized,
     #[error("JSM answered 403 Forbidden: the credentials lack permission")]
     Forbidden,
+    /// A 403 that will not change by itself: the app lacks a permission (named).
+    #[error("JSM answered 403 Forbidden: {0}")]
+    PermissionMissing(String),
     #[error("JSM answered 404 Not Found{}", detail(.0))]
     NotFound(Option<String>),
     #[error("JSM answered {status}{}", detail(.message))]
@@ -45,13 +52,15 @@ fn detail(message: &Option<String>) -> String {
 impl JsmError {
     /// Whether a later run may succeed (everything but a permanent rejection).
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::Rejected { .. })
+        !matches!(self, Self::Rejected { .. } | Self::PermissionMissing(_))
     }
 
     /// The minimum wait JSM asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after } | Self::Server { retry_after, .. } => *retry_after,
+            Self::RateLimited { retry_after, .. } | Self::Server { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }
@@ -62,9 +71,11 @@ impl JsmError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Server { .. } | Self::InvalidResponse(_) => "server_error",
             Self::Timeout | Self::Network(_) | Self::Auth(_) => "network_error",
-            Self::Unauthorized | Self::Forbidden | Self::NotFound(_) | Self::Rejected { .. } => {
-                "client_error"
-            }
+            Self::Unauthorized
+            | Self::Forbidden
+            | Self::PermissionMissing(_)
+            | Self::NotFound(_)
+            | Self::Rejected { .. } => "client_error",
         }
     }
 }
@@ -83,6 +94,20 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         }
     };
     Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// Parse `X-RateLimit-Reset`: an RFC 3339 timestamp (as Atlassian sends it) or
+/// delay-seconds, at most [`MAX_RETRY_AFTER`] from `now`.
+pub fn parse_rate_limit_reset(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    match humantime::parse_rfc3339_weak(value) {
+        Ok(at) => Some(
+            at.duration_since(now)
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_RETRY_AFTER),
+        ),
+        Err(_) => parse_retry_after(value, now),
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +135,25 @@ mod tests {
     }
 
     #[test]
+    fn rate_limit_reset_forms() {
+        let now = humantime::parse_rfc3339("2026-03-05T12:00:00Z").unwrap();
+        let cases = [
+            ("2026-03-05T12:00:30Z", Some(Duration::from_secs(30))),
+            (
+                "2026-03-05T12:00:30.500Z",
+                Some(Duration::from_millis(30_500)),
+            ),
+            ("2026-03-05T11:59:00Z", Some(Duration::ZERO)),
+            ("2026-03-06T12:00:00Z", Some(MAX_RETRY_AFTER)),
+            ("7", Some(Duration::from_secs(7))),
+            ("tomorrow", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_rate_limit_reset(raw, now), want, "{raw:?}");
+        }
+    }
+
+    #[test]
     fn classification() {
         assert!(
             !JsmError::Rejected {
@@ -118,11 +162,15 @@ mod tests {
             }
             .is_retryable()
         );
+        assert!(!JsmError::PermissionMissing("admin".into()).is_retryable());
         for e in [
             JsmError::Unauthorized,
             JsmError::Forbidden,
             JsmError::NotFound(None),
-            JsmError::RateLimited { retry_after: None },
+            JsmError::RateLimited {
+                retry_after: None,
+                global: false,
+            },
             JsmError::Server {
                 status: 503,
                 message: None,

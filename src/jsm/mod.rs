@@ -4,11 +4,12 @@
 mod auth;
 mod client;
 mod error;
+mod near_limit;
 mod oauth;
 mod response;
 mod summary;
 
-pub use auth::OutboundAuth;
+pub use auth::{AppCredentials, OutboundAuth, connect_token};
 pub use client::{CreateOutcome, JsmClient, JsmTarget, jsm_url};
-pub use error::{JsmError, parse_retry_after};
+pub use error::{JsmError, parse_rate_limit_reset, parse_retry_after};
 pub use oauth::OAuthTokenSource;

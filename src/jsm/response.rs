@@ -6,7 +6,10 @@ use std::time::SystemTime;
 use reqwest::{StatusCode, header};
 use serde_json::Value;
 
-use super::{JsmError, parse_retry_after};
+use super::{JsmError, parse_rate_limit_reset, parse_retry_after};
+
+/// The `RateLimit-Reason` of a 429 that spent the app's quota on every site.
+pub const GLOBAL_QUOTA_REASON: &str = "jira-quota-global-based";
 
 /// The exact match among search results: `Ok(None)` when JSM hides emails (the customer
 /// exists but cannot be named), an error when every email is shown and none is this one.
@@ -83,15 +86,25 @@ pub(super) fn classify(
     headers: &header::HeaderMap,
     message: Option<String>,
 ) -> JsmError {
-    let retry_after = headers
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let now = SystemTime::now();
+    let retry_after = value(header::RETRY_AFTER.as_str())
+        .and_then(|v| parse_retry_after(v, now))
+        .or_else(|| {
+            // Points-based limits may give only the window's reset time.
+            (status == StatusCode::TOO_MANY_REQUESTS)
+                .then(|| value("x-ratelimit-reset").and_then(|v| parse_rate_limit_reset(v, now)))
+                .flatten()
+        });
     match status.as_u16() {
         401 => JsmError::Unauthorized,
         403 => JsmError::Forbidden,
         404 => JsmError::NotFound(message),
-        429 => JsmError::RateLimited { retry_after },
+        429 => JsmError::RateLimited {
+            retry_after,
+            global: value("ratelimit-reason")
+                .is_some_and(|r| r.trim().eq_ignore_ascii_case(GLOBAL_QUOTA_REASON)),
+        },
         // Redirects are not followed (see `outbound`). A JSM site that redirects has moved or
         // is misconfigured; retrying keeps the signup until an operator or a re-install
         // (which brings the new baseUrl) fixes it, instead of failing it for good.
@@ -187,8 +200,34 @@ mod tests {
         assert_eq!(
             classify(StatusCode::TOO_MANY_REQUESTS, &h, None),
             JsmError::RateLimited {
-                retry_after: Some(Duration::from_secs(3))
+                retry_after: Some(Duration::from_secs(3)),
+                global: false
             }
+        );
+    }
+
+    #[test]
+    fn points_based_429s() {
+        let mut h = header::HeaderMap::new();
+        h.insert("ratelimit-reason", GLOBAL_QUOTA_REASON.parse().unwrap());
+        h.insert("x-ratelimit-reset", "9".parse().unwrap());
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &h, None),
+            JsmError::RateLimited {
+                retry_after: Some(Duration::from_secs(9)),
+                global: true
+            },
+            "X-RateLimit-Reset stands in for a missing Retry-After"
+        );
+        h.insert(header::RETRY_AFTER, "2".parse().unwrap());
+        h.insert("ratelimit-reason", "jira-burst-based".parse().unwrap());
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &h, None),
+            JsmError::RateLimited {
+                retry_after: Some(Duration::from_secs(2)),
+                global: false
+            },
+            "Retry-After first; another reason pauses one tenant"
         );
     }
 }

@@ -20,7 +20,9 @@ impl JsmError {
             Self::Server { .. } => "jsm_unavailable",
             Self::Timeout | Self::Network(_) => "network_error",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Unauthorized | Self::Forbidden | Self::Auth(_) => "jsm_auth",
+            Self::Unauthorized | Self::Forbidden | Self::PermissionMissing(_) | Self::Auth(_) => {
+                "jsm_auth"
+            }
             Self::NotFound(_) => "not_found",
             Self::Rejected { .. } => "rejected",
             Self::InvalidResponse(_) => "invalid_response",
@@ -36,6 +38,9 @@ impl JsmError {
             Self::RateLimited { .. } => "JSM answered 429; the tenant is paused".into(),
             Self::Unauthorized => "JSM refused the bridge's credentials (401)".into(),
             Self::Forbidden => "the bridge's credentials lack permission (403)".into(),
+            Self::PermissionMissing(permission) => {
+                format!("the app lacks the {permission} (403)")
+            }
             Self::Auth(_) => "could not obtain credentials for JSM".into(),
             Self::NotFound(_) => "JSM answered 404".into(),
             Self::Rejected { status, .. } => format!("JSM refused the customer ({status})"),

@@ -65,6 +65,16 @@ pub struct SimArgs {
     /// install; the bridge's connect.install_keys_url must point at this simulator).
     #[arg(long, value_name = "BRIDGE_URL")]
     pub install_into: Option<String>,
+    /// Once serving, send the bridge at this URL a Forge `installed` event with a system token,
+    /// as the Forge platform would (the bridge's forge.jwks_url must point at this simulator).
+    #[arg(long, value_name = "BRIDGE_URL", requires = "forge_app_id")]
+    pub forge_install_into: Option<String>,
+    /// The Forge app's ARI (the bridge's forge.app_id).
+    #[arg(long, value_name = "ARI")]
+    pub forge_app_id: Option<String>,
+    /// Life of a system token the simulator issues as the Forge platform (humantime).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "4h")]
+    pub forge_token_ttl: Duration,
 }
 
 fn parse_basic(value: &str) -> Result<(String, String), String> {
@@ -106,6 +116,7 @@ impl SimArgs {
             hide_emails: self.hide_emails,
             latency: self.latency,
             rate_limit,
+            forge_token_ttl: self.forge_token_ttl,
         }
     }
 
@@ -166,11 +177,33 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "install into {bridge_url} failed"),
         }
     }
+    if let Some(bridge_url) = &args.forge_install_into {
+        forge_install(&server, bridge_url, args.forge_app_id.clone()).await;
+    }
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for ctrl-c")?;
     server.stop().await;
     Ok(())
+}
+
+/// `--forge-install-into`: the installed event, as Forge sends it after `forge install`.
+async fn forge_install(server: &SimServer, bridge_url: &str, app_id: Option<String>) {
+    let trigger = super::ForgeTrigger {
+        bridge_url: bridge_url.to_string(),
+        endpoint: "lifecycle".into(),
+        app_id,
+        retries: super::forge::MAX_RETRIES,
+        ..Default::default()
+    };
+    match super::send_forge(server.state(), &trigger).await {
+        Ok(r) => println!(
+            "Forge app installed into {bridge_url}: installationId {} cloudId {} apiBaseUrl {} \
+             (bridge answered {})",
+            r.installation_id, r.cloud_id, r.api_base_url, r.status
+        ),
+        Err(e) => tracing::warn!(error = %e, "Forge install into {bridge_url} failed"),
+    }
 }
 
 #[cfg(test)]
@@ -227,5 +260,18 @@ mod tests {
         ));
         assert!(Cli::try_parse_from(["jsm-sim", "--basic=no-colon"]).is_err());
         assert!(Cli::try_parse_from(["jsm-sim", "--connect-app-key=app"]).is_err());
+        assert_eq!(config.forge_token_ttl, Duration::from_secs(4 * 3600));
+        let forge = Cli::try_parse_from([
+            "jsm-sim",
+            "--forge-install-into=http://127.0.0.1:8080",
+            "--forge-app-id=ari:cloud:ecosystem::app/x",
+            "--forge-token-ttl=90s",
+        ])
+        .expect("valid Forge flags");
+        assert_eq!(forge.sim.config().forge_token_ttl, Duration::from_secs(90));
+        assert!(
+            Cli::try_parse_from(["jsm-sim", "--forge-install-into=http://x"]).is_err(),
+            "the app id is required"
+        );
     }
 }

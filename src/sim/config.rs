@@ -24,6 +24,8 @@ pub struct SimConfig {
     pub latency: Duration,
     /// Token bucket over every JSM API request.
     pub rate_limit: Option<SimRateLimit>,
+    /// Life of an app system token the simulator issues as the Forge platform; default 4 h.
+    pub forge_token_ttl: Duration,
 }
 
 /// The Connect app the simulator trusts.
@@ -59,6 +61,7 @@ impl Default for SimConfig {
             hide_emails: false,
             latency: Duration::ZERO,
             rate_limit: None,
+            forge_token_ttl: Duration::from_secs(4 * 3600),
         }
     }
 }

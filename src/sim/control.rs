@@ -5,6 +5,8 @@
 //! - `POST /_sim/config` with any of `hideEmails`, `latencyMs`, `rateLimit` (object or null)
 //! - `POST /_sim/install` with `{"bridgeUrl", "clientKey"?, "sharedSecret"?, "event"?}`: send
 //!   a bridge a Connect lifecycle callback as Jira would (see `installer`)
+//! - `GET /_sim/forge/jwks.json`, `POST /_sim/forge/trigger`, `POST /_sim/forge/config`: the
+//!   simulator as the Forge platform (see `forge`)
 //! - `POST /_sim/reset`
 //! - `POST /_sim/oauth/token`, `POST /_sim/oauth/revoke`, `GET /_sim/oauth` (see `oauth`)
 //! - `GET /_sim/health`
@@ -33,6 +35,18 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/config", web::post().to(set_config))
             .route("/reset", web::post().to(reset))
             .route("/install", web::post().to(super::installer::install_route))
+            .route(
+                "/forge/jwks.json",
+                web::get().to(super::forge_control::jwks_route),
+            )
+            .route(
+                "/forge/trigger",
+                web::post().to(super::forge_control::trigger_route),
+            )
+            .route(
+                "/forge/config",
+                web::post().to(super::forge_control::config_route),
+            )
             .default_service(web::to(|| async {
                 HttpResponse::NotFound().json(json!({"error": "unknown control route"}))
             })),

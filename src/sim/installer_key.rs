@@ -69,6 +69,11 @@ impl InstallerKey {
     pub fn sign_as(&self, claims: &impl Serialize, kid: &str) -> Result<String, String> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(kid.to_string());
+        self.sign_with(header, claims)
+    }
+
+    /// A JWT of `claims` with this key under `header` (tests: a missing kid, another alg).
+    pub fn sign_with(&self, header: Header, claims: &impl Serialize) -> Result<String, String> {
         encode(&header, claims, &self.encoding).map_err(|e| format!("cannot sign: {e}"))
     }
 }

@@ -1,6 +1,7 @@
 //! The JSM simulator: a stand-in for Jira Service Management Cloud, as strict as JSM for
 //! what the bridge uses (customer create, user search, service desk and organization
-//! membership, Basic/Bearer/Connect JWT auth, an OAuth client-credentials token endpoint), with latency, fault scripts, a token-bucket
+//! membership, Basic/Bearer/Connect JWT auth, an OAuth client-credentials token endpoint, the
+//! Forge platform with its API gateway path `/ex/jira/{cloudId}`), with latency, fault scripts, a token-bucket
 //! rate limit and a control API (`/_sim/`) that exposes its customers and request log.
 
 mod auth;
@@ -9,6 +10,10 @@ mod cli;
 mod config;
 mod control;
 mod faults;
+mod forge;
+mod forge_control;
+mod forge_jsm;
+mod forge_state;
 mod installer;
 mod installer_key;
 mod oauth;
@@ -22,6 +27,11 @@ mod tests;
 pub use cli::{SimArgs, run};
 pub use config::{SimConfig, SimConnect, SimRateLimit};
 pub use faults::{Fault, FaultAction};
+pub use forge::{
+    ForgeTrigger, ForgeTriggerReport, fit_claims, forge_jwks, forge_kid, mint_fit,
+    send as send_forge,
+};
+pub use forge_state::ForgeRateLimit;
 pub use installer::{InstallCommand, InstallReport, send as send_lifecycle};
 pub use installer_key::InstallerKey;
 pub use state::{LoggedRequest, SimCustomer, SimState};
@@ -60,6 +70,7 @@ impl SimServer {
             App::new()
                 .app_data(web::Data::new(app_state.clone()))
                 .configure(control::routes)
+                .service(web::resource("/ex/jira/{cloud_id}/{tail:.*}").to(forge_jsm::entry))
                 .service(
                     web::resource("/{kid}")
                         .route(web::get().to(installer::public_key_route))

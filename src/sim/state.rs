@@ -72,6 +72,10 @@ pub(crate) struct Inner {
     pub(crate) installed: Vec<(String, SimConnect)>,
     /// OAuth access tokens issued by `/_sim/oauth/token` (survive `reset`).
     pub(crate) oauth: OAuthTokens,
+    /// The Forge platform's tokens, installs and modes (survive `reset`).
+    pub(crate) forge: super::forge_state::ForgeSim,
+    /// The Forge app of the last trigger that named one.
+    pub(crate) forge_app_id: Option<String>,
     /// Survives `reset`, so an in-flight request never updates a newer entry.
     next_seq: u64,
 }
@@ -152,8 +156,12 @@ impl SimState {
         let base_url = std::mem::take(&mut inner.base_url);
         let installed = std::mem::take(&mut inner.installed);
         let oauth = std::mem::take(&mut inner.oauth);
+        let forge = std::mem::take(&mut inner.forge);
+        let forge_app_id = inner.forge_app_id.take();
         let next_seq = inner.next_seq;
         *inner = Inner {
+            forge,
+            forge_app_id,
             next_seq,
             installed,
             oauth,

@@ -3,6 +3,7 @@
 mod auth;
 mod customers;
 mod faults;
+mod forge;
 mod installer;
 mod log;
 mod oauth;

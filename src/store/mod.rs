@@ -5,6 +5,9 @@
 mod admin;
 mod fenced;
 mod file_mode;
+mod forge_installations;
+#[cfg(test)]
+mod forge_installations_tests;
 mod group_commit;
 #[cfg(test)]
 mod group_commit_tests;
@@ -15,6 +18,7 @@ pub mod sealed;
 mod signups;
 mod token_jtis;
 mod used_tokens;
+mod waiting;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -26,6 +30,7 @@ use sqlx::sqlite::{
 
 pub use admin::{RetryOutcome, SignupSummary};
 pub use fenced::TransitionError;
+pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease};
 pub use sealed::{SealError, SecretBox};

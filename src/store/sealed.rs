@@ -111,6 +111,11 @@ pub(super) fn shared_secret_context(client_key: &str) -> String {
     format!("installations.shared_secret:{client_key}")
 }
 
+/// Where a Forge app system token is stored, as sealing context.
+pub(super) fn forge_token_context(installation_id: &str) -> String {
+    format!("forge_installations.system_token:{installation_id}")
+}
+
 /// Where a local secret is stored, as sealing context.
 pub(super) fn local_secret_context(name: &str) -> String {
     format!("local_secrets.value:{name}")
@@ -125,7 +130,10 @@ impl super::Store {
              WHERE shared_secret LIKE 'enc:v1:%'
              UNION ALL
              SELECT 'local_secrets.value:' || name, value FROM local_secrets
-             WHERE value LIKE 'enc:v1:%'",
+             WHERE value LIKE 'enc:v1:%'
+             UNION ALL
+             SELECT 'forge_installations.system_token:' || installation_id, system_token
+             FROM forge_installations WHERE system_token LIKE 'enc:v1:%'",
         )
         .fetch_all(&self.reader)
         .await?;

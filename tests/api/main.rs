@@ -9,6 +9,7 @@ mod commits;
 mod connect;
 mod crash;
 mod engine;
+mod forge;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;

@@ -1,0 +1,146 @@
+//! The JSM API as a Forge app reaches it: under `/ex/jira/{cloudId}`, with `Authorization:
+//! Bearer <app system token>` issued by this simulator for that cloudId (expired → 401,
+//! another site's → 401). Its modes: 403 until N seconds after the install (an app account's
+//! permissions lag the install event), and 429 with a `RateLimit-Reason` and `Retry-After` or
+//! `X-RateLimit-Reset`. Requests are logged like every JSM request (the path as received).
+
+use std::time::{Duration, SystemTime};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::reply::Reply;
+use super::routes::{JsmRequest, handle};
+use super::state::{LoggedRequest, SimState, unix_ms};
+
+/// `/ex/jira/{cloud_id}/{tail}`.
+pub(crate) async fn entry(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<SimState>,
+) -> HttpResponse {
+    let received_at = SystemTime::now();
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let seq = state.log_request(LoggedRequest {
+        seq: 0,
+        received_at,
+        received_at_ms: unix_ms(received_at),
+        method: req.method().as_str().to_owned(),
+        path: req.path().to_owned(),
+        query: req.query_string().to_owned(),
+        authorization: header("authorization"),
+        content_type: header("content-type"),
+        accept: header("accept"),
+        x_experimentalapi: header("x-experimentalapi"),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        status: None,
+        responded_at: None,
+        responded_at_ms: None,
+        dropped: false,
+    });
+    let cloud_id = req
+        .match_info()
+        .get("cloud_id")
+        .unwrap_or_default()
+        .to_string();
+    let tail = format!("/{}", req.match_info().get("tail").unwrap_or_default());
+    let authorization = header("authorization");
+    let (reply, extra) = answer(
+        &state,
+        &cloud_id,
+        authorization.as_deref(),
+        &tail,
+        &req,
+        &body,
+    );
+    let near = state.lock().forge.near_limit;
+    state.log_response(seq, Some(reply.status));
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut builder = HttpResponse::build(status);
+    if let Some(secs) = reply.retry_after {
+        builder.insert_header(("Retry-After", secs.to_string()));
+    }
+    for (name, value) in extra {
+        builder.insert_header((name, value));
+    }
+    if near {
+        builder.insert_header(("X-RateLimit-NearLimit", "true"));
+    }
+    match reply.body {
+        Some(body) => builder.json(body),
+        None => builder.finish(),
+    }
+}
+
+type Headers = Vec<(&'static str, String)>;
+
+fn answer(
+    state: &SimState,
+    cloud_id: &str,
+    authorization: Option<&str>,
+    tail: &str,
+    req: &HttpRequest,
+    body: &[u8],
+) -> (Reply, Headers) {
+    let now = unix_ms(SystemTime::now());
+    let token = authorization
+        .and_then(|h| h.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    {
+        let mut inner = state.lock();
+        let forge = &mut inner.forge;
+        let refused = match token {
+            None => Some("no bearer token"),
+            Some(token) => match forge.token_cloud(token, now) {
+                Ok(cloud) if cloud == cloud_id => None,
+                Ok(_) => Some("the token was issued for another site"),
+                Err(why) => Some(why),
+            },
+        };
+        if let Some(why) = refused {
+            tracing::debug!(reason = why, "jsm-sim: Forge call refused");
+            return (Reply::unauthorized(), Vec::new());
+        }
+        if let (Some(window), Some(at)) = (forge.forbidden_for, forge.installed_at(cloud_id))
+            && now < at + window.as_millis() as u64
+        {
+            let body =
+                json!({"errorMessage": "You do not have permission to perform this operation."});
+            return (Reply::json(403, body), Vec::new());
+        }
+        if let Some(limit) = forge.take_rate_limit() {
+            let mut headers: Headers = vec![("RateLimit-Reason", limit.reason.clone())];
+            let mut reply = Reply::json(429, json!({"errorMessage": "Rate limit exceeded."}));
+            match limit.retry_after {
+                Some(secs) => reply.retry_after = Some(secs),
+                None => {
+                    let at = SystemTime::now() + Duration::from_secs(limit.reset_in.unwrap_or(1));
+                    headers.push((
+                        "X-RateLimit-Reset",
+                        humantime::format_rfc3339_seconds(at).to_string(),
+                    ));
+                }
+            }
+            return (reply, headers);
+        }
+    }
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let reply = handle(
+        state,
+        &JsmRequest {
+            method: req.method().as_str(),
+            path: tail,
+            query: req.query_string(),
+            content_type: header("content-type"),
+            body,
+        },
+    );
+    (reply, Vec::new())
+}
