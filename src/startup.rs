@@ -16,7 +16,7 @@ use crate::config::{Config, ConfigError};
 use crate::connect::{ConnectState, InstallKeys, descriptor};
 use crate::delivery::{Engine, TenantDirectory, run_purge};
 use crate::http::middleware::request_context;
-use crate::http::{AppState, InProgress, not_found, routes};
+use crate::http::{AppState, FinishedSignups, InProgress, not_found, routes};
 use crate::jsm::JsmClient;
 use crate::sandbox;
 use crate::sim::SimServer;
@@ -127,6 +127,7 @@ impl Application {
             directory,
             engine: Arc::clone(&engine),
             in_progress: InProgress::default(),
+            finished: FinishedSignups::new(config.idempotency.retention),
             metrics: crate::metrics::install(),
             public_base_path,
             connect,

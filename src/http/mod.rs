@@ -1,6 +1,7 @@
 //! The HTTP API (SPEC §3): routes, shared state and the problem+json fallbacks.
 
 mod connect;
+mod finished;
 mod forge;
 mod in_progress;
 pub mod middleware;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use actix_web::HttpResponse;
 
+pub use finished::FinishedSignups;
 pub use in_progress::InProgress;
 pub use routes::{RouteSpec, routes, table};
 
@@ -37,6 +39,8 @@ pub struct AppState {
     pub directory: Arc<TenantDirectory>,
     pub engine: Arc<Engine>,
     pub in_progress: InProgress,
+    /// Finished signups, so their replays need no database read.
+    pub finished: FinishedSignups,
     /// Renders `/metrics` (None when another recorder was installed first).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The path of `server.public_url` ("" at the root): token qsh is computed relative to it.

@@ -82,9 +82,14 @@ pub(super) async fn accept(
         None => None,
     };
 
-    // A stored key is answered from the read pool without the in-progress guard, so any number
-    // of concurrent replays of one signup are all answered with its current state.
+    // A stored key is answered without the in-progress guard, so any number of concurrent
+    // replays of one signup are all answered with its current state: a finished one from
+    // memory, any other from the read pool.
+    if let Some(finished) = state.finished.get(&source.id, key.as_str()) {
+        return replay(state, finished, &print, unbound_jti).await;
+    }
     if let Some(existing) = state.store.find_by_key(&source.id, key.as_str()).await? {
+        state.finished.remember(&existing);
         return replay(state, existing, &print, unbound_jti).await;
     }
     let Some(_guard) = state.in_progress.begin(&source.id, key.as_str()) else {
