@@ -8,6 +8,8 @@ mod cli;
 mod connect;
 mod crash;
 mod engine;
+mod faults;
+mod faults_mount;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
