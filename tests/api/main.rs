@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod at_rest;
+mod chaos;
+mod chaos_load;
 mod cli;
 mod connect;
 mod crash;
