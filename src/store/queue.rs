@@ -89,7 +89,23 @@ impl Store {
         .bind(until)
         .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "INSERT INTO tenant_holds (tenant, until_ms) VALUES (?1, ?2)
+             ON CONFLICT (tenant) DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms)",
+        )
+        .bind(tenant)
+        .bind(until)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
+    }
+
+    /// Tenants whose recorded 429 pause ends after `now`, with its end (Unix ms).
+    pub async fn tenant_holds(&self, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        sqlx::query_as("SELECT tenant, until_ms FROM tenant_holds WHERE until_ms > ?1")
+            .bind(now)
+            .fetch_all(&self.reader)
+            .await
     }
 
     /// The earliest future `next_attempt_at` of a pending signup, to sleep until it.

@@ -6,6 +6,7 @@
 mod at_rest;
 mod chaos;
 mod chaos_load;
+mod chaos_pause;
 mod cli;
 mod connect;
 mod crash;
