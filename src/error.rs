@@ -140,7 +140,10 @@ impl ResponseError for ApiError {
             tracing::error!(error = format!("{cause:#}"), "internal error");
         }
         if let Self::StorageUnavailable(cause) = self {
-            tracing::error!(error = format!("{cause:#}"), "the database refused a request");
+            tracing::error!(
+                error = format!("{cause:#}"),
+                "the database refused a request"
+            );
         }
         let status = self.status_code();
         let errors = match self {

@@ -3,8 +3,8 @@
 use std::str::FromStr;
 
 use actix_web::{HttpResponse, web};
-use sqlx::sqlite::SqliteConnectOptions;
 use serde_json::json;
+use sqlx::sqlite::SqliteConnectOptions;
 
 use super::AppState;
 use crate::error::ApiError;

@@ -101,9 +101,12 @@ async fn soak(size: Size) {
     let bridge = target.process.lock().await.take().unwrap();
     bridge.terminate().await;
 
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("bridge.db").display()))
-        .await
-        .unwrap();
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("bridge.db").display()
+    ))
+    .await
+    .unwrap();
     let stored = store.list_signups(None, 100_000).await.unwrap();
     store.close().await;
     let pending = stored.iter().filter(|s| !s.status.is_final()).count();
@@ -115,7 +118,9 @@ async fn soak(size: Size) {
     let customers = sim.state().customers();
     let mut per_email: HashMap<String, usize> = HashMap::new();
     for customer in &customers {
-        *per_email.entry(customer.email_address.to_lowercase()).or_default() += 1;
+        *per_email
+            .entry(customer.email_address.to_lowercase())
+            .or_default() += 1;
     }
     let requests = sim.state().requests();
     let (breaches, excused) = retry_after_breaches(&requests, &target.kills_at_ms.lock().unwrap());

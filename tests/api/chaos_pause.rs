@@ -56,7 +56,14 @@ async fn a_429_pause_holds_new_signups_after_a_sigkill_restart() {
     let second = post(&client, &bridge, "after@example.com").await;
     let token = token_for(SOURCE, SECRET);
     for id in [&first, &second] {
-        let body = poll_signup(&client, &bridge.address, id, &token, Duration::from_secs(20)).await;
+        let body = poll_signup(
+            &client,
+            &bridge.address,
+            id,
+            &token,
+            Duration::from_secs(20),
+        )
+        .await;
         assert_eq!(body["status"], "created", "{body}");
     }
     let creates = jsm_requests(&sim, "POST", CUSTOMER_PATH);

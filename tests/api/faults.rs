@@ -137,7 +137,10 @@ async fn a_read_only_or_deleted_database_file_makes_readyz_503_with_a_clear_log_
     std::fs::remove_file(&db).unwrap();
     let (status, body) = readyz(&client, &bridge).await;
     assert_eq!((status, body["code"].as_str()), (503, Some("not_ready")));
-    assert!(body["detail"].as_str().unwrap().contains("missing"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("missing"),
+        "{body}"
+    );
     assert!(logged(&bridge, "not ready: the database file is missing").await);
     bridge.kill9().await;
 }

@@ -16,7 +16,13 @@ impl Tmpfs {
         let path = dir.join("mnt");
         std::fs::create_dir_all(&path).expect("mount point");
         let output = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(&path)
             .output();
         match output {
@@ -39,7 +45,11 @@ impl Tmpfs {
         let filler = self.path.join("filler");
         let mut file = std::fs::File::create(&filler).expect("filler");
         let chunk = vec![0u8; 4096];
-        while file.write_all(&chunk).and_then(|()| file.sync_data()).is_ok() {}
+        while file
+            .write_all(&chunk)
+            .and_then(|()| file.sync_data())
+            .is_ok()
+        {}
         filler
     }
 }

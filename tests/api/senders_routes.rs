@@ -48,8 +48,11 @@ async fn key_precedence_header_then_scheme_id_and_unfit_values_are_hashed() {
 #[tokio::test]
 async fn jwt_sources_on_their_own_route_need_their_own_iss() {
     let app = app_with(|c| {
-        c.sources
-            .push(source("partner", "partner-secret-0123456789abcdef-0123", TENANT))
+        c.sources.push(source(
+            "partner",
+            "partner-secret-0123456789abcdef-0123",
+            TENANT,
+        ))
     })
     .await;
     let post = |id: &str, token: String| {
