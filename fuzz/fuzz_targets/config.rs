@@ -9,6 +9,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // A fixed environment: every `${NAME}` resolves, to a value long enough for secret rules.
-    let env = |name: &str| (name.len() < 64).then(|| format!("{name}-0123456789abcdef0123456789abcdef"));
+    let env =
+        |name: &str| (name.len() < 64).then(|| format!("{name}-0123456789abcdef0123456789abcdef"));
     let _ = load_from_text(text, "fuzz.toml", &env);
 });

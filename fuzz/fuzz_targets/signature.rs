@@ -43,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
             query = std::str::from_utf8(value).unwrap_or_default();
             continue;
         }
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
         {
             headers.append(name, value);
         }
