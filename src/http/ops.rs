@@ -36,11 +36,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// (writes would go to an unlinked file and vanish at the next restart) or without any write
 /// permission bit. An in-memory database has no file to check.
 fn database_file_problem(url: &str) -> Option<&'static str> {
-    let options = SqliteConnectOptions::from_str(url).ok()?;
-    let path = options.get_filename();
-    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+    if url.contains(":memory:") || url.contains("mode=memory") {
         return None;
     }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let path = options.get_filename();
     match std::fs::metadata(path) {
         Ok(meta) if meta.permissions().readonly() => Some("the database file is read-only"),
         Ok(_) => None,
