@@ -42,7 +42,10 @@ fn hostile_queries_are_refused_without_a_panic_or_a_long_parse() {
         assert!(error.contains(why), "{query}: {error}");
     }
     let eight = format!("$.a{}{}", "[?@.t".repeat(4), "]".repeat(4));
-    assert!(compile_path(&eight).is_ok(), "four nested filters still compile");
+    assert!(
+        compile_path(&eight).is_ok(),
+        "four nested filters still compile"
+    );
 }
 
 #[test]
