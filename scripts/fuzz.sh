@@ -5,7 +5,7 @@
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); on a stable toolchain RUSTC_BOOTSTRAP=1 lets
 # it use the sanitizer flags. Corpora stay in fuzz/corpus/ (not committed); a crash leaves its
 # input in fuzz/artifacts/TARGET/ and becomes a unit test. A summary line per target goes to
-# fuzz/summary.txt: target, seconds, corpus files, executions, result.
+# fuzz/summary.txt: target, seconds it ran, corpus files, executions, result.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -52,7 +52,7 @@ seed() {
 }
 
 run_one() {
-  local target=$1 log="logs/$1.log" result=ok
+  local target=$1 log="logs/$1.log" result=ok started=$SECONDS
   seed "$target"
   mkdir -p logs "artifacts/$target"
   if ! nice -n 19 cargo fuzz run -O "$target" "corpus/$target" -- \
@@ -63,7 +63,7 @@ run_one() {
   local files execs
   files=$(find "corpus/$target" -type f | wc -l)
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-  echo "$target ${seconds}s corpus=$files execs=$execs $result" | tee -a summary.txt
+  echo "$target $((SECONDS - started))s corpus=$files execs=$execs $result" | tee -a summary.txt
 }
 
 cargo fuzz build -O >/dev/null
