@@ -43,6 +43,10 @@ pub enum ApiError {
     /// A client address spent its install-key fetch budget (not a verdict on its token).
     #[error("too many install key fetches from this address; retry later")]
     InstallKeysBusy { retry_after_secs: u64 },
+    /// The database cannot take the request now (disk full, write lock held past the busy
+    /// timeout, file read-only or gone); the cause goes to the log. Nothing was stored.
+    #[error("the database cannot take this request now; retry later")]
+    StorageUnavailable(#[source] anyhow::Error),
     /// Anything unexpected; the cause goes to the log, never to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -67,6 +71,7 @@ impl ApiError {
             Self::RequestTimeout(_) => "request_timeout",
             Self::NotReady(_) => "not_ready",
             Self::InstallKeysBusy { .. } => "install_keys_busy",
+            Self::StorageUnavailable(_) => "storage_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -88,6 +93,7 @@ impl ApiError {
             Self::RequestTimeout(_) => "Request timeout",
             Self::NotReady(_) => "Not ready",
             Self::InstallKeysBusy { .. } => "Install keys busy",
+            Self::StorageUnavailable(_) => "Storage unavailable",
             Self::Internal(_) => "Internal error",
         }
     }
@@ -124,6 +130,7 @@ impl ResponseError for ApiError {
             Self::TenantUnavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::InstallKeysBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,6 +138,12 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if let Self::Internal(cause) = self {
             tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        if let Self::StorageUnavailable(cause) = self {
+            tracing::error!(
+                error = format!("{cause:#}"),
+                "the database refused a request"
+            );
         }
         let status = self.status_code();
         let errors = match self {
@@ -148,7 +161,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            Self::RequestInProgress => {
+            Self::RequestInProgress | Self::StorageUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             Self::RateLimited { retry_after_secs } | Self::InstallKeysBusy { retry_after_secs } => {
@@ -165,6 +178,58 @@ impl ResponseError for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        Self::Internal(e.into())
+        if storage_unavailable(&e) {
+            Self::StorageUnavailable(e.into())
+        } else {
+            Self::Internal(e.into())
+        }
+    }
+}
+
+/// SQLite's primary result codes for a database that cannot take a request now, but may again
+/// without a restart: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
+const UNAVAILABLE_CODES: [i64; 6] = [5, 6, 8, 10, 13, 14];
+
+/// The fault is the database's state (space, locks, the file), not the request or the code.
+fn storage_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            // Extended codes keep the primary code in their low byte.
+            .is_some_and(|code| UNAVAILABLE_CODES.contains(&(code & 0xff))),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_faults_answer_503_and_other_sqlx_errors_500() {
+        let cases: [(sqlx::Error, u16, &str); 4] = [
+            (sqlx::Error::PoolTimedOut, 503, "storage_unavailable"),
+            (
+                sqlx::Error::Io(std::io::Error::other("no space left on device")),
+                503,
+                "storage_unavailable",
+            ),
+            (sqlx::Error::RowNotFound, 500, "internal_error"),
+            (sqlx::Error::Protocol("odd".into()), 500, "internal_error"),
+        ];
+        for (error, status, code) in cases {
+            let api = ApiError::from(error);
+            assert_eq!(api.status_code().as_u16(), status, "{api:?}");
+            assert_eq!(api.code(), code);
+        }
+    }
+
+    #[test]
+    fn storage_unavailable_asks_for_a_retry() {
+        let response = ApiError::StorageUnavailable(anyhow::anyhow!("disk full")).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
     }
 }

@@ -29,10 +29,31 @@ pub fn load_from_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
     let origin = path.map_or_else(|| "(defaults)".to_string(), |p| p.display().to_string());
-    let mut table = match path {
+    let table = match path {
         Some(p) => read_table(p)?,
         None => Table::new(),
     };
+    from_table(table, &origin, env)
+}
+
+/// Load from TOML text already read (`origin` names it in errors); the fuzzer's entry point.
+pub fn load_from_text(
+    text: &str,
+    origin: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let table = text
+        .parse::<Table>()
+        .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+    from_table(table, origin, env)
+}
+
+fn from_table(
+    mut table: Table,
+    origin: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let origin = origin.to_string();
     require_env_reference(&table, &origin)?;
     substitute_env(&mut table, "", env, &origin)?;
     for (var, section, key) in ENV_OVERRIDES {

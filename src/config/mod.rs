@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
-pub use load::{ConfigError, load, load_from_env};
+pub use load::{ConfigError, load, load_from_env, load_from_text};
 pub use redact::redact_url;
 pub use secret::Secret;
 pub use sender::{DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, validate_sender};

@@ -17,6 +17,7 @@ impl Engine {
     /// Run until `shutdown` turns true; then let runs finish within `request_timeout`, and
     /// give back the leases of any still running.
     pub async fn run_worker(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        self.restore_holds().await;
         let mut runs = JoinSet::new();
         while !*shutdown.borrow() {
             if let Err(e) = self.claim_and_start(&mut runs).await {
@@ -31,6 +32,22 @@ impl Engine {
             }
         }
         self.drain(runs).await;
+    }
+
+    /// A 429 pause recorded before a restart holds the tenant's gate for what is left of it,
+    /// so a signup accepted after the restart is not sent inside the window either.
+    async fn restore_holds(&self) {
+        let now = now_ms();
+        match self.store.tenant_holds(now).await {
+            Ok(holds) => {
+                for (tenant, until) in holds {
+                    let left = Duration::from_millis(until.saturating_sub(now).max(0) as u64);
+                    info!(tenant = %tenant, pause = ?left, "tenant paused by an earlier 429");
+                    self.gates.get(&tenant).pause_for(left);
+                }
+            }
+            Err(e) => warn!(error = %e, "could not read the tenants' pauses"),
+        }
     }
 
     async fn claim_and_start(self: &Arc<Self>, runs: &mut JoinSet<()>) -> Result<(), sqlx::Error> {

@@ -27,6 +27,27 @@ fn paths_compile_or_say_why() {
     }
 }
 
+/// Queries the fuzzer found: one made the parser panic, one took it seconds.
+#[test]
+fn hostile_queries_are_refused_without_a_panic_or_a_long_parse() {
+    let nested = format!("$.data{}", "[?@.t".repeat(16));
+    let long = format!("$.{}", "a".repeat(300));
+    let cases: [(&str, &str); 3] = [
+        ("$['d&c\\u", "is not an RFC 9535 JSONPath"),
+        (&nested, "more than 8 `[` and `(` together"),
+        (&long, "at most 256 characters"),
+    ];
+    for (query, why) in cases {
+        let error = compile_path(query).unwrap_err();
+        assert!(error.contains(why), "{query}: {error}");
+    }
+    let eight = format!("$.a{}{}", "[?@.t".repeat(4), "]".repeat(4));
+    assert!(
+        compile_path(&eight).is_ok(),
+        "four nested filters still compile"
+    );
+}
+
 #[test]
 fn custom_paths_no_match_and_non_strings() {
     let json = BodyFormat::Json;

@@ -120,7 +120,7 @@ pub async fn serve() -> HttpResponse {
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited` (Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`tenant_unavailable`", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "`tenant_unavailable`, or `storage_unavailable` when the database cannot take the write now (Retry-After: 1)", body = Problem, content_type = "application/problem+json")
     ))]
 #[allow(dead_code)]
 fn receive_signup() {}
@@ -166,7 +166,7 @@ fn receive_signup() {}
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited` (Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`tenant_unavailable`", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "`tenant_unavailable`, or `storage_unavailable` when the database cannot take the write now (Retry-After: 1)", body = Problem, content_type = "application/problem+json")
     ))]
 #[allow(dead_code)]
 fn receive_source_signup() {}
@@ -241,8 +241,8 @@ fn disabled() {}
 fn healthz() {}
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "The database answers"),
-        (status = 503, description = "`not_ready`", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The database answers and its file is there and writable"),
+        (status = 503, description = "`not_ready`: the database does not answer, or its file is missing or read-only", body = Problem, content_type = "application/problem+json")))]
 #[allow(dead_code)]
 fn readyz() {}
 

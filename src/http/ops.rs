@@ -1,7 +1,10 @@
 //! Operations endpoints: liveness, readiness and metrics.
 
+use std::str::FromStr;
+
 use actix_web::{HttpResponse, web};
 use serde_json::json;
+use sqlx::sqlite::SqliteConnectOptions;
 
 use super::AppState;
 use crate::error::ApiError;
@@ -11,12 +14,40 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// The database answers.
+/// The database answers, and its file is still where it was opened and writable.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if state.store.ping().await {
-        Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
+    let problem = if state.store.ping().await {
+        database_file_problem(&state.config.database.url)
     } else {
-        Err(ApiError::NotReady("the database does not answer".into()))
+        Some("the database does not answer")
+    };
+    match problem {
+        None => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
+        Some(reason) => {
+            // Open connections keep working on a deleted or read-only file for a while, so
+            // the file itself is checked: the log line is what an operator searches for.
+            tracing::warn!(reason, "not ready: {reason}");
+            Err(ApiError::NotReady(reason.into()))
+        }
+    }
+}
+
+/// Why the database file at `url` cannot keep the service's writes, if it cannot: deleted
+/// (writes would go to an unlinked file and vanish at the next restart) or without any write
+/// permission bit. An in-memory database has no file to check.
+fn database_file_problem(url: &str) -> Option<&'static str> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let path = options.get_filename();
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.permissions().readonly() => Some("the database file is read-only"),
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some("the database file is missing (deleted under the running service)")
+        }
+        Err(_) => Some("the database file cannot be inspected"),
     }
 }
 
@@ -33,4 +64,28 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_file_must_exist_and_be_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bridge.db");
+        let url = format!("sqlite://{}", path.display());
+        let missing = Some("the database file is missing (deleted under the running service)");
+        assert_eq!(database_file_problem(&url), missing);
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(database_file_problem(&url), None);
+        let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+        permissions.set_readonly(true);
+        std::fs::set_permissions(&path, permissions).unwrap();
+        assert_eq!(
+            database_file_problem(&url),
+            Some("the database file is read-only")
+        );
+        assert_eq!(database_file_problem("sqlite::memory:"), None);
+    }
 }

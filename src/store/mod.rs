@@ -118,6 +118,16 @@ impl Store {
     /// A write that needs none of the group-commit queue (operator actions, purges, the
     /// Connect lifecycle): its own transaction on the same writer connection.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+            Err(sqlx::Error::InvalidSavePointStatement) => {
+                // SQLite rolls a transaction back by itself on some failures (disk full, I/O
+                // error); the driver's own ROLLBACK then fails and it keeps counting a
+                // transaction open, so every later BEGIN on that connection fails. Replace it.
+                tracing::warn!("replacing the database writer connection after a failed write");
+                self.writer.acquire().await?.close().await?;
+                self.writer.begin_with("BEGIN IMMEDIATE").await
+            }
+            other => other,
+        }
     }
 }

@@ -71,13 +71,29 @@ impl Store {
                          WHERE tenant = ?1 AND status = 'pending' AND lease_owner IS NULL
                            AND next_attempt_at < ?2",
                     )
-                    .bind(tenant)
+                    .bind(&tenant)
                     .bind(until)
-                    .execute(conn)
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO tenant_holds (tenant, until_ms) VALUES (?1, ?2)
+                         ON CONFLICT (tenant) DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms)",
+                    )
+                    .bind(&tenant)
+                    .bind(until)
+                    .execute(&mut *conn)
                     .await?;
                     Ok(())
                 })
             })
+            .await
+    }
+
+    /// Tenants whose recorded 429 pause ends after `now`, with its end (Unix ms).
+    pub async fn tenant_holds(&self, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        sqlx::query_as("SELECT tenant, until_ms FROM tenant_holds WHERE until_ms > ?1")
+            .bind(now)
+            .fetch_all(&self.reader)
             .await
     }
 

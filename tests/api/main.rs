@@ -4,11 +4,16 @@
 #![allow(clippy::unwrap_used)]
 
 mod at_rest;
+mod chaos;
+mod chaos_load;
+mod chaos_pause;
 mod cli;
 mod commits;
 mod connect;
 mod crash;
 mod engine;
+mod faults;
+mod faults_mount;
 mod forge;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
