@@ -17,7 +17,7 @@ pub enum ApiError {
     InvalidIdempotencyKey(String),
     #[error("{0}")]
     InvalidToken(String),
-    /// A sender's signature or static secret did not verify (SPEC §11).
+    /// A sender's signature or static secret did not verify (docs/INTEGRATIONS.md).
     #[error("{0}")]
     InvalidSignature(String),
     #[error("{0}")]

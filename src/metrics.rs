@@ -1,4 +1,4 @@
-//! Prometheus metrics (SPEC §10). Label values are bounded: source and tenant ids come from the
+//! Prometheus metrics (docs/OPERATIONS.md, metrics). Label values are bounded: source and tenant ids come from the
 //! configuration or installations, statuses and outcomes from fixed lists; never an email.
 //! An installation's clientKey is an identifier Atlassian treats as private to the app, so it
 //! is labelled by a short stable hash (`inst-<8 hex>`), never by itself.

@@ -56,7 +56,7 @@ pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServ
     Ok(sim)
 }
 
-/// The one ready-to-paste curl line (SPEC §1: the only place besides `token` that shows a token).
+/// The one ready-to-paste curl line (the only place besides `token` that shows a token).
 pub fn curl_line(base_url: &str, token: &str) -> String {
     format!(
         "curl -sS -i -X POST {base_url}/webhooks/signup -H 'Authorization: Bearer {token}' \

@@ -1,6 +1,6 @@
 //! JWKS sources: keys fetched from a source's `jwks_url` and cached.
 //!
-//! Cache policy (SPEC §2 `[auth]`, §4):
+//! Cache policy (`[auth]` in docs/CONFIGURATION.md):
 //!
 //! - The set is fetched once at start, in the background: a host that is down then does not
 //!   stop the service; the source's tokens get 401 until a fetch works.

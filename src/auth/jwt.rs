@@ -1,4 +1,4 @@
-//! Inbound JWT verification (SPEC §4): the `iss` picks the source, only that source's keys and
+//! Inbound JWT verification (docs/API.md, credentials): the `iss` picks the source, only that source's keys and
 //! their algorithm family are tried, and the time, lifetime, audience and qsh rules apply.
 
 use std::collections::HashMap;
@@ -76,7 +76,7 @@ impl TokenVerifier {
         let mut client = None;
         let mut sources = HashMap::new();
         for (i, s) in config.sources.iter().enumerate() {
-            // A signature source's secrets never verify a JWT (SPEC §11).
+            // A signature source's secrets never verify a JWT (docs/INTEGRATIONS.md).
             if !s.verify.is_jwt() {
                 continue;
             }

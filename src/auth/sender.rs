@@ -1,7 +1,7 @@
 //! Who may send to a source's own route (`POST /webhooks/signup/{source_id}`): one interface
-//! over the source's `verify` scheme. A JWT source is verified as on `/webhooks/signup` (SPEC §4)
+//! over the source's `verify` scheme. A JWT source is verified as on `/webhooks/signup` (docs/API.md, credentials)
 //! and its `iss` must be the path's source; every other scheme checks the raw body's signature
-//! or the static secret (SPEC §11).
+//! or the static secret (docs/INTEGRATIONS.md).
 
 use actix_web::http::header::HeaderMap;
 

@@ -1,4 +1,4 @@
-//! The command line (SPEC §1). Exit codes: 0 ok, 2 usage or configuration error, 1 runtime failure.
+//! The command line (README, "Command line"). Exit codes: 0 ok, 2 usage or configuration error, 1 runtime failure.
 
 mod admin;
 mod serve;
@@ -87,7 +87,7 @@ pub enum Command {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Run the command; errors become a message on stderr and the SPEC's exit code.
+/// Run the command; errors become a message on stderr and its exit code.
 pub async fn run(cli: Cli) -> ExitCode {
     let target = match cli.command {
         Command::Serve { .. } | Command::JsmSim(_) => LogTarget::Stdout,

@@ -16,7 +16,7 @@ pub const MAX_SHORT_DURATION: Duration = Duration::from_secs(24 * 3600);
 pub const SHORT_RETENTION: Duration = Duration::from_secs(3600);
 
 impl Config {
-    /// Ranges of SPEC §15: rates, durations bounded by a day, retentions above zero.
+    /// Ranges checked at load: rates, durations bounded by a day, retentions above zero.
     pub(super) fn validate_ranges(&self) -> Result<(), String> {
         let rate = self.delivery.max_rate_per_tenant;
         if !(rate == 0.0 || (rate.is_finite() && rate >= MIN_RATE_PER_TENANT)) {
@@ -89,7 +89,7 @@ impl DatabaseConfig {
     }
 }
 
-/// SPEC §15 for one source: `audience` required with public keys, JWT HMAC secrets long enough.
+/// The hardening rules for one source: `audience` required with public keys, JWT HMAC secrets long enough.
 pub(super) fn check_source_hardening(s: &SourceConfig, key: &str) -> Result<(), String> {
     let asymmetric =
         s.public_key_pem.is_some() || s.public_key_file.is_some() || s.jwks_url.is_some();

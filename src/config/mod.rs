@@ -1,4 +1,4 @@
-//! Configuration: the whole SPEC §2 schema, loaded from TOML with `${ENV}` substitution and
+//! Configuration: the whole schema of docs/CONFIGURATION.md, loaded from TOML with `${ENV}` substitution and
 //! explicitly mapped environment overrides, then validated as a whole.
 //!
 //! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
@@ -250,7 +250,7 @@ pub struct SourceConfig {
     pub service_desk_ids: Option<Vec<IdOrKey>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_ids: Option<Vec<IdOrKey>>,
-    /// How requests are verified (SPEC §11); `jwt` by default.
+    /// How requests are verified (docs/INTEGRATIONS.md); `jwt` by default.
     #[serde(default)]
     pub verify: VerifyScheme,
     /// Timestamped schemes: the largest accepted |now - timestamp|.

@@ -1,4 +1,4 @@
-//! The sender settings of a source (SPEC §11): how its requests are verified, the clock
+//! The sender settings of a source (docs/INTEGRATIONS.md): how its requests are verified, the clock
 //! tolerance of timestamped schemes, and where the signup's fields sit in its body.
 
 use std::time::Duration;
@@ -11,7 +11,7 @@ use super::SourceConfig;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VerifyScheme {
-    /// A JWT in `Authorization` (SPEC §4).
+    /// A JWT in `Authorization` (docs/API.md, credentials).
     #[default]
     Jwt,
     StandardWebhooks,

@@ -1,4 +1,4 @@
-//! Verifying Connect lifecycle callbacks (SPEC §5).
+//! Verifying Connect lifecycle callbacks (docs/API.md, Connect routes).
 //!
 //! - `installed` / `uninstalled` ("signed install"): the JWT must be RS256 with a `kid`
 //!   header; the key is Atlassian's, fetched by kid (see `install_keys`). `exp` is checked

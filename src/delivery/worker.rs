@@ -10,7 +10,7 @@ use tracing::{info, warn};
 use super::Engine;
 use crate::domain::now_ms;
 
-/// The worker polls the database at least this often (SPEC §1: at least once a second).
+/// The worker polls the database at least this often (at least once a second, so `signups retry` is picked up within 2 s).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 impl Engine {

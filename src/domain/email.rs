@@ -1,6 +1,6 @@
 //! A signup's email address, parsed once.
 
-/// An email address as SPEC §3 accepts it: trimmed, at most 254 characters, one `@`, a non-empty
+/// An email address as docs/API.md accepts it: trimmed, at most 254 characters, one `@`, a non-empty
 /// local part, a domain with a dot, no whitespace or control characters. Case is preserved;
 /// uniqueness uses [`Email::normalized`].
 #[derive(Debug, Clone, PartialEq, Eq)]

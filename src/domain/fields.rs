@@ -1,4 +1,4 @@
-//! Field mapping (SPEC §11): where a sender's body keeps the email, the name and a delivery
+//! Field mapping (docs/INTEGRATIONS.md): where a sender's body keeps the email, the name and a delivery
 //! key, as RFC 9535 JSONPath queries. A form body is a flat object of its keys, so Mailchimp's
 //! `data[email]` is `$['data[email]']`. No match leaves the field absent, several take the
 //! first, a non-string match is an error naming the path. Built-in mappings fill what a

@@ -147,7 +147,7 @@ fn custom_paths_no_match_and_non_strings() {
     );
 }
 
-/// SPEC's example: names by the questions' refs, email and key from the built-in.
+/// The documented example: names by the questions' refs, email and key from the built-in.
 fn typeform_names() -> Option<FieldsConfig> {
     Some(FieldsConfig {
         first_name: Some("$.form_response.answers[?@.field.ref=='first_name'].text".into()),

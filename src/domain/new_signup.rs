@@ -1,4 +1,4 @@
-//! Parsing a webhook body (JSON or form) into a valid signup, with SPEC §3's name fallbacks.
+//! Parsing a webhook body (JSON or form) into a valid signup, with the name fallbacks of docs/API.md.
 
 use serde_json::{Map, Value};
 
@@ -29,7 +29,7 @@ impl NewSignup {
     }
 
     /// Build a signup from values a field mapping read (each with the field it names in
-    /// errors); what the mapping left out follows SPEC §3's rules on `fields`.
+    /// errors); what the mapping left out follows the body rules of docs/API.md.
     pub(crate) fn from_mapped(
         fields: &Map<String, Value>,
         email: Option<(String, Option<String>)>,

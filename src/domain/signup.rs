@@ -1,4 +1,4 @@
-//! A recorded signup: its status, its steps and the JSON view clients see (SPEC §3).
+//! A recorded signup: its status, its steps and the JSON view clients see (docs/API.md).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,4 +1,4 @@
-//! Every FIT rejection of SPEC §12, table-driven: one valid token, then one claim or header
+//! Every FIT rejection docs/FORGE.md lists, table-driven: one valid token, then one claim or header
 //! changed at a time. Tokens are signed with the simulator's Forge key and verified against its
 //! JWKS served by a local peer.
 

@@ -1,4 +1,4 @@
-//! Connect routes: the descriptor and the four lifecycle callbacks (SPEC §3 Connect, §5).
+//! Connect routes: the descriptor and the four lifecycle callbacks (docs/API.md, Connect routes).
 //!
 //! Each callback is verified completely (token, then body) before anything is written; a
 //! failure is 401 `invalid_token` (400 `invalid_payload` for a verified body that is not a

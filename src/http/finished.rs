@@ -41,7 +41,10 @@ impl FinishedSignups {
 
     /// Keep `signup` if it is finished.
     pub fn remember(&self, signup: &Signup) {
-        if !matches!(signup.status, SignupStatus::Created | SignupStatus::Existing) {
+        if !matches!(
+            signup.status,
+            SignupStatus::Created | SignupStatus::Existing
+        ) {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -100,7 +103,10 @@ mod tests {
         assert!(cache.get("s", "k").is_none(), "failed can be retried");
         cache.remember(&signup(SignupStatus::Created, now));
         assert_eq!(cache.get("s", "k").unwrap().status, SignupStatus::Created);
-        assert!(cache.get("other", "k").is_none(), "keys are scoped by source");
+        assert!(
+            cache.get("other", "k").is_none(),
+            "keys are scoped by source"
+        );
         // Finished longer ago than the retention: the purge may have deleted it.
         cache.remember(&signup(SignupStatus::Existing, now - 3_600_000));
         assert!(cache.get("s", "k").is_none());

@@ -1,4 +1,4 @@
-//! Forge Remote routes (SPEC §12): `/forge/lifecycle` (installed and upgraded events),
+//! Forge Remote routes (docs/FORGE.md): `/forge/lifecycle` (installed and upgraded events),
 //! `/forge/refresh` (the hourly scheduled trigger) and `/forge/uninstall` (preUninstall).
 //!
 //! Each call is verified completely (FIT, then its jti used once) before anything is written;

@@ -1,5 +1,5 @@
 //! Keys whose first request has not been answered yet, held in process memory so a crash can
-//! never leave a key stuck (SPEC §3: 409 `request_in_progress`).
+//! never leave a key stuck (409 `request_in_progress`).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,4 @@
-//! The HTTP API (SPEC §3): routes, shared state and the problem+json fallbacks.
+//! The HTTP API (docs/API.md): routes, shared state and the problem+json fallbacks.
 
 mod connect;
 mod finished;

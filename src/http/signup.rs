@@ -1,6 +1,6 @@
 //! `POST /webhooks/signup`: check, record, wake the worker, answer with the signup.
 //!
-//! Checks run in SPEC §3's order: 415 media type, 413 size, 401 token, 429 source rate limit,
+//! Checks run in the order docs/API.md gives: 415 media type, 413 size, 401 token, 429 source rate limit,
 //! 400 payload, 400 key,
 //! then idempotency (409/422) and 503 tenant. The signup is committed before any answer that
 //! accepts it; the handler never calls JSM itself.

@@ -1,8 +1,8 @@
 //! `POST /webhooks/signup/{source_id}`: a source's own route, for senders that sign the raw
-//! body or send a static secret (SPEC §11) as well as for JWT sources. `GET` on it answers a
+//! body or send a static secret (docs/INTEGRATIONS.md) as well as for JWT sources. `GET` on it answers a
 //! `query` source's URL validation (Mailchimp).
 //!
-//! Checks run in SPEC §3's order with the signature in the place of the token: 404 unknown
+//! Checks run in the order docs/API.md gives with the signature in the place of the token: 404 unknown
 //! source, 415, 413, 401 `invalid_signature` (`invalid_token` for a JWT source), 429, 400
 //! payload (field mapping), 400 key, then the intake steps shared with `/webhooks/signup`.
 //! The query string may hold a `query` source's secret: nothing here logs or echoes it.
@@ -78,7 +78,7 @@ async fn intake(
     accept(state, source, &signup, print, key, sender.token.as_ref()).await
 }
 
-/// SPEC §11's order: `Idempotency-Key`, the scheme's delivery id, the mapped key, the JWT
+/// The order of docs/API.md: `Idempotency-Key`, the scheme's delivery id, the mapped key, the JWT
 /// `jti`, the fingerprint. A derived value that breaks the key rule is hashed.
 fn key(
     req: &HttpRequest,

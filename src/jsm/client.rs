@@ -1,4 +1,4 @@
-//! The JSM REST client: typed requests in, typed outcomes out (SPEC §7).
+//! The JSM REST client: typed requests in, typed outcomes out (docs/DECISIONS.md, delivery).
 
 use std::time::Duration;
 

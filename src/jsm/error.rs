@@ -1,4 +1,4 @@
-//! Typed outcomes of a failed JSM call, chosen from the HTTP status (SPEC §7).
+//! Typed outcomes of a failed JSM call, chosen from the HTTP status (docs/DECISIONS.md, delivery).
 
 use std::time::{Duration, SystemTime};
 

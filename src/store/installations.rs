@@ -1,4 +1,4 @@
-//! Connect installations (SPEC §5). The sharedSecret is never read by listing.
+//! Connect installations (docs/API.md, Connect routes). The sharedSecret is never read by listing.
 //!
 //! State transitions are single UPDATEs whose WHERE clause encodes the rule, so concurrent
 //! lifecycle callbacks cannot undo each other: `disabled`/`enabled` never touch an

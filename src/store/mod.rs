@@ -1,5 +1,5 @@
 //! Storage: SQLite with one writer connection (`synchronous = FULL`, `BEGIN IMMEDIATE`) and a
-//! separate read-only pool (SPEC §8). All SQL lives below this module, so another backend can
+//! separate read-only pool (docs/DECISIONS.md, storage). All SQL lives below this module, so another backend can
 //! take its place without touching callers.
 
 mod admin;

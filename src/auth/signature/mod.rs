@@ -1,4 +1,4 @@
-//! Sender-signed webhooks (SPEC §11): the schemes of marketing and form tools that cannot mint a
+//! Sender-signed webhooks (docs/INTEGRATIONS.md): the schemes of marketing and form tools that cannot mint a
 //! JWT. Each scheme is one small file that checks one request against a source's secrets.
 //!
 //! Rules every scheme keeps: the MAC runs over the exact raw body bytes before anything parses
