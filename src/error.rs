@@ -44,7 +44,8 @@ pub enum ApiError {
     #[error("too many install key fetches from this address; retry later")]
     InstallKeysBusy { retry_after_secs: u64 },
     /// The database cannot take the request now (disk full, write lock held past the busy
-    /// timeout, file read-only or gone); the cause goes to the log. Nothing was stored.
+    /// timeout, file read-only or gone); the cause goes to the log. A write it refused stored
+    /// nothing; a signup already committed is never answered with it.
     #[error("the database cannot take this request now; retry later")]
     StorageUnavailable(#[source] anyhow::Error),
     /// Anything unexpected; the cause goes to the log, never to the client.

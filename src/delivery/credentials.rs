@@ -86,7 +86,7 @@ impl AppCredentials for ForgeCredentials {
             let token = installation
                 .filter(|i| {
                     i.token_expires_at
-                        .is_some_and(|exp| exp - now_ms() > margin)
+                        .is_some_and(|exp| exp.saturating_sub(now_ms()) > margin)
                 })
                 .and_then(|i| i.system_token)
                 .ok_or_else(|| {

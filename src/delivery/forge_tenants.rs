@@ -66,7 +66,7 @@ pub fn forge_wait_reason(installation: &ForgeInstallation, now: i64) -> Option<W
         return Some(WaitReason::Uninstalled);
     }
     match (&installation.system_token, installation.token_expires_at) {
-        (Some(_), Some(exp)) if exp - now > TOKEN_MARGIN.as_millis() as i64 => None,
+        (Some(_), Some(exp)) if exp.saturating_sub(now) > TOKEN_MARGIN.as_millis() as i64 => None,
         (Some(_), Some(_)) => Some(WaitReason::TokenExpiring),
         _ => Some(WaitReason::NoToken),
     }

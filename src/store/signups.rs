@@ -27,6 +27,40 @@ pub struct NewSignupRecord {
     pub jti: Option<JtiUse>,
 }
 
+impl NewSignupRecord {
+    /// The signup as this record wrote it: pending, no run yet, every step pending.
+    fn as_written(&self) -> Signup {
+        let now = now_ms();
+        Signup {
+            id: self.id.clone(),
+            source_id: self.source_id.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+            fingerprint: self.fingerprint.clone(),
+            tenant: self.tenant.clone(),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            status: SignupStatus::Pending,
+            steps: self
+                .steps
+                .iter()
+                .map(|name| Step {
+                    name: name.clone(),
+                    state: StepState::Pending,
+                })
+                .collect(),
+            customer: None,
+            attempts: 0,
+            attempt_limit: self.attempt_limit,
+            last_error: None,
+            last_error_detail: None,
+            next_attempt_at: self.not_before.map_or(now, |t| t.max(now)),
+            lease_version: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// The result of an idempotent insert.
 #[derive(Debug)]
 pub enum InsertOutcome {
@@ -87,15 +121,16 @@ impl Store {
         let Some(inserted) = written else {
             return Ok(InsertOutcome::JtiBoundElsewhere);
         };
-        let existing = self
-            .find_by_key(&new.source_id, &new.idempotency_key)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)?;
-        Ok(if inserted {
-            InsertOutcome::Inserted(existing)
-        } else {
-            InsertOutcome::Existing(existing)
-        })
+        let read = self.find_by_key(&new.source_id, &new.idempotency_key).await;
+        match read {
+            Ok(Some(stored)) if inserted => Ok(InsertOutcome::Inserted(stored)),
+            Ok(Some(stored)) => Ok(InsertOutcome::Existing(stored)),
+            // The new signup is committed: a failed read-back must not turn into an error
+            // answer that says nothing was stored. Answer with the row as it was written.
+            _ if inserted => Ok(InsertOutcome::Inserted(new.as_written())),
+            Ok(None) => Err(sqlx::Error::RowNotFound),
+            Err(e) => Err(e),
+        }
     }
 
     /// The signup recorded under this source's key.
