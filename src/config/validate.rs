@@ -28,12 +28,7 @@ impl Config {
         if self.server.max_body_bytes == 0 {
             return Err("key `server.max_body_bytes`: must be at least 1".into());
         }
-        if !self.database.url.starts_with("sqlite:") {
-            return Err(format!(
-                "key `database.url`: only sqlite: URLs are supported in this version, got {:?}",
-                self.database.url.split(':').next().unwrap_or_default()
-            ));
-        }
+        check_database_url(&self.database.url)?;
         check_app_key(&self.connect.app_key)?;
         check_https_or_loopback(&self.connect.install_keys_url)
             .map_err(|e| format!("key `connect.install_keys_url`: {e}"))?;
@@ -148,6 +143,22 @@ fn check_source_keys(s: &SourceConfig) -> Result<(), String> {
 }
 
 /// Connect app keys: `^[a-zA-Z0-9-._]+$`, at most 80 characters.
+/// Only SQLite is served in this version; a PostgreSQL URL is named as such, so nobody takes
+/// the refusal for a typo (the schema is ready, the backend is not).
+fn check_database_url(url: &str) -> Result<(), String> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(()),
+        "postgres" | "postgresql" => Err(
+            "key `database.url`: PostgreSQL is not supported by this version yet; use a sqlite: URL"
+                .into(),
+        ),
+        _ => Err(format!(
+            "key `database.url`: only sqlite: URLs are supported in this version, got {scheme:?}"
+        )),
+    }
+}
+
 fn check_app_key(key: &str) -> Result<(), String> {
     let ok = !key.is_empty()
         && key.len() <= 80
@@ -243,6 +254,37 @@ mod tests {
             assert!(error.contains("server.public_url"), "{error}");
         }
         assert_eq!(with(|c| c.server.public_url = None), Ok(()));
+    }
+
+    #[test]
+    fn database_url_is_sqlite_and_postgres_is_refused_by_name() {
+        for (url, error) in [
+            ("sqlite://signup-bridge.db", None),
+            ("sqlite:bridge.db", None),
+            (
+                "postgres://u:p@db/bridge",
+                Some("PostgreSQL is not supported"),
+            ),
+            (
+                "postgresql://db/bridge",
+                Some("PostgreSQL is not supported"),
+            ),
+            ("mysql://db/bridge", Some("only sqlite: URLs")),
+            ("signup-bridge.db", Some("only sqlite: URLs")),
+        ] {
+            let got = with(|c| c.database.url = url.into());
+            match error {
+                None => assert_eq!(got, Ok(()), "{url}"),
+                Some(text) => {
+                    let got = got.unwrap_err();
+                    assert!(
+                        got.contains("database.url") && got.contains(text),
+                        "{url}: {got}"
+                    );
+                    assert!(!got.contains("u:p"), "{got}");
+                }
+            }
+        }
     }
 
     #[test]

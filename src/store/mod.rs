@@ -38,7 +38,7 @@ pub use signups::{InsertOutcome, NewSignupRecord};
 pub use token_jtis::JtiUse;
 pub use used_tokens::TokenUse;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The database handle: cheap to clone.
 #[derive(Clone)]

@@ -22,6 +22,8 @@ mod jwks;
 mod logs;
 mod oauth;
 mod ops;
+mod postgres;
+mod postgres_schema;
 mod privacy;
 mod process;
 mod rejects;
