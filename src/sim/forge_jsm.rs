@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::reply::Reply;
 use super::routes::{JsmRequest, handle};
-use super::state::{LoggedRequest, SimState, unix_ms};
+use super::state::{SimState, unix_ms};
 
 /// `/ex/jira/{cloud_id}/{tail}`.
 pub(crate) async fn entry(
@@ -20,37 +20,18 @@ pub(crate) async fn entry(
     body: web::Bytes,
     state: web::Data<SimState>,
 ) -> HttpResponse {
-    let received_at = SystemTime::now();
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let seq = state.log_request(LoggedRequest {
-        seq: 0,
-        received_at,
-        received_at_ms: unix_ms(received_at),
-        method: req.method().as_str().to_owned(),
-        path: req.path().to_owned(),
-        query: req.query_string().to_owned(),
-        authorization: header("authorization"),
-        content_type: header("content-type"),
-        accept: header("accept"),
-        x_experimentalapi: header("x-experimentalapi"),
-        body: String::from_utf8_lossy(&body).into_owned(),
-        status: None,
-        responded_at: None,
-        responded_at_ms: None,
-        dropped: false,
-    });
+    let seq = super::server::log_incoming(&state, &req, &body);
     let cloud_id = req
         .match_info()
         .get("cloud_id")
         .unwrap_or_default()
         .to_string();
     let tail = format!("/{}", req.match_info().get("tail").unwrap_or_default());
-    let authorization = header("authorization");
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let (reply, extra) = answer(
         &state,
         &cloud_id,

@@ -22,12 +22,8 @@ enum Outcome {
     Drop,
 }
 
-/// Entry point of every request outside `/_sim/`.
-pub(crate) async fn jsm_entry(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<SimState>,
-) -> HttpResponse {
+/// Put a JSM request in the request log as it arrived; its sequence number.
+pub(crate) fn log_incoming(state: &SimState, req: &HttpRequest, body: &[u8]) -> u64 {
     let received_at = SystemTime::now();
     let header = |name: &str| {
         req.headers()
@@ -35,7 +31,7 @@ pub(crate) async fn jsm_entry(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let seq = state.log_request(LoggedRequest {
+    state.log_request(LoggedRequest {
         seq: 0,
         received_at,
         received_at_ms: unix_ms(received_at),
@@ -46,12 +42,21 @@ pub(crate) async fn jsm_entry(
         content_type: header("content-type"),
         accept: header("accept"),
         x_experimentalapi: header("x-experimentalapi"),
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body: String::from_utf8_lossy(body).into_owned(),
         status: None,
         responded_at: None,
         responded_at_ms: None,
         dropped: false,
-    });
+    })
+}
+
+/// Entry point of every request outside `/_sim/`.
+pub(crate) async fn jsm_entry(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<SimState>,
+) -> HttpResponse {
+    let seq = log_incoming(&state, &req, &body);
     let (outcome, extra_delay) = process(&state, &req, &body);
     let delay = state.latency() + extra_delay;
     if !delay.is_zero() {
