@@ -14,9 +14,11 @@ work=$(mktemp -d)
 port=18089
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 bin="$target/debug/signup-bridge"
-(cd "$work" && SIGNUP_BRIDGE_LISTEN="127.0.0.1:$port" "$bin" serve --sandbox >serve.log 2>serve.err) &
+# `exec`, so that $pid is the bridge itself and the trap stops it.
+(cd "$work" && SIGNUP_BRIDGE_LISTEN="127.0.0.1:$port" exec "$bin" serve --sandbox >serve.log 2>serve.err) &
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+kill -0 "$pid" 2>/dev/null || { echo "the bridge did not start:" >&2; cat "$work/serve.err" >&2; exit 1; }
 token=$(cd "$work" && "$bin" token --source sandbox --ttl 1h)
 "$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run \
     "http://127.0.0.1:$port/openapi.json" --checks all \
