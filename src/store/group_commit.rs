@@ -95,6 +95,7 @@ pub(super) struct GroupCommit {
     queue: mpsc::Sender<Box<dyn Op>>,
     batches: Arc<AtomicU64>,
     /// Taken by the writer before each batch: a test holds it to let writes queue up.
+    #[cfg_attr(not(test), allow(dead_code))]
     turn: Arc<tokio::sync::Mutex<()>>,
 }
 
