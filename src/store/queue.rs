@@ -7,7 +7,7 @@
 //! call ever happens inside their transaction.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 use sqlx::Row;
 
@@ -34,6 +34,8 @@ pub struct ClaimedSignup {
     pub lease: Lease,
     /// Until when the lease is held (Unix ms), as last written by this run.
     pub lease_until: Arc<AtomicI64>,
+    /// How long this run has waited at the tenant's gate so far (ms): pauses and pacing.
+    pub gate_wait_ms: Arc<AtomicU64>,
 }
 
 /// Proof of a claim: every transition of the run is fenced by it.
@@ -256,6 +258,7 @@ impl Store {
                     version,
                 },
                 lease_until: Arc::new(AtomicI64::new(lease_until)),
+                gate_wait_ms: Arc::new(AtomicU64::new(0)),
             });
         }
         Ok(claimed)
