@@ -84,3 +84,39 @@ async fn a_pause_and_call_slots_are_shared_between_processes() {
         b.close().await;
     }
 }
+
+#[tokio::test]
+async fn batches_that_insert_the_same_keys_in_opposite_orders_both_succeed() {
+    let test = "batches_that_insert_the_same_keys_in_opposite_orders_both_succeed";
+    for db in super::test_db::each(test).await {
+        let (a, b) = (
+            Store::open(&db.url).await.unwrap(),
+            Store::open(&db.url).await.unwrap(),
+        );
+        // Each process's next batch holds both keys, in opposite orders: on PostgreSQL one
+        // batch is chosen as a deadlock victim, and its write must run again, not fail.
+        let (hold_a, hold_b) = (a.commits.hold().await, b.commits.hold().await);
+        let write = |store: &Store, n: usize, key: &'static str| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_signup(&record(n, key)).await })
+        };
+        let writes = [
+            write(&a, 1, "k1"),
+            write(&b, 2, "k2"),
+            write(&a, 3, "k2"),
+            write(&b, 4, "k1"),
+        ];
+        while a.commits.queued() + b.commits.queued() < 2 {
+            tokio::task::yield_now().await;
+        }
+        drop((hold_a, hold_b));
+        for outcome in join_all(writes).await {
+            outcome
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{:?}: {e}", db.backend));
+        }
+        assert_eq!(a.list_signups(None, 10).await.unwrap().len(), 2);
+        a.close().await;
+        b.close().await;
+    }
+}
