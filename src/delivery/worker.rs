@@ -20,7 +20,6 @@ impl Engine {
     /// give back the leases of any still running.
     pub async fn run_worker(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         self.restore_holds().await;
-        tokio::spawn(Arc::clone(&self).hear_other_instances(shutdown.clone()));
         let mut runs = JoinSet::new();
         while !*shutdown.borrow() {
             if let Err(e) = self.claim_and_start(&mut runs).await {
