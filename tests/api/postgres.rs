@@ -13,6 +13,7 @@ pub struct TestSchema {
     pub pool: PgPool,
     admin: PgPool,
     name: String,
+    server_url: String,
 }
 
 /// The schema for `test`, or `None` (after saying so) when no server is configured.
@@ -42,10 +43,27 @@ pub async fn test_schema(test: &str) -> Option<TestSchema> {
     let pool = connect(options.options([("search_path", name.as_str())]))
         .await
         .unwrap();
-    Some(TestSchema { pool, admin, name })
+    Some(TestSchema {
+        pool,
+        admin,
+        name,
+        server_url: url,
+    })
+}
+
+/// `url` with `schema` as the search path of every connection (sqlx's form for a server
+/// setting), as a bridge's `database.url` takes it.
+pub fn schema_url(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options[search_path]={schema}")
 }
 
 impl TestSchema {
+    /// The `database.url` of a bridge that stores into this schema.
+    pub fn url(&self) -> String {
+        schema_url(&self.server_url, &self.name)
+    }
+
     /// Drop the schema (a failed test leaves its schema behind to look at).
     pub async fn drop(self) {
         self.pool.close().await;
@@ -57,4 +75,16 @@ impl TestSchema {
         .await
         .unwrap();
     }
+}
+
+#[test]
+fn a_schema_url_adds_the_search_path_to_the_query() {
+    assert_eq!(
+        schema_url("postgres://postgres@127.0.0.1:5432/test", "test_a"),
+        "postgres://postgres@127.0.0.1:5432/test?options[search_path]=test_a"
+    );
+    assert_eq!(
+        schema_url("postgres://db/test?sslmode=disable", "test_b"),
+        "postgres://db/test?sslmode=disable&options[search_path]=test_b"
+    );
 }
