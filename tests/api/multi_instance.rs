@@ -160,7 +160,10 @@ async fn three_instances_on_one_database_behave_as_one_bridge() {
         finals.get("existing").unwrap_or(&0),
     );
     assert_eq!(kills.len(), 1);
-    assert!(answered_5xx > 0 && answered_429 > 0, "the faults were served");
+    assert!(
+        answered_5xx > 0 && answered_429 > 0,
+        "the faults were served"
+    );
     assert_eq!(customers.len(), SIGNUPS, "a customer for every email");
     assert!(customers.values().all(|n| *n == 1), "a duplicate customer");
     assert_eq!(stored, SIGNUPS as i64, "one stored signup per key");
@@ -423,7 +426,9 @@ async fn an_inline_wait_on_one_instance_sees_the_outcome_of_another() {
         .await
         .unwrap();
     let took = sent.elapsed();
-    let slow_still_running = jsm_requests(&sim, "POST", CUSTOMER_PATH)[0].status.is_none();
+    let slow_still_running = jsm_requests(&sim, "POST", CUSTOMER_PATH)[0]
+        .status
+        .is_none();
     let status = answer.status();
     let body: Value = answer.json().await.unwrap();
     println!("inline wait on A answered {status} in {took:.0?} with B's outcome");
@@ -431,7 +436,10 @@ async fn an_inline_wait_on_one_instance_sees_the_outcome_of_another() {
     assert_eq!(body["status"], "created");
     assert_eq!(body["attempts"], 1, "A made an attempt: {body}");
     assert_eq!(body["lastError"], Value::Null);
-    assert!(slow_still_running, "answered only after B's slow call ended");
+    assert!(
+        slow_still_running,
+        "answered only after B's slow call ended"
+    );
     let creates = jsm_requests(&sim, "POST", CUSTOMER_PATH);
     assert_eq!(creates.len(), 2);
     assert!(creates[1].body.contains("inline@example.com"));

@@ -47,8 +47,17 @@ impl Cluster {
 
     async fn ctl(&self, action: &str) {
         let status = tokio::process::Command::new("pg_ctlcluster")
-            .args(["--skip-systemctl-redirect", &self.version, &self.name, action])
-            .args(if action == "stop" { &["-m", "fast"][..] } else { &[] })
+            .args([
+                "--skip-systemctl-redirect",
+                &self.version,
+                &self.name,
+                action,
+            ])
+            .args(if action == "stop" {
+                &["-m", "fast"][..]
+            } else {
+                &[]
+            })
             .status()
             .await
             .expect("pg_ctlcluster runs");
@@ -60,7 +69,12 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         // Already running: pg_ctlcluster says so and changes nothing.
         let _ = std::process::Command::new("pg_ctlcluster")
-            .args(["--skip-systemctl-redirect", &self.version, &self.name, "start"])
+            .args([
+                "--skip-systemctl-redirect",
+                &self.version,
+                &self.name,
+                "start",
+            ])
             .stderr(std::process::Stdio::null())
             .status();
     }
@@ -184,14 +198,21 @@ async fn a_postgresql_restart_is_survived() {
         .unwrap()
         .into_iter()
         .collect();
-    assert!(accepted.iter().all(|id| stored.contains(id)), "a 2xx not stored");
+    assert!(
+        accepted.iter().all(|id| stored.contains(id)),
+        "a 2xx not stored"
+    );
     let emails: HashSet<String> = sim
         .state()
         .customers()
         .into_iter()
         .map(|c| c.email_address)
         .collect();
-    assert_eq!(emails.len(), sim.state().customers().len(), "a duplicate customer");
+    assert_eq!(
+        emails.len(),
+        sim.state().customers().len(),
+        "a duplicate customer"
+    );
     println!(
         "PostgreSQL restart: {} signups answered during the outage ({refused} with 503), {} \
          accepted in all, every one stored and final; {} customers",
