@@ -191,17 +191,35 @@ impl From<sqlx::Error> for ApiError {
 /// without a restart: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
 const UNAVAILABLE_CODES: [i64; 6] = [5, 6, 8, 10, 13, 14];
 
-/// The fault is the database's state (space, locks, the file), not the request or the code.
+/// PostgreSQL's SQLSTATE classes for a server that cannot take a request now: connection
+/// exceptions, insufficient resources, operator intervention (shutdown, restart).
+const UNAVAILABLE_CLASSES: [&str; 3] = ["08", "53", "57"];
+
+/// PostgreSQL's SQLSTATEs for a transaction worth trying again: serialization failure, deadlock.
+const RETRYABLE_STATES: [&str; 2] = ["40001", "40P01"];
+
+/// The fault is the database's state (space, locks, the file, a server restarting), not the
+/// request or the code.
 fn storage_unavailable(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|code| code.parse::<i64>().ok())
-            // Extended codes keep the primary code in their low byte.
-            .is_some_and(|code| UNAVAILABLE_CODES.contains(&(code & 0xff))),
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
         _ => false,
     }
+}
+
+/// A SQLite result code (decimal) or a PostgreSQL SQLSTATE (five characters) that says the
+/// database is unavailable for now.
+fn unavailable_code(code: &str) -> bool {
+    // SQLite's codes, extended ones included, have at most four digits.
+    if code.len() == 5 {
+        return UNAVAILABLE_CLASSES.iter().any(|class| code.starts_with(class))
+            || RETRYABLE_STATES.contains(&code);
+    }
+    code.parse::<i64>()
+        .ok()
+        // Extended codes keep the primary code in their low byte.
+        .is_some_and(|code| UNAVAILABLE_CODES.contains(&(code & 0xff)))
 }
 
 #[cfg(test)]
@@ -224,6 +242,19 @@ mod tests {
             let api = ApiError::from(error);
             assert_eq!(api.status_code().as_u16(), status, "{api:?}");
             assert_eq!(api.code(), code);
+        }
+    }
+
+    #[test]
+    fn unavailable_codes_of_both_backends() {
+        // SQLite: BUSY, IOERR_WRITE (extended), FULL; PostgreSQL: connection failure, admin
+        // shutdown, cannot connect now, disk full, deadlock, serialization failure.
+        for code in ["5", "778", "13", "08006", "57P01", "57P03", "53100", "40P01", "40001"] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        // SQLite: CONSTRAINT_UNIQUE; PostgreSQL: unique violation, syntax error.
+        for code in ["2067", "23505", "42601", "not a code"] {
+            assert!(!unavailable_code(code), "{code}");
         }
     }
 

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::auth::{RateLimits, TokenVerifier, mint_hs256};
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::connect::{ConnectState, InstallKeys, descriptor};
 use crate::delivery::{Engine, TenantDirectory, run_purge};
 use crate::http::middleware::request_context;
@@ -52,13 +52,7 @@ impl Application {
         for warning in config.warnings() {
             tracing::warn!("{warning}");
         }
-        let key = config.database.secret_box().map_err(ConfigError)?;
-        let store = Store::open_with_key(&config.database.url, key)
-            .await
-            .with_context(|| {
-                let url = crate::config::redact_url(&config.database.url);
-                format!("cannot open the database {url}")
-            })?;
+        let store = crate::cli::open_store(&config).await?;
         let sim = match options.sandbox {
             true => Some(sandbox::start(&mut config, &store).await?),
             false => None,

@@ -174,7 +174,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 /// Open the configured database (running migrations).
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<crate::store::Store> {
     let key = config.database.secret_box().map_err(config::ConfigError)?;
-    crate::store::Store::open_with_key(&config.database.url, key)
+    let settings = config.database.pool_settings();
+    crate::store::Store::open_with(&config.database.url, key, settings)
         .await
         .map_err(|e| {
             let url = config::redact_url(&config.database.url);

@@ -71,13 +71,31 @@ pub struct DatabaseConfig {
     /// Base64 of 32 bytes, from `${ENV}`: stored secrets are encrypted with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_key: Option<Secret>,
+    /// PostgreSQL pool size per instance (SQLite ignores it).
+    pub max_connections: u32,
+    /// PostgreSQL `statement_timeout` of every connection; zero for none (SQLite ignores it).
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
+        let pool = crate::store::PoolSettings::default();
         Self {
             url: "sqlite://signup-bridge.db".into(),
             encryption_key: None,
+            max_connections: pool.max_connections,
+            statement_timeout: pool.statement_timeout,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// The pool settings of `[database]`.
+    pub fn pool_settings(&self) -> crate::store::PoolSettings {
+        crate::store::PoolSettings {
+            max_connections: self.max_connections,
+            statement_timeout: self.statement_timeout,
         }
     }
 }

@@ -28,7 +28,7 @@ impl Config {
         if self.server.max_body_bytes == 0 {
             return Err("key `server.max_body_bytes`: must be at least 1".into());
         }
-        check_database_url(&self.database.url)?;
+        check_database(&self.database)?;
         check_app_key(&self.connect.app_key)?;
         check_https_or_loopback(&self.connect.install_keys_url)
             .map_err(|e| format!("key `connect.install_keys_url`: {e}"))?;
@@ -143,20 +143,29 @@ fn check_source_keys(s: &SourceConfig) -> Result<(), String> {
 }
 
 /// Connect app keys: `^[a-zA-Z0-9-._]+$`, at most 80 characters.
-/// Only SQLite is served in this version; a PostgreSQL URL is named as such, so nobody takes
-/// the refusal for a typo (the schema is ready, the backend is not).
-fn check_database_url(url: &str) -> Result<(), String> {
-    let scheme = url.split(':').next().unwrap_or_default();
-    match scheme {
-        "sqlite" => Ok(()),
-        "postgres" | "postgresql" => Err(
-            "key `database.url`: PostgreSQL is not supported by this version yet; use a sqlite: URL"
-                .into(),
-        ),
-        _ => Err(format!(
-            "key `database.url`: only sqlite: URLs are supported in this version, got {scheme:?}"
-        )),
+/// `sqlite:` (embedded, one process) or `postgres:` / `postgresql:` (several instances), and
+/// the PostgreSQL pool settings in range.
+fn check_database(database: &super::DatabaseConfig) -> Result<(), String> {
+    if crate::store::Backend::of_url(&database.url).is_none() {
+        let scheme = database.url.split(':').next().unwrap_or_default();
+        return Err(format!(
+            "key `database.url`: must be a sqlite:, postgres: or postgresql: URL, got {scheme:?}"
+        ));
     }
+    if !(1..=1000).contains(&database.max_connections) {
+        return Err("key `database.max_connections`: must be between 1 and 1000".into());
+    }
+    let timeout = database.statement_timeout;
+    if !timeout.is_zero()
+        && (timeout < std::time::Duration::from_millis(100)
+            || timeout > std::time::Duration::from_secs(86_400))
+    {
+        return Err(
+            "key `database.statement_timeout`: must be 0s (none) or between 100ms and 1 day"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 fn check_app_key(key: &str) -> Result<(), String> {
@@ -257,20 +266,14 @@ mod tests {
     }
 
     #[test]
-    fn database_url_is_sqlite_and_postgres_is_refused_by_name() {
+    fn database_url_is_sqlite_or_postgres_and_pool_settings_are_in_range() {
         for (url, error) in [
             ("sqlite://signup-bridge.db", None),
             ("sqlite:bridge.db", None),
-            (
-                "postgres://u:p@db/bridge",
-                Some("PostgreSQL is not supported"),
-            ),
-            (
-                "postgresql://db/bridge",
-                Some("PostgreSQL is not supported"),
-            ),
-            ("mysql://db/bridge", Some("only sqlite: URLs")),
-            ("signup-bridge.db", Some("only sqlite: URLs")),
+            ("postgres://u:p@db/bridge", None),
+            ("postgresql://db/bridge", None),
+            ("mysql://db/bridge", Some("must be a sqlite:, postgres:")),
+            ("signup-bridge.db", Some("must be a sqlite:, postgres:")),
         ] {
             let got = with(|c| c.database.url = url.into());
             match error {
@@ -281,9 +284,22 @@ mod tests {
                         got.contains("database.url") && got.contains(text),
                         "{url}: {got}"
                     );
-                    assert!(!got.contains("u:p"), "{got}");
                 }
             }
+        }
+        for n in [0, 1001] {
+            let error = with(|c| c.database.max_connections = n).unwrap_err();
+            assert!(error.contains("database.max_connections"), "{error}");
+        }
+        assert_eq!(with(|c| c.database.max_connections = 1), Ok(()));
+        for ms in [1, 99, 86_400_001] {
+            let timeout = std::time::Duration::from_millis(ms);
+            let error = with(|c| c.database.statement_timeout = timeout).unwrap_err();
+            assert!(error.contains("database.statement_timeout"), "{error}");
+        }
+        for ms in [0, 100, 86_400_000] {
+            let timeout = std::time::Duration::from_millis(ms);
+            assert_eq!(with(|c| c.database.statement_timeout = timeout), Ok(()));
         }
     }
 

@@ -3,6 +3,12 @@
 //!
 //! Every JSM call of a tenant (create, search, steps) passes [`TenantGate::ready_to_send`]
 //! immediately before it is sent. One tenant's gate never delays another tenant.
+//!
+//! With several instances on one database (PostgreSQL), the pause and the pacing are the
+//! database's: before each call the gate books the tenant's next slot in the shared
+//! `tenant_pacing` row and reads the pause any instance recorded (`tenant_holds`), so N instances
+//! send no more, and no sooner after a 429, than one would. Run slots are bounded across
+//! instances by the claims (see `Store::claim_due`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,6 +17,9 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::domain::now_ms;
+use crate::store::Store;
+
 /// The longest pause a `Retry-After` can impose (a larger value is taken as this).
 pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
 
@@ -18,15 +27,27 @@ pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
 pub struct Gates {
     concurrency: usize,
     rate_per_second: f64,
+    /// The database every instance shares, when pause and pacing live there.
+    shared: Option<Store>,
     gates: Mutex<HashMap<String, Arc<TenantGate>>>,
 }
 
 impl Gates {
+    /// Gates of this process alone.
     pub fn new(concurrency: u32, rate_per_second: f64) -> Self {
         Self {
             concurrency: concurrency.max(1) as usize,
             rate_per_second,
+            shared: None,
             gates: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Gates whose pause and pacing are shared through `store` with every instance on it.
+    pub fn shared(concurrency: u32, rate_per_second: f64, store: Store) -> Self {
+        Self {
+            shared: Some(store),
+            ..Self::new(concurrency, rate_per_second)
         }
     }
 
@@ -34,9 +55,22 @@ impl Gates {
         let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
         gates
             .entry(tenant.to_string())
-            .or_insert_with(|| Arc::new(TenantGate::new(self.concurrency, self.rate_per_second)))
+            .or_insert_with(|| {
+                let mut gate = TenantGate::new(self.concurrency, self.rate_per_second);
+                gate.shared = self.shared.clone().map(|store| Shared {
+                    store,
+                    tenant: tenant.to_string(),
+                });
+                Arc::new(gate)
+            })
             .clone()
     }
+}
+
+/// Where a gate books its slots and reads pauses when instances share a database.
+struct Shared {
+    store: Store,
+    tenant: String,
 }
 
 /// One tenant's gate.
@@ -45,6 +79,7 @@ pub struct TenantGate {
     runs_total: usize,
     interval: Option<Duration>,
     timing: Mutex<Timing>,
+    shared: Option<Shared>,
 }
 
 struct Timing {
@@ -70,6 +105,7 @@ impl TenantGate {
                 next_slot: Instant::now(),
                 average_call: None,
             }),
+            shared: None,
         }
     }
 
@@ -127,6 +163,14 @@ impl TenantGate {
 
     /// Wait until a call may be sent now: after any pause, in its own paced slot.
     pub async fn ready_to_send(&self) {
+        match &self.shared {
+            None => self.ready_here().await,
+            Some(shared) => self.ready_across_instances(shared).await,
+        }
+    }
+
+    /// The pause and the slot of this process alone.
+    async fn ready_here(&self) {
         loop {
             match self.reserve_slot() {
                 Wait::None => return,
@@ -139,6 +183,53 @@ impl TenantGate {
                         return;
                     }
                 }
+            }
+        }
+    }
+
+    /// The pause and the slot of every instance on the database: the pause this process saw
+    /// first (no round trip), then a slot booked in the database, which also reports a pause
+    /// recorded by any instance. A database that does not answer holds the call: sending
+    /// without the shared state could break another instance's pause.
+    async fn ready_across_instances(&self, shared: &Shared) {
+        let interval_ms = self.interval.map(|i| i.as_millis().max(1) as i64);
+        loop {
+            if let Some(until) = self.paused_until() {
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            let now = now_ms();
+            let booked = match interval_ms {
+                Some(interval) => {
+                    let store = &shared.store;
+                    store.reserve_call_slot(&shared.tenant, now, interval).await
+                }
+                None => shared.store.tenant_hold(&shared.tenant).await.map(|h| (now, h)),
+            };
+            let (slot, hold) = match booked {
+                Ok(booked) => booked,
+                Err(e) => {
+                    tracing::warn!(tenant = %shared.tenant, error = %e, "cannot read the tenant's shared pause and pacing; holding its calls");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Some(hold) = hold.filter(|hold| *hold > now) {
+                self.pause_for(Duration::from_millis((hold - now) as u64));
+                continue;
+            }
+            if slot <= now {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis((slot - now) as u64)).await;
+            // A slot is ours once reached, unless a 429 arrived meanwhile (here or elsewhere).
+            let hold = shared.store.tenant_hold(&shared.tenant).await;
+            match hold {
+                Ok(Some(hold)) if hold > now_ms() => {
+                    self.pause_for(Duration::from_millis((hold - now_ms()).max(0) as u64))
+                }
+                Ok(_) if self.paused_until().is_none() => return,
+                _ => {}
             }
         }
     }

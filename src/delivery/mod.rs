@@ -31,7 +31,7 @@ pub use tenants::{ResolvedTenant, TenantDirectory, TenantUnavailable};
 
 use crate::config::DeliveryConfig;
 use crate::jsm::JsmClient;
-use crate::store::{Lease, Store};
+use crate::store::{Backend, Lease, Notice, Store};
 
 /// The delivery engine, shared by the worker loop, its runs and the intake.
 pub struct Engine {
@@ -54,8 +54,13 @@ impl Engine {
         directory: Arc<TenantDirectory>,
         config: DeliveryConfig,
     ) -> Arc<Self> {
+        let (concurrency, rate) = (config.concurrency_per_tenant, config.max_rate_per_tenant);
+        let gates = match store.backend() {
+            Backend::Sqlite => Gates::new(concurrency, rate),
+            Backend::Postgres => Gates::shared(concurrency, rate, store.clone()),
+        };
         Arc::new(Self {
-            gates: Gates::new(config.concurrency_per_tenant, config.max_rate_per_tenant),
+            gates,
             store,
             jsm,
             directory,
@@ -70,6 +75,39 @@ impl Engine {
     /// Tell the worker there may be new work.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// New work is due (a signup recorded, a tenant unblocked): wake this worker and those of
+    /// every other instance on the database.
+    pub async fn work_due(&self) {
+        self.wake();
+        self.store.announce(&Notice::Due).await;
+    }
+
+    /// A signup's state changed: wake inline waits here and on every other instance.
+    async fn changed(&self, signup_id: &str) {
+        self.events.publish(signup_id);
+        self.store.announce(&Notice::Changed(signup_id.into())).await;
+    }
+
+    /// Hear the other instances (PostgreSQL) until `shutdown`: their new work wakes this
+    /// worker, their outcomes wake this process's inline waits.
+    pub(crate) async fn hear_other_instances(
+        self: Arc<Self>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let Some(mut notices) = self.store.listen().await else {
+            return;
+        };
+        while !*shutdown.borrow() {
+            tokio::select! {
+                notice = notices.next() => match notice {
+                    Notice::Due => self.wake(),
+                    Notice::Changed(id) => self.events.publish(&id),
+                },
+                _ = shutdown.changed() => {}
+            }
+        }
     }
 
     /// Outcome events (signup ids whose state changed).

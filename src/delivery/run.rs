@@ -69,7 +69,7 @@ impl Engine {
         }
         .instrument(span)
         .await;
-        self.events.publish(&claimed.signup.id);
+        self.changed(&claimed.signup.id).await;
     }
 
     /// Run the pending steps; every one but the last is recorded before the next call, the

@@ -18,6 +18,7 @@ impl Engine {
     /// give back the leases of any still running.
     pub async fn run_worker(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         self.restore_holds().await;
+        tokio::spawn(Arc::clone(&self).hear_other_instances(shutdown.clone()));
         let mut runs = JoinSet::new();
         while !*shutdown.borrow() {
             if let Err(e) = self.claim_and_start(&mut runs).await {
@@ -74,7 +75,13 @@ impl Engine {
             let lease_until = now_ms() + self.lease_ms();
             let claimed = self
                 .store
-                .claim_due(&self.owner, &tenant, permits.len() as u32, lease_until)
+                .claim_due(
+                    &self.owner,
+                    &tenant,
+                    permits.len() as u32,
+                    self.config.concurrency_per_tenant,
+                    lease_until,
+                )
                 .await?;
             for (claim, permit) in claimed.into_iter().zip(permits) {
                 let engine = Arc::clone(self);

@@ -120,7 +120,7 @@ async fn handle(
         (Route::Uninstall, _) => info!(installation = %installation_id, "Forge app uninstalled"),
     }
     if has_token && route != Route::Uninstall {
-        state.engine.wake();
+        state.engine.work_due().await;
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
 }

@@ -8,16 +8,21 @@ use sqlx::sqlite::SqliteConnectOptions;
 
 use super::AppState;
 use crate::error::ApiError;
+use crate::store::Backend;
 
 /// The process is up.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// The database answers, and its file is still where it was opened and writable.
+/// The database answers (a query on the pool), and a SQLite file is still where it was opened
+/// and writable.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let problem = if state.store.ping().await {
-        database_file_problem(&state.config.database.url)
+        match state.store.backend() {
+            Backend::Sqlite => database_file_problem(&state.config.database.url),
+            Backend::Postgres => None,
+        }
     } else {
         Some("the database does not answer")
     };

@@ -40,7 +40,7 @@ impl Store {
     ) -> Result<Vec<SignupSummary>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, status, tenant, email, attempts, updated_at FROM signups
-             WHERE (?1 IS NULL OR status = ?1) ORDER BY updated_at DESC, id LIMIT ?2",
+             WHERE ($1 IS NULL OR status = $1) ORDER BY updated_at DESC, id LIMIT $2",
         )
         .bind(status.map(SignupStatus::as_str))
         .bind(limit as i64)
@@ -75,8 +75,8 @@ impl Store {
             SignupStatus::Pending => {
                 let mut tx = self.begin_write().await?;
                 let n = sqlx::query(
-                    "UPDATE signups SET next_attempt_at = ?2, updated_at = ?2
-                     WHERE id = ?1 AND status = 'pending' AND lease_owner IS NULL",
+                    "UPDATE signups SET next_attempt_at = $2, updated_at = $2
+                     WHERE id = $1 AND status = 'pending' AND lease_owner IS NULL",
                 )
                 .bind(id)
                 .bind(now_ms())
@@ -106,18 +106,18 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "UPDATE signup_steps SET state = 'pending', updated_at = ?2
+            "UPDATE signup_steps SET state = 'pending', updated_at = $2
              WHERE state = 'failed' AND signup_id IN
-                 (SELECT id FROM signups WHERE status = 'failed' AND (?1 IS NULL OR id = ?1))",
+                 (SELECT id FROM signups WHERE status = 'failed' AND ($1 IS NULL OR id = $1))",
         )
         .bind(id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
         let n = sqlx::query(
-            "UPDATE signups SET status = 'pending', attempt_limit = attempts + ?2,
-                 next_attempt_at = ?3, completed_at = NULL, updated_at = ?3
-             WHERE status = 'failed' AND (?1 IS NULL OR id = ?1)",
+            "UPDATE signups SET status = 'pending', attempt_limit = attempts + $2,
+                 next_attempt_at = $3, completed_at = NULL, updated_at = $3
+             WHERE status = 'failed' AND ($1 IS NULL OR id = $1)",
         )
         .bind(id)
         .bind(extra_runs as i64)
@@ -140,9 +140,9 @@ impl Store {
         let n = sqlx::query(
             "DELETE FROM signups WHERE id IN (
                  SELECT id FROM signups
-                 WHERE (status IN ('created', 'existing') AND completed_at < ?1)
-                    OR (status = 'failed' AND completed_at < ?2)
-                 LIMIT ?3)",
+                 WHERE (status IN ('created', 'existing') AND completed_at < $1)
+                    OR (status = 'failed' AND completed_at < $2)
+                 LIMIT $3)",
         )
         .bind(done_before)
         .bind(failed_before)

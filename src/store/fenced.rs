@@ -18,14 +18,14 @@ pub enum TransitionError {
     Database(#[from] sqlx::Error),
 }
 
-/// The WHERE clause of every fenced write: ?1 id, ?2 lease owner, ?3 lease version.
+/// The WHERE clause of every fenced write: $1 id, $2 lease owner, $3 lease version.
 macro_rules! lease_match {
     () => {
-        " WHERE id = ?1 AND lease_owner = ?2 AND lease_version = ?3"
+        " WHERE id = $1 AND lease_owner = $2 AND lease_version = $3"
     };
 }
 
-type FencedQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+type FencedQuery = sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// What a `create` step resolved to, as bound: the status and the customer's JSON.
 fn resolution_binds(
@@ -45,7 +45,7 @@ impl Store {
         until: i64,
     ) -> Result<(), TransitionError> {
         self.fenced(
-            concat!("UPDATE signups SET lease_until = ?4", lease_match!()),
+            concat!("UPDATE signups SET lease_until = $4", lease_match!()),
             id,
             lease,
             None,
@@ -65,8 +65,8 @@ impl Store {
         resolution: Option<(SignupStatus, Option<&serde_json::Value>)>,
     ) -> Result<(), TransitionError> {
         let sql = concat!(
-            "UPDATE signups SET resolution = COALESCE(?4, resolution),
-                 customer = COALESCE(?5, customer), updated_at = ?6",
+            "UPDATE signups SET resolution = COALESCE($4, resolution),
+                 customer = COALESCE($5, customer), updated_at = $6",
             lease_match!()
         );
         let (status, customer) = resolution_binds(resolution);
@@ -82,7 +82,7 @@ impl Store {
         self.fenced(
             concat!(
                 "UPDATE signups SET status = COALESCE(resolution, 'created'), last_error = NULL,
-                     last_error_detail = NULL, lease_owner = NULL, lease_until = NULL, completed_at = ?4, updated_at = ?4",
+                     last_error_detail = NULL, lease_owner = NULL, lease_until = NULL, completed_at = $4, updated_at = $4",
                 lease_match!()
             ),
             id,
@@ -104,11 +104,11 @@ impl Store {
         resolution: Option<(SignupStatus, Option<&serde_json::Value>)>,
     ) -> Result<(), TransitionError> {
         let sql = concat!(
-            "UPDATE signups SET resolution = COALESCE(?4, resolution),
-                 customer = COALESCE(?5, customer),
-                 status = COALESCE(?4, resolution, 'created'), last_error = NULL,
+            "UPDATE signups SET resolution = COALESCE($4, resolution),
+                 customer = COALESCE($5, customer),
+                 status = COALESCE($4, resolution, 'created'), last_error = NULL,
                  last_error_detail = NULL, lease_owner = NULL, lease_until = NULL,
-                 completed_at = ?6, updated_at = ?6",
+                 completed_at = $6, updated_at = $6",
             lease_match!()
         );
         let (status, customer) = resolution_binds(resolution);
@@ -129,8 +129,8 @@ impl Store {
         let (summary, detail) = (error.summary.clone(), error.detail.clone());
         self.fenced(
             concat!(
-                "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = ?4,
-                     last_error = ?5, last_error_detail = ?6, updated_at = ?7",
+                "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = $4,
+                     last_error = $5, last_error_detail = $6, updated_at = $7",
                 lease_match!()
             ),
             id,
@@ -155,8 +155,8 @@ impl Store {
         error: &LastError,
     ) -> Result<(), TransitionError> {
         let sql = concat!(
-            "UPDATE signups SET status = 'failed', last_error = ?4, last_error_detail = ?5,
-                 lease_owner = NULL, lease_until = NULL, completed_at = ?6, updated_at = ?6",
+            "UPDATE signups SET status = 'failed', last_error = $4, last_error_detail = $5,
+                 lease_owner = NULL, lease_until = NULL, completed_at = $6, updated_at = $6",
             lease_match!()
         );
         let (summary, detail) = (error.summary.clone(), error.detail.clone());
@@ -171,7 +171,7 @@ impl Store {
     pub async fn release(&self, id: &str, lease: &Lease) -> Result<(), TransitionError> {
         self.fenced(
             concat!(
-                "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = ?4",
+                "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = $4",
                 lease_match!()
             ),
             id,
@@ -182,7 +182,7 @@ impl Store {
         .await
     }
 
-    /// The UPDATE fenced by the lease (?1 id, ?2 owner, ?3 version, then `bind_rest`) and, in
+    /// The UPDATE fenced by the lease ($1 id, $2 owner, $3 version, then `bind_rest`) and, in
     /// the same write and only while the lease holds, one step's new state.
     async fn fenced(
         &self,
@@ -208,8 +208,8 @@ impl Store {
                     }
                     if let Some((position, state)) = step {
                         sqlx::query(
-                            "UPDATE signup_steps SET state = ?3, updated_at = ?4
-                             WHERE signup_id = ?1 AND position = ?2",
+                            "UPDATE signup_steps SET state = $3, updated_at = $4
+                             WHERE signup_id = $1 AND position = $2",
                         )
                         .bind(id)
                         .bind(position as i64)

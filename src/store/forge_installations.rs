@@ -7,7 +7,7 @@
 //! `installed` event; an uninstall erases the token.
 
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::{Store, sealed};
 use crate::config::Secret;
@@ -70,13 +70,13 @@ pub struct ForgeCall {
     pub installs: bool,
 }
 
-/// Whether a new token (?8, exp ?9) replaces the stored one; `?11` = the call installs.
+/// Whether a new token ($8, exp $9) replaces the stored one; `$11` = the call installs.
 macro_rules! takes_token {
     () => {
-        "(?8 <> '' AND (forge_installations.state = 'installed' OR ?11)
+        "($8 <> '' AND (forge_installations.state = 'installed' OR $11)
           AND (forge_installations.system_token = ''
                OR forge_installations.token_expires_at IS NULL
-               OR ?9 >= forge_installations.token_expires_at))"
+               OR $9 >= forge_installations.token_expires_at))"
     };
 }
 
@@ -99,7 +99,7 @@ impl Store {
             "INSERT INTO forge_installations (installation_id, app_id, environment_type,
                  environment_id, api_base_url, cloud_id, site_url, system_token,
                  token_expires_at, state, installed_at, last_seen_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'installed', ?10, ?10, ?10)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'installed', $10, $10, $10)
              ON CONFLICT (installation_id) DO UPDATE SET app_id = excluded.app_id,
                  environment_type = excluded.environment_type,
                  environment_id = excluded.environment_id,
@@ -108,13 +108,13 @@ impl Store {
                  site_url = coalesce(excluded.site_url, forge_installations.site_url),
                  system_token = CASE WHEN ",
             takes_token!(),
-            " THEN ?8 ELSE forge_installations.system_token END,
+            " THEN $8 ELSE forge_installations.system_token END,
                  token_expires_at = CASE WHEN ",
             takes_token!(),
-            " THEN ?9 ELSE forge_installations.token_expires_at END,
-                 state = CASE WHEN ?11 THEN 'installed' ELSE forge_installations.state END,
-                 installed_at = CASE WHEN ?11 THEN ?10 ELSE forge_installations.installed_at END,
-                 last_seen_at = ?10, updated_at = ?10"
+            " THEN $9 ELSE forge_installations.token_expires_at END,
+                 state = CASE WHEN $11 THEN 'installed' ELSE forge_installations.state END,
+                 installed_at = CASE WHEN $11 THEN $10 ELSE forge_installations.installed_at END,
+                 last_seen_at = $10, updated_at = $10"
         );
         let mut tx = self.begin_write().await?;
         sqlx::query(sql)
@@ -139,8 +139,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE forge_installations SET state = 'uninstalled', system_token = '',
-                 token_expires_at = NULL, last_seen_at = ?2, updated_at = ?2
-             WHERE installation_id = ?1",
+                 token_expires_at = NULL, last_seen_at = $2, updated_at = $2
+             WHERE installation_id = $1",
         )
         .bind(installation_id)
         .bind(now_ms())
@@ -166,8 +166,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE forge_installations SET system_token = '', token_expires_at = NULL,
-                 updated_at = ?3
-             WHERE installation_id = ?1 AND system_token = ?2",
+                 updated_at = $3
+             WHERE installation_id = $1 AND system_token = $2",
         )
         .bind(installation_id)
         .bind(stored)
@@ -184,7 +184,7 @@ impl Store {
         installation_id: &str,
     ) -> Result<Option<(String, String)>, sqlx::Error> {
         let stored: Option<String> = sqlx::query_scalar(
-            "SELECT system_token FROM forge_installations WHERE installation_id = ?1",
+            "SELECT system_token FROM forge_installations WHERE installation_id = $1",
         )
         .bind(installation_id)
         .fetch_optional(&self.reader)
@@ -203,7 +203,7 @@ impl Store {
         &self,
         installation_id: &str,
     ) -> Result<Option<ForgeInstallation>, sqlx::Error> {
-        let row = sqlx::query("SELECT * FROM forge_installations WHERE installation_id = ?1")
+        let row = sqlx::query("SELECT * FROM forge_installations WHERE installation_id = $1")
             .bind(installation_id)
             .fetch_optional(&self.reader)
             .await?;
@@ -218,9 +218,9 @@ impl Store {
     ) -> Result<Option<ForgeInstallation>, sqlx::Error> {
         let row = sqlx::query(
             "SELECT * FROM forge_installations
-             WHERE installation_id = ?1 OR cloud_id = ?1
-                OR rtrim(site_url, '/') = rtrim(?1, '/')
-             ORDER BY (installation_id = ?1) DESC, (state = 'installed') DESC,
+             WHERE installation_id = $1 OR cloud_id = $1
+                OR rtrim(site_url, '/') = rtrim($1, '/')
+             ORDER BY (installation_id = $1) DESC, (state = 'installed') DESC,
                  last_seen_at DESC
              LIMIT 1",
         )
@@ -263,7 +263,7 @@ impl Store {
         .await
     }
 
-    fn forge_from_row(&self, row: &SqliteRow) -> Result<ForgeInstallation, sqlx::Error> {
+    fn forge_from_row(&self, row: &AnyRow) -> Result<ForgeInstallation, sqlx::Error> {
         let installation_id: String = row.try_get("installation_id")?;
         let stored: String = row.try_get("system_token")?;
         let context = sealed::forge_token_context(&installation_id);

@@ -12,15 +12,19 @@
 //! (`synchronous = FULL`). When the `COMMIT` (or anything outside a savepoint) fails, the whole
 //! batch is rolled back and every caller gets an error: never a success without its row.
 //!
-//! The shape does not depend on SQLite: on PostgreSQL the same task runs one transaction per
-//! batch with the same savepoints.
+//! The shape does not depend on SQLite: on PostgreSQL each instance runs the same task, one
+//! transaction per batch with the same savepoints (a statement that fails there aborts only its
+//! savepoint, which is rolled back before the next write).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::future::BoxFuture;
-use sqlx::{Executor, SqliteConnection, SqlitePool};
+use sqlx::AnyPool;
+use sqlx::{AnyConnection, Executor};
 use tokio::sync::{mpsc, oneshot};
+
+use super::backend::Backend;
 
 /// Most writes in one transaction: bounds the time a batch holds the write lock.
 pub const MAX_BATCH: usize = 256;
@@ -29,12 +33,12 @@ const QUEUE_CAPACITY: usize = 4096;
 
 /// The statements of one write, run on the batch's connection inside its savepoint.
 pub(super) trait Work<T>:
-    for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static
+    for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static
 {
 }
 
 impl<T, F> Work<T> for F where
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
         + Send
         + 'static
 {
@@ -43,7 +47,7 @@ impl<T, F> Work<T> for F where
 /// A queued write, type-erased so one queue carries every kind.
 trait Op: Send {
     /// Run the write's statements; `false` when it failed (its savepoint is rolled back).
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool>;
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool>;
     /// Answer the caller: its own outcome when the batch committed, else the batch's error.
     fn answer(self: Box<Self>, batch: Result<(), &sqlx::Error>);
 }
@@ -55,7 +59,7 @@ struct Job<T, F> {
 }
 
 impl<T: Send + 'static, F: Work<T>> Op for Job<T, F> {
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, bool> {
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool> {
         Box::pin(async move {
             let Some(work) = self.work.take() else {
                 return false;
@@ -94,10 +98,10 @@ pub(super) struct GroupCommit {
 
 impl GroupCommit {
     /// Start the writer task over the one-connection writer pool.
-    pub(super) fn start(pool: SqlitePool) -> Self {
+    pub(super) fn start(pool: AnyPool, backend: Backend) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let batches = Arc::new(AtomicU64::new(0));
-        tokio::spawn(writer(pool, receiver, batches.clone()));
+        tokio::spawn(writer(pool, backend, receiver, batches.clone()));
         Self { queue, batches }
     }
 
@@ -135,7 +139,8 @@ impl GroupCommit {
 
 /// The writer task: one batch at a time until every sender is gone.
 async fn writer(
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
     mut receiver: mpsc::Receiver<Box<dyn Op>>,
     batches: Arc<AtomicU64>,
 ) {
@@ -156,7 +161,7 @@ async fn writer(
             }
         }
         batches.fetch_add(1, Ordering::Relaxed);
-        let result = run_batch(&mut conn, &mut batch).await;
+        let result = run_batch(&mut conn, backend, &mut batch).await;
         if result.is_err() && conn.execute("ROLLBACK").await.is_err() {
             // A connection that cannot even roll back is not handed out again.
             conn.close_on_drop();
@@ -170,12 +175,13 @@ async fn writer(
 
 /// One transaction: each op in its own savepoint, then COMMIT. The savepoint statements around
 /// an op go to SQLite in one call with the next op's (or the COMMIT): every call is a round
-/// trip to the connection's thread, and those hops cost more CPU than the statements.
+/// trip (to SQLite's thread, or to the PostgreSQL server), and those cost more than the statements.
 async fn run_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
+    backend: Backend,
     batch: &mut [Box<dyn Op>],
 ) -> Result<(), sqlx::Error> {
-    let mut next = "BEGIN IMMEDIATE; SAVEPOINT op";
+    let mut next = backend.pick("BEGIN IMMEDIATE; SAVEPOINT op", "BEGIN; SAVEPOINT op");
     let mut last_ok = true;
     for op in batch.iter_mut() {
         conn.execute(next).await?;

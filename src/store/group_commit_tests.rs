@@ -46,7 +46,7 @@ async fn raw_insert(store: &Store, id: &'static str, key: &'static str) -> Resul
                     "INSERT INTO signups (id, source_id, idempotency_key, fingerprint, tenant,
                          email, display_name, status, attempt_limit, next_attempt_at,
                          created_at, updated_at)
-                     VALUES (?1, 'src', ?2, 'fp', 't', 'raw@example.com', 'R', 'pending', 3,
+                     VALUES ($1, 'src', $2, 'fp', 't', 'raw@example.com', 'R', 'pending', 3,
                          0, 0, 0)",
                 )
                 .bind(id)

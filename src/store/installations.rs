@@ -6,7 +6,7 @@
 //! also erases the sharedSecret (stored as ''): nothing may be signed or verified with it again.
 
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::{Store, sealed};
 use crate::config::Secret;
@@ -102,7 +102,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO installations (client_key, shared_secret, base_url, display_url,
                  product_type, description, state, installed_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'installed', ?7, ?7)
+             VALUES ($1, $2, $3, $4, $5, $6, 'installed', $7, $7)
              ON CONFLICT (client_key) DO UPDATE SET shared_secret = excluded.shared_secret,
                  base_url = excluded.base_url, display_url = excluded.display_url,
                  product_type = excluded.product_type, description = excluded.description,
@@ -129,8 +129,8 @@ impl Store {
     pub async fn uninstall_installation(&self, client_key: &str) -> Result<bool, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE installations SET state = 'uninstalled', shared_secret = '', updated_at = ?2
-             WHERE client_key = ?1",
+            "UPDATE installations SET state = 'uninstalled', shared_secret = '', updated_at = $2
+             WHERE client_key = $1",
         )
         .bind(client_key)
         .bind(now_ms())
@@ -154,8 +154,8 @@ impl Store {
         };
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE installations SET state = ?2, updated_at = ?3
-             WHERE client_key = ?1 AND state <> 'uninstalled'",
+            "UPDATE installations SET state = $2, updated_at = $3
+             WHERE client_key = $1 AND state <> 'uninstalled'",
         )
         .bind(client_key)
         .bind(state.as_str())
@@ -175,7 +175,7 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM installations WHERE client_key = ?1"
+            " FROM installations WHERE client_key = $1"
         );
         let row = sqlx::query(sql)
             .bind(client_key)
@@ -198,7 +198,7 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM installations WHERE rtrim(base_url, '/') = rtrim(?1, '/')
+            " FROM installations WHERE rtrim(base_url, '/') = rtrim($1, '/')
              ORDER BY (state = 'installed') DESC, updated_at DESC LIMIT 1"
         );
         let row = sqlx::query(sql)
@@ -212,7 +212,7 @@ impl Store {
 }
 
 fn installation_from_row(
-    row: &SqliteRow,
+    row: &AnyRow,
     key: Option<&sealed::SecretBox>,
 ) -> Result<Installation, sqlx::Error> {
     let state: String = row.try_get("state")?;

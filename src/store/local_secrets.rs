@@ -15,7 +15,7 @@ impl Store {
         let context = sealed::local_secret_context(name);
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO local_secrets (name, value, created_at) VALUES (?1, ?2, ?3)
+            "INSERT INTO local_secrets (name, value, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
@@ -23,14 +23,14 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        let stored: String = sqlx::query_scalar("SELECT value FROM local_secrets WHERE name = ?1")
+        let stored: String = sqlx::query_scalar("SELECT value FROM local_secrets WHERE name = $1")
             .bind(name)
             .fetch_one(&mut *tx)
             .await?;
         let value = sealed::reveal(self.key(), &context, &stored)
             .map_err(|e| sqlx::Error::Decode(e.into()))?;
         if self.key().is_some() && !sealed::is_sealed(&stored) {
-            sqlx::query("UPDATE local_secrets SET value = ?2 WHERE name = ?1")
+            sqlx::query("UPDATE local_secrets SET value = $2 WHERE name = $1")
                 .bind(name)
                 .bind(sealed::conceal(self.key(), &context, &value))
                 .execute(&mut *tx)

@@ -1,8 +1,10 @@
-//! Storage: SQLite with one writer connection (`synchronous = FULL`, `BEGIN IMMEDIATE`) and a
-//! separate read-only pool (docs/DECISIONS.md, storage). All SQL lives below this module, so another backend can
-//! take its place without touching callers.
+//! Storage: SQLite (one writer connection, `synchronous = FULL`, `BEGIN IMMEDIATE`, and a
+//! read-only pool) or PostgreSQL (one pool shared by any number of instances), behind one API
+//! (docs/DECISIONS.md, storage). All SQL lives below this module; see [`backend`] for how the
+//! two dialects are kept to one copy of every query.
 
 mod admin;
+mod backend;
 mod fenced;
 mod file_mode;
 mod forge_installations;
@@ -13,6 +15,8 @@ mod group_commit;
 mod group_commit_tests;
 mod installations;
 mod local_secrets;
+mod notify;
+mod open;
 mod queue;
 pub mod sealed;
 mod signups;
@@ -20,17 +24,15 @@ mod token_jtis;
 mod used_tokens;
 mod waiting;
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::AnyPool;
 
 pub use admin::{RetryOutcome, SignupSummary};
+pub use backend::{Backend, PoolSettings};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
+pub use notify::{Notice, Notices};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use queue::{ClaimedSignup, Lease};
 pub use sealed::{SealError, SecretBox};
@@ -38,13 +40,14 @@ pub use signups::{InsertOutcome, NewSignupRecord};
 pub use token_jtis::JtiUse;
 pub use used_tokens::TokenUse;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
 /// The database handle: cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    backend: Backend,
+    /// The URL it was opened with (a PostgreSQL listener opens its own connection).
+    url: Arc<str>,
+    writer: AnyPool,
+    reader: AnyPool,
     /// The writer task: intake inserts and worker transitions, one transaction per batch.
     commits: group_commit::GroupCommit,
     /// `database.encryption_key`: stored secrets are sealed with it (see [`sealed`]).
@@ -52,46 +55,44 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open without an encryption key (creating the file if missing) and apply pending
+    /// Open without an encryption key (creating a SQLite file if missing) and apply pending
     /// migrations. A database holding encrypted secrets then fails to open.
     pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
         Self::open_with_key(url, None).await
     }
 
-    /// Open with the at-rest key (or none). The database file, WAL and SHM are owner-only
-    /// (0600); every stored secret must open with `key`, else this fails naming it.
+    /// Open with the at-rest key (or none) and the default pool settings.
     pub async fn open_with_key(url: &str, key: Option<SecretBox>) -> Result<Self, sqlx::Error> {
-        let base = SqliteConnectOptions::from_str(url)?
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let path = base.get_filename().to_path_buf();
-        file_mode::create_private(&path).map_err(sqlx::Error::Io)?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(
-                base.clone()
-                    .create_if_missing(true)
-                    .synchronous(SqliteSynchronous::Full),
-            )
-            .await?;
-        MIGRATOR.run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.read_only(true))
-            .await?;
-        file_mode::restrict_all(&path);
+        Self::open_with(url, key, PoolSettings::default()).await
+    }
+
+    /// Open `url` (`sqlite:` or `postgres:`) with the at-rest key and pool settings. A SQLite
+    /// file, WAL and SHM are owner-only (0600); every stored secret must open with `key`, else
+    /// this fails naming it.
+    pub async fn open_with(
+        url: &str,
+        key: Option<SecretBox>,
+        settings: PoolSettings,
+    ) -> Result<Self, sqlx::Error> {
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            sqlx::Error::Configuration("database.url must be a sqlite: or postgres: URL".into())
+        })?;
+        let pools = open::open(backend, url, settings).await?;
         let store = Self {
-            commits: group_commit::GroupCommit::start(writer.clone()),
-            writer,
-            reader,
+            commits: group_commit::GroupCommit::start(pools.writer.clone(), backend),
+            backend,
+            url: url.into(),
+            writer: pools.writer,
+            reader: pools.reader,
             key: key.map(Arc::new),
         };
         store.check_sealed_secrets().await?;
         Ok(store)
+    }
+
+    /// The backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The at-rest key, for modules that store secrets.
@@ -117,15 +118,15 @@ impl Store {
 
     /// A write that needs none of the group-commit queue (operator actions, purges, the
     /// Connect lifecycle): its own transaction on the same writer connection.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
-        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'_, sqlx::Any>, sqlx::Error> {
+        match self.writer.begin_with(self.backend.begin()).await {
             Err(sqlx::Error::InvalidSavePointStatement) => {
                 // SQLite rolls a transaction back by itself on some failures (disk full, I/O
                 // error); the driver's own ROLLBACK then fails and it keeps counting a
                 // transaction open, so every later BEGIN on that connection fails. Replace it.
                 tracing::warn!("replacing the database writer connection after a failed write");
                 self.writer.acquire().await?.close().await?;
-                self.writer.begin_with("BEGIN IMMEDIATE").await
+                self.writer.begin_with(self.backend.begin()).await
             }
             other => other,
         }

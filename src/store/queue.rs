@@ -12,8 +12,20 @@ use std::sync::atomic::AtomicI64;
 use sqlx::Row;
 
 use super::Store;
+use super::backend::Backend;
 use super::signups::{signup_columns, signup_from_row};
 use crate::domain::{Signup, now_ms};
+
+/// The class of the PostgreSQL advisory lock that serialises one tenant's claims (the
+/// tenant's hash is the other half of the key).
+const CLAIM_LOCK_CLASS: i32 = 0x5342_4331;
+
+/// How many signups a claim may take: at most `limit`, and at most `concurrency` runs of the
+/// tenant held at once by all processes together (`held` leases already are).
+fn claim_room(limit: u32, concurrency: u32, held: i64) -> i64 {
+    let free = i64::from(concurrency).saturating_sub(held).max(0);
+    i64::from(limit).min(free)
+}
 
 /// A signup claimed by one worker run.
 #[derive(Debug, Clone)]
@@ -36,8 +48,8 @@ impl Store {
     pub async fn due_tenants(&self, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT tenant, COUNT(*) AS n FROM signups
-             WHERE status = 'pending' AND next_attempt_at <= ?1
-               AND (lease_until IS NULL OR lease_until < ?1)
+             WHERE status = 'pending' AND next_attempt_at <= $1
+               AND (lease_until IS NULL OR lease_until < $1)
              GROUP BY tenant",
         )
         .bind(now)
@@ -52,7 +64,7 @@ impl Store {
     pub async fn due_count(&self, tenant: &str) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM signups
-             WHERE status = 'pending' AND tenant = ?1 AND next_attempt_at <= ?2",
+             WHERE status = 'pending' AND tenant = $1 AND next_attempt_at <= $2",
         )
         .bind(tenant)
         .bind(now_ms())
@@ -60,38 +72,88 @@ impl Store {
         .await
     }
 
-    /// JSM throttled the tenant until `until`: no unleased pending signup of it is due before.
+    /// JSM throttled the tenant until `until`: every process on the database reads the pause
+    /// before its next call, and no unleased pending signup of the tenant is due before it. The
+    /// pause is committed first, on its own, so other instances see it as soon as possible.
     pub async fn hold_tenant(&self, tenant: &str, until: i64) -> Result<(), sqlx::Error> {
+        let sql = self.backend.pick(
+            "INSERT INTO tenant_holds (tenant, until_ms) VALUES ($1, $2)
+             ON CONFLICT (tenant) DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms)",
+            "INSERT INTO tenant_holds (tenant, until_ms) VALUES ($1, $2)
+             ON CONFLICT (tenant) DO UPDATE
+             SET until_ms = GREATEST(tenant_holds.until_ms, excluded.until_ms)",
+        );
+        let owned = tenant.to_string();
+        self.commits
+            .write(move |conn| {
+                Box::pin(async move {
+                    let query = sqlx::query(sql).bind(owned).bind(until);
+                    query.execute(conn).await.map(drop)
+                })
+            })
+            .await?;
         let tenant = tenant.to_string();
         self.commits
             .write(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
-                        "UPDATE signups SET next_attempt_at = ?2
-                         WHERE tenant = ?1 AND status = 'pending' AND lease_owner IS NULL
-                           AND next_attempt_at < ?2",
+                        "UPDATE signups SET next_attempt_at = $2
+                         WHERE tenant = $1 AND status = 'pending' AND lease_owner IS NULL
+                           AND next_attempt_at < $2",
                     )
-                    .bind(&tenant)
+                    .bind(tenant)
                     .bind(until)
-                    .execute(&mut *conn)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO tenant_holds (tenant, until_ms) VALUES (?1, ?2)
-                         ON CONFLICT (tenant) DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms)",
-                    )
-                    .bind(&tenant)
-                    .bind(until)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
+                    .execute(conn)
+                    .await
+                    .map(drop)
                 })
             })
             .await
     }
 
+    /// When the tenant's recorded 429 pause ends (Unix ms), if one was ever recorded.
+    pub async fn tenant_hold(&self, tenant: &str) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT until_ms FROM tenant_holds WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_optional(&self.reader)
+            .await
+    }
+
+    /// Book the tenant's next call slot under pacing of one call per `interval_ms`, shared by
+    /// every process on the database: the slot's time (Unix ms, `now` or later) and the end of
+    /// the tenant's recorded 429 pause, if any.
+    pub async fn reserve_call_slot(
+        &self,
+        tenant: &str,
+        now: i64,
+        interval_ms: i64,
+    ) -> Result<(i64, Option<i64>), sqlx::Error> {
+        let sql = self.backend.pick(
+            "INSERT INTO tenant_pacing (tenant, next_slot_ms) VALUES ($1, $2 + $3)
+             ON CONFLICT (tenant) DO UPDATE
+             SET next_slot_ms = MAX(next_slot_ms, $2) + $3
+             RETURNING next_slot_ms - $3,
+                 (SELECT until_ms FROM tenant_holds WHERE tenant = $1)",
+            "INSERT INTO tenant_pacing (tenant, next_slot_ms) VALUES ($1, $2 + $3)
+             ON CONFLICT (tenant) DO UPDATE
+             SET next_slot_ms = GREATEST(tenant_pacing.next_slot_ms, $2) + $3
+             RETURNING next_slot_ms - $3,
+                 (SELECT until_ms FROM tenant_holds WHERE tenant = $1)",
+        );
+        let tenant = tenant.to_string();
+        // One statement on its own, not through the group commit: a slot is booked right
+        // before a call, and a batch would make the call wait for the writes queued ahead.
+        sqlx::query_as(sql)
+            .bind(tenant)
+            .bind(now)
+            .bind(interval_ms)
+            .fetch_one(&self.writer)
+            .await
+    }
+
     /// Tenants whose recorded 429 pause ends after `now`, with its end (Unix ms).
     pub async fn tenant_holds(&self, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        sqlx::query_as("SELECT tenant, until_ms FROM tenant_holds WHERE until_ms > ?1")
+        sqlx::query_as("SELECT tenant, until_ms FROM tenant_holds WHERE until_ms > $1")
             .bind(now)
             .fetch_all(&self.reader)
             .await
@@ -101,44 +163,82 @@ impl Store {
     pub async fn next_due_after(&self, now: i64) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT MIN(next_attempt_at) FROM signups
-             WHERE status = 'pending' AND next_attempt_at > ?1",
+             WHERE status = 'pending' AND next_attempt_at > $1",
         )
         .bind(now)
         .fetch_one(&self.reader)
         .await
     }
 
-    /// Claim up to `limit` due signups of one tenant for `owner` until `lease_until`.
+    /// Claim up to `limit` due signups of one tenant for `owner` until `lease_until`, and no
+    /// more than `concurrency` less the tenant's leases still held by any process. Claims of one
+    /// tenant are serialised across processes (SQLite's single writer; on PostgreSQL a lock for
+    /// the transaction), and rows another process is claiming are skipped, not waited for.
     pub async fn claim_due(
         &self,
         owner: &str,
         tenant: &str,
         limit: u32,
+        concurrency: u32,
         lease_until: i64,
     ) -> Result<Vec<ClaimedSignup>, sqlx::Error> {
         let now = now_ms();
-        let sql = concat!(
-            "UPDATE signups SET lease_owner = ?1, lease_until = ?2,
-                 lease_version = lease_version + 1, attempts = attempts + 1, updated_at = ?3
-             WHERE id IN (
-                 SELECT id FROM signups
-                 WHERE status = 'pending' AND tenant = ?4 AND next_attempt_at <= ?3
-                   AND (lease_until IS NULL OR lease_until < ?3)
-                 ORDER BY next_attempt_at LIMIT ?5)
-             RETURNING ",
-            signup_columns!()
+        let sql = self.backend.pick(
+            concat!(
+                "UPDATE signups SET lease_owner = $1, lease_until = $2,
+                     lease_version = lease_version + 1, attempts = attempts + 1, updated_at = $3
+                 WHERE id IN (
+                     SELECT id FROM signups
+                     WHERE status = 'pending' AND tenant = $4 AND next_attempt_at <= $3
+                       AND (lease_until IS NULL OR lease_until < $3)
+                     ORDER BY next_attempt_at LIMIT $5)
+                 RETURNING ",
+                signup_columns!()
+            ),
+            concat!(
+                "UPDATE signups SET lease_owner = $1, lease_until = $2,
+                     lease_version = lease_version + 1, attempts = attempts + 1, updated_at = $3
+                 WHERE id IN (
+                     SELECT id FROM signups
+                     WHERE status = 'pending' AND tenant = $4 AND next_attempt_at <= $3
+                       AND (lease_until IS NULL OR lease_until < $3)
+                     ORDER BY next_attempt_at LIMIT $5
+                     FOR UPDATE SKIP LOCKED)
+                 RETURNING ",
+                signup_columns!()
+            ),
         );
+        let backend = self.backend;
         let (owner_id, tenant) = (owner.to_string(), tenant.to_string());
         let rows = self
             .commits
             .write(move |conn| {
                 Box::pin(async move {
+                    if backend == Backend::Postgres {
+                        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                            .bind(CLAIM_LOCK_CLASS)
+                            .bind(&tenant)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    let held: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM signups
+                         WHERE tenant = $1 AND status = 'pending' AND lease_until >= $2",
+                    )
+                    .bind(&tenant)
+                    .bind(now)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    let room = claim_room(limit, concurrency, held);
+                    if room == 0 {
+                        return Ok(Vec::new());
+                    }
                     sqlx::query(sql)
                         .bind(owner_id)
                         .bind(lease_until)
                         .bind(now)
                         .bind(tenant)
-                        .bind(limit as i64)
+                        .bind(room)
                         .fetch_all(conn)
                         .await
                 })
@@ -159,5 +259,19 @@ impl Store {
             });
         }
         Ok(claimed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claim_room;
+
+    #[test]
+    fn a_claim_takes_no_more_than_the_tenant_has_room_for() {
+        assert_eq!(claim_room(8, 8, 0), 8);
+        assert_eq!(claim_room(8, 8, 3), 5);
+        assert_eq!(claim_room(2, 8, 3), 2);
+        assert_eq!(claim_room(8, 4, 4), 0);
+        assert_eq!(claim_room(8, 4, 9), 0);
     }
 }

@@ -1,8 +1,8 @@
 //! Signups: idempotent insert and reads. Worker transitions live in `queue.rs`, operator
 //! actions in `admin.rs`.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::Store;
 use super::token_jtis::{JtiUse, bind_in};
@@ -83,17 +83,34 @@ macro_rules! signup_columns {
 }
 pub(super) use signup_columns;
 
-/// The signup's steps in order as one JSON column (`[[name, state], ...]`), so a read is one
-/// query: each query is a round trip to the connection's thread.
-macro_rules! steps_json {
-    () => {
-        "(SELECT json_group_array(json_array(name, state) ORDER BY position)
-          FROM signup_steps WHERE signup_id = signups.id) AS steps_json"
+/// A signup with its steps in order as one JSON column (`[[name, state], ...]`), so a read is
+/// one query: `(SQLite, PostgreSQL)` statements for `SELECT … FROM signups WHERE <where>`.
+macro_rules! select_signup_where {
+    ($where:literal) => {
+        (
+            concat!(
+                "SELECT ",
+                signup_columns!(),
+                ", (SELECT json_group_array(json_array(name, state) ORDER BY position)
+                    FROM signup_steps WHERE signup_id = signups.id) AS steps_json
+                 FROM signups WHERE ",
+                $where
+            ),
+            concat!(
+                "SELECT ",
+                signup_columns!(),
+                ", (SELECT COALESCE(json_agg(json_build_array(name, state) ORDER BY position),
+                        '[]')::text
+                    FROM signup_steps WHERE signup_id = signups.id) AS steps_json
+                 FROM signups WHERE ",
+                $where
+            ),
+        )
     };
 }
 
-/// A signup row read with `steps_json!()`.
-fn with_steps(row: &SqliteRow) -> Result<Signup, sqlx::Error> {
+/// A signup row read with `select_signup_where!`.
+fn with_steps(row: &AnyRow) -> Result<Signup, sqlx::Error> {
     let mut signup = signup_from_row(row)?;
     let steps: String = row.try_get("steps_json")?;
     let steps: Vec<(String, String)> =
@@ -110,7 +127,7 @@ fn with_steps(row: &SqliteRow) -> Result<Signup, sqlx::Error> {
 
 impl Store {
     /// Record a signup under its (source, key), or return the one already there. Committed
-    /// (durable, `synchronous = FULL`) before it returns, in a batch with whatever other
+    /// (durable: `synchronous = FULL` on SQLite) before it returns, in a batch with whatever other
     /// writes were queued meanwhile (group commit).
     pub async fn insert_signup(&self, new: &NewSignupRecord) -> Result<InsertOutcome, sqlx::Error> {
         let record = new.clone();
@@ -139,14 +156,9 @@ impl Store {
         source_id: &str,
         key: &str,
     ) -> Result<Option<Signup>, sqlx::Error> {
-        let sql = concat!(
-            "SELECT ",
-            signup_columns!(),
-            ", ",
-            steps_json!(),
-            " FROM signups WHERE source_id = ?1 AND idempotency_key = ?2"
-        );
-        let row = sqlx::query(sql)
+        let (sqlite, postgres) =
+            select_signup_where!("source_id = $1 AND idempotency_key = $2");
+        let row = sqlx::query(self.backend.pick(sqlite, postgres))
             .bind(source_id)
             .bind(key)
             .fetch_optional(&self.reader)
@@ -156,14 +168,8 @@ impl Store {
 
     /// The signup with this id.
     pub async fn signup(&self, id: &str) -> Result<Option<Signup>, sqlx::Error> {
-        let sql = concat!(
-            "SELECT ",
-            signup_columns!(),
-            ", ",
-            steps_json!(),
-            " FROM signups WHERE id = ?1"
-        );
-        let row = sqlx::query(sql)
+        let (sqlite, postgres) = select_signup_where!("id = $1");
+        let row = sqlx::query(self.backend.pick(sqlite, postgres))
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
@@ -172,7 +178,7 @@ impl Store {
 
     pub(super) async fn steps_of(&self, id: &str) -> Result<Vec<Step>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT name, state FROM signup_steps WHERE signup_id = ?1 ORDER BY position",
+            "SELECT name, state FROM signup_steps WHERE signup_id = $1 ORDER BY position",
         )
         .bind(id)
         .fetch_all(&self.reader)
@@ -193,7 +199,7 @@ impl Store {
 /// unless its (source, key) is taken. `None` when the `jti` is bound to another key (nothing
 /// written), else whether the row is new.
 async fn insert_in(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     new: &NewSignupRecord,
 ) -> Result<Option<bool>, sqlx::Error> {
     let now = now_ms();
@@ -205,7 +211,7 @@ async fn insert_in(
     let inserted = sqlx::query(
         "INSERT INTO signups (id, source_id, idempotency_key, fingerprint, tenant, email,
              display_name, status, attempt_limit, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?10, ?9, ?9)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $10, $9, $9)
          ON CONFLICT (source_id, idempotency_key) DO NOTHING",
     )
     .bind(&new.id)
@@ -215,7 +221,7 @@ async fn insert_in(
     .bind(&new.tenant)
     .bind(&new.email)
     .bind(&new.display_name)
-    .bind(new.attempt_limit)
+    .bind(i64::from(new.attempt_limit))
     .bind(now)
     .bind(new.not_before.map_or(now, |t| t.max(now)))
     .execute(&mut *conn)
@@ -226,7 +232,7 @@ async fn insert_in(
         for (position, name) in new.steps.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO signup_steps (signup_id, position, name, state, updated_at)
-                 VALUES (?1, ?2, ?3, 'pending', ?4)",
+                 VALUES ($1, $2, $3, 'pending', $4)",
             )
             .bind(&new.id)
             .bind(position as i64)
@@ -240,7 +246,7 @@ async fn insert_in(
 }
 
 /// A signup row without its steps (filled in by the caller).
-pub(super) fn signup_from_row(row: &SqliteRow) -> Result<Signup, sqlx::Error> {
+pub(super) fn signup_from_row(row: &AnyRow) -> Result<Signup, sqlx::Error> {
     let status: String = row.try_get("status")?;
     let customer: Option<String> = row.try_get("customer")?;
     Ok(Signup {

@@ -5,7 +5,7 @@
 //! own when a token's first use is a replay; a binding already present costs a read, never a
 //! write, so repeated replays stay on the read pool.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::Store;
 use crate::domain::now_ms;
@@ -26,7 +26,7 @@ impl Store {
     ) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT idempotency_key FROM token_jtis
-             WHERE source_id = ?1 AND jti = ?2 AND expires_at >= ?3",
+             WHERE source_id = $1 AND jti = $2 AND expires_at >= $3",
         )
         .bind(source_id)
         .bind(jti)
@@ -53,7 +53,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "DELETE FROM token_jtis WHERE (source_id, jti) IN (
-                 SELECT source_id, jti FROM token_jtis WHERE expires_at < ?1 LIMIT ?2)",
+                 SELECT source_id, jti FROM token_jtis WHERE expires_at < $1 LIMIT $2)",
         )
         .bind(now_ms())
         .bind(batch as i64)
@@ -68,7 +68,7 @@ impl Store {
 /// Inside a write transaction: bind `jti` to `key` unless a live binding exists (an expired one
 /// is replaced); the key it is bound to afterwards.
 pub(super) async fn bind_in(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     source_id: &str,
     jti: &JtiUse,
     key: &str,
@@ -76,10 +76,10 @@ pub(super) async fn bind_in(
     let now = now_ms();
     sqlx::query(
         "INSERT INTO token_jtis (source_id, jti, idempotency_key, expires_at)
-         VALUES (?1, ?2, ?3, ?4)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (source_id, jti) DO UPDATE
              SET idempotency_key = excluded.idempotency_key, expires_at = excluded.expires_at
-             WHERE token_jtis.expires_at < ?5",
+             WHERE token_jtis.expires_at < $5",
     )
     .bind(source_id)
     .bind(&jti.jti)
@@ -88,7 +88,7 @@ pub(super) async fn bind_in(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query_scalar("SELECT idempotency_key FROM token_jtis WHERE source_id = ?1 AND jti = ?2")
+    sqlx::query_scalar("SELECT idempotency_key FROM token_jtis WHERE source_id = $1 AND jti = $2")
         .bind(source_id)
         .bind(&jti.jti)
         .fetch_one(&mut *conn)

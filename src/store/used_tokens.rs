@@ -21,9 +21,9 @@ impl Store {
     pub async fn use_token_once(&self, token: &TokenUse) -> Result<bool, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
-            "INSERT INTO used_tokens (kind, token_key, expires_at) VALUES (?1, ?2, ?3)
+            "INSERT INTO used_tokens (kind, token_key, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (kind, token_key) DO UPDATE SET expires_at = excluded.expires_at
-             WHERE used_tokens.expires_at < ?4",
+             WHERE used_tokens.expires_at < $4",
         )
         .bind(token.kind)
         .bind(&token.key)
@@ -40,7 +40,7 @@ impl Store {
     /// one statement suffices.
     pub async fn purge_used_tokens(&self, now: i64) -> Result<u64, sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("DELETE FROM used_tokens WHERE expires_at < ?1")
+        let n = sqlx::query("DELETE FROM used_tokens WHERE expires_at < $1")
             .bind(now)
             .execute(&mut *tx)
             .await?

@@ -10,8 +10,8 @@ impl Store {
     pub async fn mark_waiting(&self, tenant: &str, error: &LastError) -> Result<u64, sqlx::Error> {
         let unmarked: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM signups
-             WHERE tenant = ?1 AND status = 'pending' AND lease_owner IS NULL
-               AND (last_error IS NULL OR last_error <> ?2)",
+             WHERE tenant = $1 AND status = 'pending' AND lease_owner IS NULL
+               AND (last_error IS NULL OR last_error <> $2)",
         )
         .bind(tenant)
         .bind(&error.summary)
@@ -22,9 +22,9 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE signups SET last_error = ?2, last_error_detail = ?3
-             WHERE tenant = ?1 AND status = 'pending' AND lease_owner IS NULL
-               AND (last_error IS NULL OR last_error <> ?2)",
+            "UPDATE signups SET last_error = $2, last_error_detail = $3
+             WHERE tenant = $1 AND status = 'pending' AND lease_owner IS NULL
+               AND (last_error IS NULL OR last_error <> $2)",
         )
         .bind(tenant)
         .bind(&error.summary)

@@ -1,0 +1,104 @@
+//! Opening a backend's pools and applying its migrations (`migrations/sqlite`,
+//! `migrations/postgres`).
+//!
+//! SQLite: one writer connection (`synchronous = FULL`, WAL) and four read-only readers, the
+//! file owner-only. PostgreSQL: one pool for both, sized by `database.max_connections`, every
+//! connection bounded by `database.statement_timeout`. Migrations run under the migrator's lock,
+//! so instances starting together apply them once.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AssertSqlSafe, Executor};
+
+use super::backend::{Backend, PoolSettings};
+use super::file_mode;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a request waits for a PostgreSQL connection: during an outage requests fail fast
+/// (503) instead of queueing behind a pool that cannot connect.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The writer and reader pools (the same pool on PostgreSQL).
+pub(super) struct Pools {
+    pub writer: AnyPool,
+    pub reader: AnyPool,
+}
+
+/// Open `url` on `backend` and bring its schema up to date.
+pub(super) async fn open(
+    backend: Backend,
+    url: &str,
+    settings: PoolSettings,
+) -> Result<Pools, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    match backend {
+        Backend::Sqlite => sqlite(url).await,
+        Backend::Postgres => postgres(url, settings).await,
+    }
+}
+
+async fn sqlite(url: &str) -> Result<Pools, sqlx::Error> {
+    let path = SqliteConnectOptions::from_str(url)?
+        .get_filename()
+        .to_path_buf();
+    file_mode::create_private(&path).map_err(sqlx::Error::Io)?;
+    let file = path.display();
+    let writer = AnyPoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000",
+                )
+                .await
+                .map(drop)
+            })
+        })
+        .connect(&format!("sqlite://{file}?mode=rwc"))
+        .await?;
+    SQLITE_MIGRATIONS.run(&writer).await?;
+    let reader = AnyPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000")
+                    .await
+                    .map(drop)
+            })
+        })
+        .connect(&format!("sqlite://{file}?mode=ro"))
+        .await?;
+    file_mode::restrict_all(&path);
+    Ok(Pools { writer, reader })
+}
+
+async fn postgres(url: &str, settings: PoolSettings) -> Result<Pools, sqlx::Error> {
+    let timeout_ms = settings.statement_timeout.as_millis();
+    let pool = AnyPoolOptions::new()
+        .max_connections(settings.max_connections.max(2))
+        .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                // A number of our own: safe to splice into the statement.
+                let set = format!("SET statement_timeout = {timeout_ms}");
+                conn.execute(AssertSqlSafe(set)).await.map(drop)
+            })
+        })
+        .connect(url)
+        .await?;
+    POSTGRES_MIGRATIONS.run(&pool).await?;
+    Ok(Pools {
+        writer: pool.clone(),
+        reader: pool,
+    })
+}
