@@ -213,7 +213,9 @@ fn storage_unavailable(e: &sqlx::Error) -> bool {
 fn unavailable_code(code: &str) -> bool {
     // SQLite's codes, extended ones included, have at most four digits.
     if code.len() == 5 {
-        return UNAVAILABLE_CLASSES.iter().any(|class| code.starts_with(class))
+        return UNAVAILABLE_CLASSES
+            .iter()
+            .any(|class| code.starts_with(class))
             || RETRYABLE_STATES.contains(&code);
     }
     code.parse::<i64>()
@@ -249,7 +251,9 @@ mod tests {
     fn unavailable_codes_of_both_backends() {
         // SQLite: BUSY, IOERR_WRITE (extended), FULL; PostgreSQL: connection failure, admin
         // shutdown, cannot connect now, disk full, deadlock, serialization failure.
-        for code in ["5", "778", "13", "08006", "57P01", "57P03", "53100", "40P01", "40001"] {
+        for code in [
+            "5", "778", "13", "08006", "57P01", "57P03", "53100", "40P01", "40001",
+        ] {
             assert!(unavailable_code(code), "{code}");
         }
         // SQLite: CONSTRAINT_UNIQUE; PostgreSQL: unique violation, syntax error.

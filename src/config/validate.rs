@@ -161,8 +161,7 @@ fn check_database(database: &super::DatabaseConfig) -> Result<(), String> {
             || timeout > std::time::Duration::from_secs(86_400))
     {
         return Err(
-            "key `database.statement_timeout`: must be 0s (none) or between 100ms and 1 day"
-                .into(),
+            "key `database.statement_timeout`: must be 0s (none) or between 100ms and 1 day".into(),
         );
     }
     Ok(())

@@ -204,7 +204,11 @@ impl TenantGate {
                     let store = &shared.store;
                     store.reserve_call_slot(&shared.tenant, now, interval).await
                 }
-                None => shared.store.tenant_hold(&shared.tenant).await.map(|h| (now, h)),
+                None => shared
+                    .store
+                    .tenant_hold(&shared.tenant)
+                    .await
+                    .map(|h| (now, h)),
             };
             let (slot, hold) = match booked {
                 Ok(booked) => booked,

@@ -87,7 +87,9 @@ impl Engine {
     /// A signup's state changed: wake inline waits here and on every other instance.
     async fn changed(&self, signup_id: &str) {
         self.events.publish(signup_id);
-        self.store.announce(&Notice::Changed(signup_id.into())).await;
+        self.store
+            .announce(&Notice::Changed(signup_id.into()))
+            .await;
     }
 
     /// Hear the other instances (PostgreSQL) until `shutdown`: their new work wakes this

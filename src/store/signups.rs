@@ -156,8 +156,7 @@ impl Store {
         source_id: &str,
         key: &str,
     ) -> Result<Option<Signup>, sqlx::Error> {
-        let (sqlite, postgres) =
-            select_signup_where!("source_id = $1 AND idempotency_key = $2");
+        let (sqlite, postgres) = select_signup_where!("source_id = $1 AND idempotency_key = $2");
         let row = sqlx::query(self.backend.pick(sqlite, postgres))
             .bind(source_id)
             .bind(key)

@@ -293,24 +293,22 @@ pub fn retry_after_breaches(
     (breaches, excused)
 }
 
-/// The most requests the simulator held at once: the largest overlap of the
-/// [received, responded) intervals. A request still unanswered counts until the end.
+/// The most requests the simulator held at once: for each arrival, the requests received no
+/// later and not answered before it (an answer in the same millisecond goes first: its caller
+/// had it before the next request could leave). A request never answered counts to the end.
 pub fn max_in_flight(requests: &[LoggedRequest]) -> usize {
-    // At one millisecond an answer goes before an arrival: the caller had its answer first.
-    let mut edges: Vec<(u64, i32)> = requests
+    requests
         .iter()
-        .flat_map(|r| {
-            let end = r.responded_at_ms.map(|at| (at, -1));
-            std::iter::once((r.received_at_ms, 1)).chain(end)
+        .map(|r| {
+            let at = r.received_at_ms;
+            requests
+                .iter()
+                .filter(|s| s.received_at_ms <= at && s.responded_at_ms.is_none_or(|end| end > at))
+                .count()
+                .max(1)
         })
-        .collect();
-    edges.sort_unstable();
-    let (mut now, mut most) = (0i32, 0i32);
-    for (_, step) in edges {
-        now += step;
-        most = most.max(now);
-    }
-    usize::try_from(most).unwrap_or(0)
+        .max()
+        .unwrap_or(0)
 }
 
 /// A logged request for tests of the log arithmetic.
@@ -357,4 +355,10 @@ fn in_flight_is_the_largest_overlap_of_the_logged_intervals() {
     assert_eq!(max_in_flight(&log), 3);
     assert_eq!(max_in_flight(&log[..3]), 2);
     assert_eq!(max_in_flight(&[]), 0);
+    // Answered within the millisecond it arrived: one at a time, never none.
+    let instant = [
+        logged(1_000, Some(201), Some(1_000)),
+        logged(1_000, Some(201), Some(1_000)),
+    ];
+    assert_eq!(max_in_flight(&instant), 1);
 }

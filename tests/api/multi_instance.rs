@@ -17,7 +17,7 @@ use futures_util::StreamExt as _;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::Value;
-use signup_bridge::sim::{Fault, FaultAction, LoggedRequest};
+use signup_bridge::sim::{Fault, FaultAction, LoggedRequest, SimConfig};
 
 use super::chaos_load::now_ms;
 use super::helpers::*;
@@ -28,6 +28,7 @@ const INSTANCES: usize = 3;
 const SIGNUPS: usize = 1_000;
 const CONCURRENCY: usize = 4;
 const RETRY_AFTER_SECS: u64 = 1;
+const SEARCH_PATH: &str = "/rest/api/3/user/search";
 
 /// The instances as clients see them: each one's current address and its process.
 struct Instances {
@@ -58,7 +59,12 @@ async fn three_instances_on_one_database_behave_as_one_bridge() {
     };
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(sim_config()).await;
+    // Calls that take a while, so the instances have several in flight at once.
+    let sim = start_sim(SimConfig {
+        latency: Duration::from_millis(20),
+        ..sim_config()
+    })
+    .await;
     for fault in faults(SIGNUPS * 2, 12) {
         sim.state().push_fault(fault);
     }
@@ -143,8 +149,8 @@ async fn three_instances_on_one_database_behave_as_one_bridge() {
          restart, {:.1?}; clients: {} requests, {} 2xx ({} replayed), {} 409 in progress, {} 5xx, \
          {} transport errors; JSM: {} requests, {answered_5xx} 5xx, {answered_429} 429 \
          (Retry-After {RETRY_AFTER_SECS}s), at most {in_flight} in flight (limit {CONCURRENCY}); \
-         outcome: {} customers, {stored} stored signups, {} created, {} existing, {repeats} \
-         repeated creates ({repeats_excused} after a SIGKILL), {breaches} requests inside a \
+         outcome: {} customers, {stored} stored signups, {} created, {} existing, {} \
+         emails with a repeated create ({repeats_excused} after a SIGKILL), {breaches} requests inside a \
          Retry-After window ({breaches_excused} after a SIGKILL)",
         kills.len(),
         started.elapsed(),
@@ -158,6 +164,7 @@ async fn three_instances_on_one_database_behave_as_one_bridge() {
         customers.len(),
         finals.get("created").unwrap_or(&0),
         finals.get("existing").unwrap_or(&0),
+        repeats.len(),
     );
     assert_eq!(kills.len(), 1);
     assert!(
@@ -167,7 +174,10 @@ async fn three_instances_on_one_database_behave_as_one_bridge() {
     assert_eq!(customers.len(), SIGNUPS, "a customer for every email");
     assert!(customers.values().all(|n| *n == 1), "a duplicate customer");
     assert_eq!(stored, SIGNUPS as i64, "one stored signup per key");
-    assert_eq!(repeats, 0, "a create after JSM had the customer");
+    assert!(
+        repeats.is_empty(),
+        "creates after JSM had the customer: {repeats:#?}"
+    );
     assert_eq!(breaches, 0, "a request inside a Retry-After window");
     assert!(in_flight <= CONCURRENCY, "{in_flight} calls in flight");
     sim.stop().await;
@@ -308,40 +318,79 @@ async fn send_until_accepted(
         .push(format!("signup {i}: never accepted"));
 }
 
-/// Customer creates sent after JSM had the customer: (repeats, excused by a SIGKILL). Per
-/// email, in arrival order, the first create answered 2xx or 409 is the one that counts; any
-/// later create is a repeat unless a SIGKILL came between that answer and it (the killed
-/// instance may have died before recording the customer). A 409 with no earlier 5xx or dropped
-/// create of the email is a repeat too: the customer came from a create running beside it.
-fn repeated_creates(requests: &[LoggedRequest], kills_at_ms: &[u64]) -> (usize, usize) {
-    // email → (when JSM's answer said the customer exists, an earlier create failed)
-    let mut seen: HashMap<String, (Option<u64>, bool)> = HashMap::new();
-    let (mut repeats, mut excused) = (0, 0);
-    for create in requests
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with(CUSTOMER_PATH))
-    {
-        let body: Value = serde_json::from_str(&create.body).unwrap_or_default();
-        let email = body["email"].as_str().unwrap_or_default().to_lowercase();
-        let (known, failed) = seen.entry(email).or_default();
-        let exists = matches!(create.status, Some(200..=299 | 409));
-        if let Some(answered) = *known {
+/// Customer creates no failure explains: (the emails with one, each with its creates and
+/// searches as `[search ]status@received_ms`; creates excused by a SIGKILL). Per email, in
+/// arrival order: once a create answered 2xx or a search found the customer, any later create
+/// is a repeat, unless a SIGKILL came between that answer and it (the killed instance may have
+/// died before recording the customer). A 409 is expected only after a create that may have
+/// done its work (5xx, dropped) or a failed search; any other 409 means the customer came from
+/// a create running beside it.
+fn repeated_creates(requests: &[LoggedRequest], kills_at_ms: &[u64]) -> (Vec<String>, usize) {
+    #[derive(Default)]
+    struct Email {
+        resolved_at: Option<u64>,
+        owed: bool,
+        repeated: bool,
+        history: Vec<String>,
+    }
+    let mut emails: HashMap<String, Email> = HashMap::new();
+    let mut excused = 0;
+    for r in requests {
+        let search = r.path.ends_with(SEARCH_PATH);
+        let email = if search {
+            reqwest::Url::parse(&format!("http://sim/?{}", r.query))
+                .ok()
+                .and_then(|url| {
+                    url.query_pairs()
+                        .find(|(key, _)| key == "query")
+                        .map(|(_, value)| value.into_owned())
+                })
+        } else if r.method == "POST" && r.path.ends_with(CUSTOMER_PATH) {
+            serde_json::from_str::<Value>(&r.body)
+                .ok()
+                .and_then(|body| body["email"].as_str().map(str::to_string))
+        } else {
+            None
+        };
+        let Some(email) = email else { continue };
+        let e = emails.entry(email.to_lowercase()).or_default();
+        let answered = r.responded_at_ms.unwrap_or(r.received_at_ms);
+        let status = r.status.unwrap_or(0);
+        let kind = if search { "search " } else { "" };
+        e.history
+            .push(format!("{kind}{status}@{}", r.received_at_ms));
+        if search {
+            match status {
+                200..=299 => e.resolved_at = e.resolved_at.or(Some(answered)),
+                _ => e.owed = true,
+            }
+            continue;
+        }
+        if let Some(at) = e.resolved_at {
             if kills_at_ms
                 .iter()
-                .any(|k| *k >= answered && *k < create.received_at_ms)
+                .any(|k| *k >= at && *k < r.received_at_ms)
             {
                 excused += 1;
             } else {
-                repeats += 1;
+                e.repeated = true;
             }
-        } else if create.status == Some(409) && !*failed {
-            repeats += 1;
+        } else if status == 409 {
+            e.repeated |= !e.owed;
+            e.owed = false;
         }
-        if exists && known.is_none() {
-            *known = Some(create.responded_at_ms.unwrap_or(create.received_at_ms));
+        match status {
+            200..=299 => e.resolved_at = e.resolved_at.or(Some(answered)),
+            0 | 500..=599 => e.owed = true,
+            _ => {}
         }
-        *failed |= create.dropped || create.status.is_some_and(|s| s >= 500);
     }
+    let mut repeats: Vec<String> = emails
+        .into_iter()
+        .filter(|(_, e)| e.repeated)
+        .map(|(email, e)| format!("{email}: {}", e.history.join(" ")))
+        .collect();
+    repeats.sort();
     (repeats, excused)
 }
 
@@ -351,17 +400,36 @@ fn a_create_after_jsm_had_the_customer_is_a_repeat() {
         body: signup_body(email, "X").to_string(),
         ..logged(received, status, responded)
     };
+    let search = |email: &str, received, status| LoggedRequest {
+        method: "GET".into(),
+        path: SEARCH_PATH.into(),
+        query: format!("query={}", email.replace('@', "%40")),
+        ..logged(received, Some(status), Some(received + 5))
+    };
     let log = [
         create("a@x.test", 1_000, Some(201), Some(1_010)),
         create("b@x.test", 1_000, Some(500), Some(1_010)), // JSM may have done it
         create("b@x.test", 1_100, Some(409), Some(1_110)), // so this conflict is expected
+        search("b@x.test", 1_120, 503),                    // the run fails before resolving
+        create("b@x.test", 1_300, Some(409), Some(1_310)), // so this one is expected too
+        search("b@x.test", 1_320, 200),                    // resolved
         create("c@x.test", 1_000, Some(409), Some(1_010)), // a conflict nothing explains
         create("a@x.test", 1_200, Some(409), Some(1_210)), // after a's 201
+        create("b@x.test", 1_400, Some(409), Some(1_410)), // after b was resolved
     ];
-    assert_eq!(repeated_creates(&log[..3], &[]), (0, 0));
-    assert_eq!(repeated_creates(&log[..4], &[]), (1, 0));
-    assert_eq!(repeated_creates(&log, &[]), (2, 0));
-    assert_eq!(repeated_creates(&log, &[1_100]), (1, 1));
+    let count = |log: &[LoggedRequest], kills: &[u64]| {
+        let (repeats, excused) = repeated_creates(log, kills);
+        (repeats.len(), excused)
+    };
+    assert_eq!(count(&log[..6], &[]), (0, 0));
+    assert_eq!(count(&log[..7], &[]), (1, 0));
+    assert_eq!(count(&log[..8], &[]), (2, 0));
+    assert_eq!(count(&log, &[]), (3, 0));
+    assert_eq!(count(&log, &[1_330]), (2, 1));
+    assert_eq!(
+        repeated_creates(&log[6..8], &[]).0,
+        ["a@x.test: 409@1200", "c@x.test: 409@1000"].map(String::from)
+    );
 }
 
 /// Instance A takes a signup and waits inline; the JSM call can only be B's: A's tenant points
@@ -413,7 +481,7 @@ async fn an_inline_wait_on_one_instance_sees_the_outcome_of_another() {
         &db.url(),
         "",
         &dead_url,
-        "inline_wait = \"30s\"\nrequest_timeout = \"10s\"\nconcurrency_per_tenant = 1",
+        "inline_wait = \"20s\"\nrequest_timeout = \"10s\"\nconcurrency_per_tenant = 1",
         "",
     ))
     .await;
