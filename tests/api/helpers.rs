@@ -264,8 +264,9 @@ pub async fn id_of(response: reqwest::Response) -> String {
 pub const IN_FLIGHT_GRACE_MS: u64 = 250;
 
 /// Requests received inside the `window_ms` of an earlier 429 (after the in-flight grace):
-/// breaches, and those excused because a SIGKILL came in between (a bridge killed before it
-/// recorded the pause cannot have told anyone, see docs/RELIABILITY.md).
+/// breaches, and those excused because a SIGKILL came between the sending of the 429's request
+/// and theirs (a bridge killed before it had the answer or recorded the pause cannot have told
+/// anyone, see docs/RELIABILITY.md).
 pub fn retry_after_breaches(
     requests: &[LoggedRequest],
     window_ms: u64,
@@ -282,7 +283,7 @@ pub fn retry_after_breaches(
         }) {
             if kills_at_ms
                 .iter()
-                .any(|k| *k >= answered && *k < r.received_at_ms)
+                .any(|k| *k >= limited.received_at_ms && *k < r.received_at_ms)
             {
                 excused += 1;
             } else {

@@ -321,15 +321,18 @@ async fn send_until_accepted(
 /// Customer creates no failure explains: (the emails with one, each with its creates and
 /// searches as `[search ]status@received_ms`; creates excused by a SIGKILL). Per email, in
 /// arrival order: once a create answered 2xx or a search found the customer, any later create
-/// is a repeat, unless a SIGKILL came between that answer and it (the killed instance may have
-/// died before recording the customer). A 409 is expected only after a create that may have
+/// is a repeat, unless a SIGKILL came between the sending of that request and it (the killed
+/// instance may have died before it had the answer or recorded the customer). A 409 is expected only after a create that may have
 /// done its work (5xx, dropped) or a failed search; any other 409 means the customer came from
 /// a create running beside it.
 fn repeated_creates(requests: &[LoggedRequest], kills_at_ms: &[u64]) -> (Vec<String>, usize) {
     #[derive(Default)]
     struct Email {
+        /// When the request that told the bridge of the customer was sent.
         resolved_at: Option<u64>,
+        /// A create may have done its work, or a search failed: one 409 is expected.
         owed: bool,
+        last_sent: Option<u64>,
         repeated: bool,
         history: Vec<String>,
     }
@@ -354,33 +357,35 @@ fn repeated_creates(requests: &[LoggedRequest], kills_at_ms: &[u64]) -> (Vec<Str
         };
         let Some(email) = email else { continue };
         let e = emails.entry(email.to_lowercase()).or_default();
-        let answered = r.responded_at_ms.unwrap_or(r.received_at_ms);
+        let sent = r.received_at_ms;
         let status = r.status.unwrap_or(0);
         let kind = if search { "search " } else { "" };
         e.history
             .push(format!("{kind}{status}@{}", r.received_at_ms));
+        let previous = e.last_sent.replace(sent);
         if search {
             match status {
-                200..=299 => e.resolved_at = e.resolved_at.or(Some(answered)),
+                200..=299 => e.resolved_at = e.resolved_at.or(Some(sent)),
                 _ => e.owed = true,
             }
             continue;
         }
-        if let Some(at) = e.resolved_at {
-            if kills_at_ms
-                .iter()
-                .any(|k| *k >= at && *k < r.received_at_ms)
-            {
+        // Since when the bridge may have known that JSM had the customer.
+        let known_since = match e.resolved_at {
+            Some(at) => Some(at),
+            None if status == 409 && !e.owed => Some(previous.unwrap_or(sent)),
+            None => None,
+        };
+        if let Some(since) = known_since {
+            if kills_at_ms.iter().any(|k| *k >= since && *k < sent) {
                 excused += 1;
             } else {
                 e.repeated = true;
             }
-        } else if status == 409 {
-            e.repeated |= !e.owed;
-            e.owed = false;
         }
         match status {
-            200..=299 => e.resolved_at = e.resolved_at.or(Some(answered)),
+            200..=299 => e.resolved_at = e.resolved_at.or(Some(sent)),
+            409 => e.owed = false,
             0 | 500..=599 => e.owed = true,
             _ => {}
         }
@@ -416,6 +421,9 @@ fn a_create_after_jsm_had_the_customer_is_a_repeat() {
         create("c@x.test", 1_000, Some(409), Some(1_010)), // a conflict nothing explains
         create("a@x.test", 1_200, Some(409), Some(1_210)), // after a's 201
         create("b@x.test", 1_400, Some(409), Some(1_410)), // after b was resolved
+        create("d@x.test", 2_000, Some(503), Some(2_010)),
+        create("d@x.test", 2_020, Some(409), Some(2_030)), // the search never came
+        create("d@x.test", 2_500, Some(409), Some(2_510)), // unexplained, unless a SIGKILL
     ];
     let count = |log: &[LoggedRequest], kills: &[u64]| {
         let (repeats, excused) = repeated_creates(log, kills);
@@ -424,8 +432,10 @@ fn a_create_after_jsm_had_the_customer_is_a_repeat() {
     assert_eq!(count(&log[..6], &[]), (0, 0));
     assert_eq!(count(&log[..7], &[]), (1, 0));
     assert_eq!(count(&log[..8], &[]), (2, 0));
-    assert_eq!(count(&log, &[]), (3, 0));
-    assert_eq!(count(&log, &[1_330]), (2, 1));
+    assert_eq!(count(&log[..9], &[]), (3, 0));
+    assert_eq!(count(&log[..9], &[1_330]), (2, 1));
+    assert_eq!(count(&log, &[]), (4, 0));
+    assert_eq!(count(&log, &[2_025]), (3, 1));
     assert_eq!(
         repeated_creates(&log[6..8], &[]).0,
         ["a@x.test: 409@1200", "c@x.test: 409@1000"].map(String::from)
