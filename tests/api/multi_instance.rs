@@ -46,7 +46,8 @@ struct Tally {
     answered_2xx: usize,
     replayed: usize,
     in_progress_409: usize,
-    answered_5xx: usize,
+    /// 5xx answers by problem code (`storage_unavailable`, …).
+    answered_5xx: std::collections::BTreeMap<String, usize>,
     transport_errors: usize,
     unexpected: Vec<String>,
 }
@@ -146,7 +147,7 @@ async fn three_instances_on_one_database_behave_as_one_bridge() {
     );
     println!(
         "multi-instance: {SIGNUPS} signups, each sent to two of {INSTANCES} instances, {} SIGKILL \
-         restart, {:.1?}; clients: {} requests, {} 2xx ({} replayed), {} 409 in progress, {} 5xx, \
+         restart, {:.1?}; clients: {} requests, {} 2xx ({} replayed), {} 409 in progress, 5xx {:?}, \
          {} transport errors; JSM: {} requests, {answered_5xx} 5xx, {answered_429} 429 \
          (Retry-After {RETRY_AFTER_SECS}s), at most {in_flight} in flight (limit {CONCURRENCY}); \
          outcome: {} customers, {stored} stored signups, {} created, {} existing, {} \
@@ -285,29 +286,37 @@ async fn send_until_accepted(
             .body(body.clone())
             .send()
             .await;
-        let status = answer.as_ref().map(|a| a.status().as_u16()).ok();
-        let replayed = answer
-            .as_ref()
-            .is_ok_and(|a| a.headers().contains_key("idempotent-replayed"));
-        {
+        let record = |f: &dyn Fn(&mut Tally)| {
             let mut tally = tally.lock().unwrap();
             tally.requests += 1;
-            match status {
-                Some(200..=299) => tally.answered_2xx += 1,
-                Some(409) => tally.in_progress_409 += 1,
-                Some(500..=599) => tally.answered_5xx += 1,
-                Some(other) => tally.unexpected.push(format!("signup {i}: {other}")),
-                None => tally.transport_errors += 1,
-            }
-        }
-        if let (Some(200..=299), Ok(answer)) = (status, answer)
-            && let Ok(body) = answer.json::<Value>().await
-            && let Some(id) = body["id"].as_str()
-        {
-            let mut tally = tally.lock().unwrap();
-            tally.replayed += usize::from(replayed);
-            tally.accepted.entry(i).or_default().push(id.to_string());
-            return;
+            f(&mut tally);
+        };
+        match answer {
+            Err(_) => record(&|t| t.transport_errors += 1),
+            Ok(answer) => match answer.status().as_u16() {
+                200..=299 => {
+                    let replayed = answer.headers().contains_key("idempotent-replayed");
+                    // A 2xx whose body is cut by a kill still counts: the id is read when it
+                    // arrives, or the copy is sent again.
+                    let body: Value = answer.json().await.unwrap_or_default();
+                    if let Some(id) = body["id"].as_str() {
+                        record(&|t| {
+                            t.answered_2xx += 1;
+                            t.replayed += usize::from(replayed);
+                            t.accepted.entry(i).or_default().push(id.to_string());
+                        });
+                        return;
+                    }
+                    record(&|t| t.transport_errors += 1);
+                }
+                409 => record(&|t| t.in_progress_409 += 1),
+                status @ 500..=599 => {
+                    let body: Value = answer.json().await.unwrap_or_default();
+                    let code = format!("{status} {}", body["code"].as_str().unwrap_or("-"));
+                    record(&|t| *t.answered_5xx.entry(code.clone()).or_default() += 1);
+                }
+                other => record(&|t| t.unexpected.push(format!("signup {i}: {other}"))),
+            },
         }
         tokio::time::sleep(Duration::from_millis(50 + now_ms() % 100)).await;
     }
