@@ -9,6 +9,7 @@ use tracing::{info, warn};
 
 use super::Engine;
 use crate::domain::now_ms;
+use crate::store::Backend;
 
 /// The worker polls the database at least this often (at least once a second, so `signups retry` is picked up within 2 s).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -38,20 +39,44 @@ impl Engine {
     /// A 429 pause recorded before a restart holds the tenant's gate for what is left of it,
     /// so a signup accepted after the restart is not sent inside the window either.
     async fn restore_holds(&self) {
+        for (tenant, left) in self.recorded_holds().await {
+            info!(tenant = %tenant, pause = ?left, "tenant paused by an earlier 429");
+            self.gates.get(&tenant).pause_for(left);
+        }
+    }
+
+    /// With several instances, a pause another one recorded holds this one's gate too, so its
+    /// worker does not claim signups that could only wait at the gate (each call reads the
+    /// pause anyway) and its intake answers them as paused.
+    async fn follow_other_instances_holds(&self) {
+        if self.store.backend() != Backend::Postgres {
+            return;
+        }
+        for (tenant, left) in self.recorded_holds().await {
+            self.gates.get(&tenant).pause_for(left);
+        }
+    }
+
+    /// The tenants whose recorded 429 pause has not ended, and what is left of it.
+    async fn recorded_holds(&self) -> Vec<(String, Duration)> {
         let now = now_ms();
         match self.store.tenant_holds(now).await {
-            Ok(holds) => {
-                for (tenant, until) in holds {
+            Ok(holds) => holds
+                .into_iter()
+                .map(|(tenant, until)| {
                     let left = Duration::from_millis(until.saturating_sub(now).max(0) as u64);
-                    info!(tenant = %tenant, pause = ?left, "tenant paused by an earlier 429");
-                    self.gates.get(&tenant).pause_for(left);
-                }
+                    (tenant, left)
+                })
+                .collect(),
+            Err(e) => {
+                warn!(error = %e, "could not read the tenants' pauses");
+                Vec::new()
             }
-            Err(e) => warn!(error = %e, "could not read the tenants' pauses"),
         }
     }
 
     async fn claim_and_start(self: &Arc<Self>, runs: &mut JoinSet<()>) -> Result<(), sqlx::Error> {
+        self.follow_other_instances_holds().await;
         let now = now_ms();
         let mut waiting = super::waiting::WaitingTally::default();
         for (tenant, due) in self.store.due_tenants(now).await? {

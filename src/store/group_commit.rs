@@ -94,6 +94,9 @@ fn batch_failed(cause: impl std::fmt::Display) -> sqlx::Error {
 pub(super) struct GroupCommit {
     queue: mpsc::Sender<Box<dyn Op>>,
     batches: Arc<AtomicU64>,
+    /// Taken by the writer before each batch: a test holds it to let writes queue up.
+    #[cfg_attr(not(test), allow(dead_code))]
+    turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl GroupCommit {
@@ -101,8 +104,14 @@ impl GroupCommit {
     pub(super) fn start(pool: AnyPool, backend: Backend) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let batches = Arc::new(AtomicU64::new(0));
-        tokio::spawn(writer(pool, backend, receiver, batches.clone()));
-        Self { queue, batches }
+        let turn = Arc::new(tokio::sync::Mutex::new(()));
+        let task = writer(pool, backend, receiver, batches.clone(), turn.clone());
+        tokio::spawn(task);
+        Self {
+            queue,
+            batches,
+            turn,
+        }
     }
 
     /// Queue one write and wait until its batch committed (or failed).
@@ -135,6 +144,12 @@ impl GroupCommit {
     pub(super) fn queued(&self) -> usize {
         self.queue.max_capacity() - self.queue.capacity()
     }
+
+    /// Keep the writer from starting its next batch while the guard lives.
+    #[cfg(test)]
+    pub(super) async fn hold(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.turn.lock().await
+    }
 }
 
 /// The writer task: one batch at a time until every sender is gone.
@@ -143,8 +158,10 @@ async fn writer(
     backend: Backend,
     mut receiver: mpsc::Receiver<Box<dyn Op>>,
     batches: Arc<AtomicU64>,
+    turn: Arc<tokio::sync::Mutex<()>>,
 ) {
     while let Some(first) = receiver.recv().await {
+        let _turn = turn.lock().await;
         let mut conn = match pool.acquire().await {
             Ok(conn) => conn,
             Err(e) => {

@@ -10,6 +10,16 @@ async fn open() -> (tempfile::TempDir, Store) {
     (dir, Store::open(&url).await.unwrap())
 }
 
+/// A store per backend for `test` (see `test_db`).
+async fn stores(test: &str) -> Vec<(super::test_db::TestDb, Store)> {
+    let mut stores = Vec::new();
+    for db in super::test_db::each(test).await {
+        let store = Store::open(&db.url).await.unwrap();
+        stores.push((db, store));
+    }
+    stores
+}
+
 fn record(n: usize, key: &str) -> NewSignupRecord {
     NewSignupRecord {
         id: format!("id-{n}"),
@@ -26,10 +36,10 @@ fn record(n: usize, key: &str) -> NewSignupRecord {
     }
 }
 
-/// Hold the one writer connection until `queued` writes wait behind the writer task's first
-/// one, then let go: they all go into the next batch.
+/// Hold the writer until `queued` writes wait behind the writer task's first one, then let
+/// go: they all go into the next batch.
 async fn hold_writer_until_queued(store: &Store, queued: usize) {
-    let held = store.writer.acquire().await.unwrap();
+    let held = store.commits.hold().await;
     while store.commits.queued() < queued {
         tokio::task::yield_now().await;
     }
@@ -61,66 +71,71 @@ async fn raw_insert(store: &Store, id: &'static str, key: &'static str) -> Resul
 
 #[tokio::test]
 async fn concurrent_inserts_are_committed_in_one_transaction() {
-    let (_dir, store) = open().await;
-    let before = store.write_batches();
-    let writes = (0..20).map(|n| {
-        let store = store.clone();
-        tokio::spawn(async move { store.insert_signup(&record(n, &format!("k{n}"))).await })
-    });
-    let writes: Vec<_> = writes.collect();
-    // The writer task holds the first write while it waits for the connection.
-    hold_writer_until_queued(&store, 19).await;
-    for write in join_all(writes).await {
-        assert!(matches!(
-            write.unwrap().unwrap(),
-            InsertOutcome::Inserted(_)
-        ));
+    for (_db, store) in stores("concurrent_inserts_are_committed_in_one_transaction").await {
+        let before = store.write_batches();
+        let writes = (0..20).map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_signup(&record(n, &format!("k{n}"))).await })
+        });
+        let writes: Vec<_> = writes.collect();
+        // The writer task holds the first write while it waits for the connection.
+        hold_writer_until_queued(&store, 19).await;
+        for write in join_all(writes).await {
+            assert!(matches!(
+                write.unwrap().unwrap(),
+                InsertOutcome::Inserted(_)
+            ));
+        }
+        assert_eq!(store.write_batches() - before, 1, "20 inserts, one commit");
+        assert_eq!(store.list_signups(None, 100).await.unwrap().len(), 20);
     }
-    assert_eq!(store.write_batches() - before, 1, "20 inserts, one commit");
-    assert_eq!(store.list_signups(None, 100).await.unwrap().len(), 20);
 }
 
 #[tokio::test]
 async fn a_conflicting_write_fails_alone_and_its_batch_commits() {
-    let (_dir, store) = open().await;
-    raw_insert(&store, "taken", "k-taken").await.unwrap();
-    let before = store.write_batches();
-    let same_key = [record(1, "dup"), record(2, "dup")];
-    let inserts = same_key.map(|r| {
-        let store = store.clone();
-        tokio::spawn(async move { store.insert_signup(&r).await })
-    });
-    let conflict = {
-        let store = store.clone();
-        // The primary key "taken" exists: this write alone fails.
-        tokio::spawn(async move { raw_insert(&store, "taken", "k-other").await })
-    };
-    let fine = {
-        let store = store.clone();
-        tokio::spawn(async move { store.insert_signup(&record(3, "fine")).await })
-    };
-    hold_writer_until_queued(&store, 3).await;
-    let error = conflict.await.unwrap().unwrap_err();
-    assert!(error.to_string().contains("UNIQUE"), "{error}");
-    assert!(matches!(
-        fine.await.unwrap().unwrap(),
-        InsertOutcome::Inserted(_)
-    ));
-    let mut outcomes = Vec::new();
-    for insert in join_all(inserts).await {
-        outcomes.push(match insert.unwrap().unwrap() {
-            InsertOutcome::Inserted(s) => ("inserted", s.id),
-            InsertOutcome::Existing(s) => ("existing", s.id),
-            InsertOutcome::JtiBoundElsewhere => ("jti", String::new()),
+    for (_db, store) in stores("a_conflicting_write_fails_alone_and_its_batch_commits").await {
+        raw_insert(&store, "taken", "k-taken").await.unwrap();
+        let before = store.write_batches();
+        let same_key = [record(1, "dup"), record(2, "dup")];
+        let inserts = same_key.map(|r| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_signup(&r).await })
         });
+        let conflict = {
+            let store = store.clone();
+            // The primary key "taken" exists: this write alone fails.
+            tokio::spawn(async move { raw_insert(&store, "taken", "k-other").await })
+        };
+        let fine = {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_signup(&record(3, "fine")).await })
+        };
+        hold_writer_until_queued(&store, 3).await;
+        let error = conflict.await.unwrap().unwrap_err();
+        let unique = error
+            .as_database_error()
+            .is_some_and(|e| e.is_unique_violation());
+        assert!(unique, "{error}");
+        assert!(matches!(
+            fine.await.unwrap().unwrap(),
+            InsertOutcome::Inserted(_)
+        ));
+        let mut outcomes = Vec::new();
+        for insert in join_all(inserts).await {
+            outcomes.push(match insert.unwrap().unwrap() {
+                InsertOutcome::Inserted(s) => ("inserted", s.id),
+                InsertOutcome::Existing(s) => ("existing", s.id),
+                InsertOutcome::JtiBoundElsewhere => ("jti", String::new()),
+            });
+        }
+        outcomes.sort();
+        // The second write of the same key is a replay of the first one's row.
+        assert_eq!(outcomes[0].0, "existing");
+        assert_eq!(outcomes[1].0, "inserted");
+        assert_eq!(outcomes[0].1, outcomes[1].1);
+        assert_eq!(store.write_batches() - before, 1);
+        assert_eq!(store.list_signups(None, 100).await.unwrap().len(), 3);
     }
-    outcomes.sort();
-    // The second write of the same key is a replay of the first one's row.
-    assert_eq!(outcomes[0].0, "existing");
-    assert_eq!(outcomes[1].0, "inserted");
-    assert_eq!(outcomes[0].1, outcomes[1].1);
-    assert_eq!(store.write_batches() - before, 1);
-    assert_eq!(store.list_signups(None, 100).await.unwrap().len(), 3);
 }
 
 #[tokio::test]

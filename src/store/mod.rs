@@ -18,8 +18,12 @@ mod local_secrets;
 mod notify;
 mod open;
 mod queue;
+#[cfg(test)]
+mod queue_tests;
 pub mod sealed;
 mod signups;
+#[cfg(test)]
+mod test_db;
 mod token_jtis;
 mod used_tokens;
 mod waiting;

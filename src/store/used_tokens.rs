@@ -56,48 +56,48 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_is_used_once_until_it_expires() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = Store::open(&url).await.unwrap();
-        let now = now_ms();
-        let token = |key: &str, expires_at| TokenUse {
-            kind: "connect_install",
-            key: key.into(),
-            expires_at,
-        };
-        assert!(
-            store
-                .use_token_once(&token("a", now + 60_000))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .use_token_once(&token("a", now + 60_000))
-                .await
-                .unwrap()
-        );
-        let other_kind = TokenUse {
-            kind: "forge_invocation",
-            ..token("a", now + 60_000)
-        };
-        assert!(store.use_token_once(&other_kind).await.unwrap());
-        // An expired row no longer blocks, and the purge removes only expired rows.
-        assert!(store.use_token_once(&token("b", now - 1)).await.unwrap());
-        assert!(
-            store
-                .use_token_once(&token("b", now + 60_000))
-                .await
-                .unwrap()
-        );
-        assert!(store.use_token_once(&token("c", now - 1)).await.unwrap());
-        assert_eq!(store.purge_used_tokens(now).await.unwrap(), 1);
-        assert!(
-            !store
-                .use_token_once(&token("a", now + 60_000))
-                .await
-                .unwrap()
-        );
-        store.close().await;
+        for db in crate::store::test_db::each("a_token_is_used_once_until_it_expires").await {
+            let store = Store::open(&db.url).await.unwrap();
+            let now = now_ms();
+            let token = |key: &str, expires_at| TokenUse {
+                kind: "connect_install",
+                key: key.into(),
+                expires_at,
+            };
+            assert!(
+                store
+                    .use_token_once(&token("a", now + 60_000))
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !store
+                    .use_token_once(&token("a", now + 60_000))
+                    .await
+                    .unwrap()
+            );
+            let other_kind = TokenUse {
+                kind: "forge_invocation",
+                ..token("a", now + 60_000)
+            };
+            assert!(store.use_token_once(&other_kind).await.unwrap());
+            // An expired row no longer blocks, and the purge removes only expired rows.
+            assert!(store.use_token_once(&token("b", now - 1)).await.unwrap());
+            assert!(
+                store
+                    .use_token_once(&token("b", now + 60_000))
+                    .await
+                    .unwrap()
+            );
+            assert!(store.use_token_once(&token("c", now - 1)).await.unwrap());
+            assert_eq!(store.purge_used_tokens(now).await.unwrap(), 1);
+            assert!(
+                !store
+                    .use_token_once(&token("a", now + 60_000))
+                    .await
+                    .unwrap()
+            );
+            store.close().await;
+        }
     }
 }

@@ -36,3 +36,8 @@ async fn a_step_followed_by_another_is_recorded_before_the_next_call() {
     assert_eq!(batches_for_one_signup(&app, "three@example.com").await, 5);
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    a_one_step_signup_costs_the_worker_two_commits,
+    a_step_followed_by_another_is_recorded_before_the_next_call
+);

@@ -347,3 +347,15 @@ async fn a_backlog_that_cannot_drain_in_time_is_answered_at_once() {
     }
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    server_errors_are_retried_until_created,
+    a_429_pauses_the_tenant_for_its_retry_after,
+    a_slow_jsm_gets_202_with_location_then_created,
+    a_permanent_400_fails_at_once_and_is_not_retried,
+    the_attempt_budget_ends_in_failed_and_retry_delivers,
+    a_failing_step_keeps_the_customer_and_retry_resumes_there,
+    a_tenant_throttled_for_long_does_not_delay_another,
+    a_token_bucket_limited_jsm_is_never_sent_requests_inside_a_window,
+    a_backlog_that_cannot_drain_in_time_is_answered_at_once
+);

@@ -81,6 +81,7 @@ pub async fn spawn_app_with(sim: SimConfig, tweak: impl FnOnce(&mut Config)) -> 
     let sim = start_sim(sim).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(dir.path(), &sim.base_url);
+    config.database.url = super::backends::database_url(dir.path()).await;
     tweak(&mut config);
     spawn_bridge(sim, dir, config).await
 }

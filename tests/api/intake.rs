@@ -358,3 +358,17 @@ async fn health_and_readiness() {
     }
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    a_signup_becomes_one_customer_with_the_spec_body,
+    the_same_idempotency_key_replays_and_never_creates_twice,
+    the_jti_is_the_key_when_no_header_is_sent,
+    an_identical_keyless_payload_is_one_signup,
+    twenty_concurrent_identical_requests_create_once,
+    the_same_email_under_another_key_resolves_to_the_existing_customer,
+    user_search_near_misses_are_never_taken_for_the_customer,
+    an_existing_customer_that_jsm_hides_is_existing_with_no_customer,
+    display_name_fallbacks_and_form_bodies,
+    a_signup_is_visible_to_its_own_source_only,
+    health_and_readiness
+);

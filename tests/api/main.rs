@@ -1,9 +1,11 @@
 //! Integration tests: the real server (in process on port 0, or the real binary) against the
-//! project's JSM simulator, with a throwaway SQLite file.
+//! project's JSM simulator, with a throwaway SQLite file (and, for the tests marked
+//! `also_on_postgres!`, a throwaway PostgreSQL schema too).
 
 #![allow(clippy::unwrap_used)]
 
 mod at_rest;
+mod backends;
 mod chaos;
 mod chaos_load;
 mod chaos_pause;

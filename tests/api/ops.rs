@@ -162,3 +162,10 @@ async fn the_openapi_document_is_served() {
     assert!(doc["paths"]["/webhooks/signup"]["post"].is_object());
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    metrics_count_intake_and_jsm_calls,
+    request_ids_are_honoured_or_generated,
+    finished_signups_are_purged_after_retention,
+    the_openapi_document_is_served
+);

@@ -283,3 +283,9 @@ async fn media_type_and_size_are_checked_first() {
     assert_eq!(app.stored_signups().await, 0);
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    bad_tokens_are_401_and_change_nothing,
+    bad_payloads_are_400_naming_the_field,
+    media_type_and_size_are_checked_first
+);

@@ -132,3 +132,11 @@ async fn concurrent_uses_of_one_jti_with_different_keys_store_one_signup() {
     assert_eq!(app.stored_signups().await, 1);
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    sixty_four_concurrent_replays_of_a_finished_signup_are_all_answered,
+    the_inline_answer_carries_the_state_reached_during_the_wait,
+    a_jti_is_bound_to_the_key_of_its_first_signup,
+    a_jti_first_used_on_a_replay_is_bound_to_that_signup,
+    concurrent_uses_of_one_jti_with_different_keys_store_one_signup
+);

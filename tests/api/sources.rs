@@ -238,3 +238,9 @@ async fn a_source_over_its_rate_limit_gets_429_and_others_do_not() {
     assert_eq!(app.creates().len(), 0);
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    asymmetric_tokens_verify_only_with_their_own_key,
+    every_rotated_hmac_secret_is_tried,
+    a_source_over_its_rate_limit_gets_429_and_others_do_not
+);

@@ -1,0 +1,99 @@
+//! Two processes on one database (two `Store`s on one file or schema): claims never overlap and
+//! never exceed the tenant's concurrency together; pauses and call slots are shared.
+
+use futures_util::future::join_all;
+
+use super::{NewSignupRecord, Store};
+use crate::domain::now_ms;
+
+fn record(n: usize) -> NewSignupRecord {
+    NewSignupRecord {
+        id: format!("id-{n}"),
+        source_id: "src".into(),
+        idempotency_key: format!("key-{n}"),
+        fingerprint: format!("fp-{n}"),
+        tenant: "t".into(),
+        email: format!("u{n}@example.com"),
+        display_name: "U".into(),
+        steps: vec!["create".into()],
+        attempt_limit: 3,
+        not_before: None,
+        jti: None,
+    }
+}
+
+#[tokio::test]
+async fn two_processes_claim_disjoint_signups_within_the_tenant_concurrency() {
+    for db in super::test_db::each("two_processes_claim_disjoint_signups").await {
+        let (a, b) = (
+            Store::open(&db.url).await.unwrap(),
+            Store::open(&db.url).await.unwrap(),
+        );
+        for n in 0..10 {
+            a.insert_signup(&record(n)).await.unwrap();
+        }
+        let lease_until = now_ms() + 60_000;
+        let claims = join_all((0..6).map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            async move {
+                let owner = format!("worker-{i}");
+                store
+                    .claim_due(&owner, "t", 10, 4, lease_until)
+                    .await
+                    .unwrap()
+            }
+        }))
+        .await;
+        let mut ids: Vec<_> = claims
+            .iter()
+            .flatten()
+            .map(|c| c.signup.id.clone())
+            .collect();
+        assert_eq!(ids.len(), 4, "{:?}: {ids:?}", db.backend);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "a signup claimed twice on {:?}", db.backend);
+        assert!(
+            b.claim_due("late", "t", 10, 4, lease_until)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // A finished run frees its slot for any process.
+        let done = claims.iter().flatten().next().unwrap();
+        a.release(&done.signup.id, &done.lease).await.unwrap();
+        let next = b.claim_due("late", "t", 10, 4, lease_until).await.unwrap();
+        assert_eq!(next.len(), 1, "{:?}", db.backend);
+        a.close().await;
+        b.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_pause_and_call_slots_are_shared_between_processes() {
+    for db in super::test_db::each("a_pause_and_call_slots_are_shared").await {
+        let (a, b) = (
+            Store::open(&db.url).await.unwrap(),
+            Store::open(&db.url).await.unwrap(),
+        );
+        let now = now_ms();
+        let mut slots = Vec::new();
+        for i in 0..6 {
+            let store = if i % 2 == 0 { &a } else { &b };
+            let (slot, hold) = store.reserve_call_slot("t", now, 100).await.unwrap();
+            assert_eq!(hold, None);
+            slots.push(slot - now);
+        }
+        assert_eq!(slots, vec![0, 100, 200, 300, 400, 500], "{:?}", db.backend);
+
+        a.hold_tenant("t", now + 5_000).await.unwrap();
+        a.hold_tenant("t", now + 1_000).await.unwrap();
+        assert_eq!(b.tenant_hold("t").await.unwrap(), Some(now + 5_000));
+        let (_, hold) = b.reserve_call_slot("t", now, 100).await.unwrap();
+        assert_eq!(hold, Some(now + 5_000), "{:?}", db.backend);
+        assert_eq!(b.tenant_hold("other").await.unwrap(), None);
+        a.close().await;
+        b.close().await;
+    }
+}
