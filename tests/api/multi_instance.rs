@@ -5,52 +5,30 @@
 //! mid-run and starts it again. At the end each email is one customer, no create was repeated
 //! after JSM had the customer, every 2xx signup is final, no request reached the tenant inside
 //! a `Retry-After` window and the tenant never had more than `concurrency_per_tenant` calls in
-//! flight across the three.
+//! flight across the three. The small one shows an inline wait answered with the outcome of
+//! another instance's worker.
+
+mod creates;
+mod senders;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use rand::rngs::StdRng;
-use rand::{Rng as _, SeedableRng as _};
 use serde_json::Value;
-use signup_bridge::sim::{Fault, FaultAction, LoggedRequest, SimConfig};
+use signup_bridge::sim::{FaultAction, LoggedRequest, SimConfig};
 
-use super::chaos_load::now_ms;
 use super::helpers::*;
 use super::postgres::test_schema;
 use super::process::{BridgeProcess, write_config_on};
+use creates::repeated_creates;
+use senders::{Instances, faults, send_all};
 
 const INSTANCES: usize = 3;
 const SIGNUPS: usize = 1_000;
 const CONCURRENCY: usize = 4;
 const RETRY_AFTER_SECS: u64 = 1;
-const SEARCH_PATH: &str = "/rest/api/3/user/search";
-
-/// The instances as clients see them: each one's current address and its process.
-struct Instances {
-    addresses: Vec<RwLock<String>>,
-    processes: Vec<tokio::sync::Mutex<Option<BridgeProcess>>>,
-    kills_at_ms: Mutex<Vec<u64>>,
-}
-
-/// What the clients saw.
-#[derive(Debug, Default)]
-struct Tally {
-    /// signup number → every id a 2xx answered with.
-    accepted: HashMap<usize, Vec<String>>,
-    requests: usize,
-    answered_2xx: usize,
-    replayed: usize,
-    in_progress_409: usize,
-    /// 5xx answers by problem code (`storage_unavailable`, …).
-    answered_5xx: std::collections::BTreeMap<String, usize>,
-    transport_errors: usize,
-    unexpected: Vec<String>,
-}
 
 #[tokio::test]
 async fn three_instances_on_one_database_behave_as_one_bridge() {
@@ -81,18 +59,7 @@ async fn three_instances_on_one_database_behave_as_one_bridge() {
         &delivery,
         "",
     );
-    let mut addresses = Vec::new();
-    let mut processes = Vec::new();
-    for _ in 0..INSTANCES {
-        let bridge = BridgeProcess::start(&config).await;
-        addresses.push(RwLock::new(bridge.address.clone()));
-        processes.push(tokio::sync::Mutex::new(Some(bridge)));
-    }
-    let instances = Arc::new(Instances {
-        addresses,
-        processes,
-        kills_at_ms: Mutex::new(Vec::new()),
-    });
+    let instances = Arc::new(Instances::start(&config).await);
     let tally = send_all(&instances, &config).await;
     assert!(tally.unexpected.is_empty(), "{:?}", tally.unexpected);
     assert_eq!(tally.accepted.len(), SIGNUPS, "every signup got a 2xx");
@@ -183,272 +150,6 @@ async fn three_instances_on_one_database_behave_as_one_bridge() {
     assert!(in_flight <= CONCURRENCY, "{in_flight} calls in flight");
     sim.stop().await;
     db.drop().await;
-}
-
-/// One fault per JSM request in arrival order (a pass-through is a zero delay): 20% 5xx (a
-/// quarter of them after JSM did the work), and two bursts of three 429s with `Retry-After`.
-fn faults(slots: usize, seed: u64) -> Vec<Fault> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let one = |action| Fault {
-        times: Some(1),
-        path_contains: None,
-        method: None,
-        action,
-    };
-    let bursts = [slots / 6, slots / 3];
-    let mut faults = Vec::with_capacity(slots);
-    while faults.len() < slots {
-        if bursts.contains(&faults.len()) {
-            for _ in 0..3 {
-                faults.push(one(FaultAction::Status {
-                    status: 429,
-                    retry_after: Some(RETRY_AFTER_SECS),
-                    process_first: false,
-                }));
-            }
-        } else if rng.random_bool(0.2) {
-            faults.push(one(FaultAction::Status {
-                status: [500, 502, 503, 504][rng.random_range(0..4)],
-                retry_after: None,
-                process_first: rng.random_bool(0.25),
-            }));
-        } else {
-            faults.push(one(FaultAction::Delay { ms: 0 }));
-        }
-    }
-    faults
-}
-
-/// Send every signup to two instances at once, each copy retried until a 2xx; kill one
-/// instance with SIGKILL once 40% are accepted and start it again on the same config.
-async fn send_all(instances: &Arc<Instances>, config: &std::path::Path) -> Tally {
-    let tally = Mutex::new(Tally::default());
-    let done = Arc::new(AtomicUsize::new(0));
-    let killer = {
-        let (instances, done, config) = (instances.clone(), done.clone(), config.to_path_buf());
-        tokio::spawn(async move { kill_and_restart(&instances, &done, 1, config).await })
-    };
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    futures_util::stream::iter(0..SIGNUPS)
-        .for_each_concurrent(16, |i| {
-            let (client, tally, done) = (&client, &tally, &done);
-            async move {
-                let first = send_until_accepted(client, instances, i, i % INSTANCES, tally);
-                let second = send_until_accepted(client, instances, i, (i + 1) % INSTANCES, tally);
-                futures_util::future::join(first, second).await;
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-        })
-        .await;
-    killer.await.unwrap();
-    tally.into_inner().unwrap()
-}
-
-async fn kill_and_restart(instances: &Instances, done: &AtomicUsize, slot: usize, config: PathBuf) {
-    while done.load(Ordering::Relaxed) < SIGNUPS * 2 / 5 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut process = instances.processes[slot].lock().await;
-    if let Some(bridge) = process.take() {
-        bridge.kill9().await;
-    }
-    instances.kills_at_ms.lock().unwrap().push(now_ms());
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let bridge = BridgeProcess::start(&config).await;
-    *instances.addresses[slot].write().unwrap() = bridge.address.clone();
-    *process = Some(bridge);
-}
-
-/// One copy of signup `i`: the same key and body every time, to the next instance after a
-/// failure (as a load balancer would), until a 2xx.
-async fn send_until_accepted(
-    client: &reqwest::Client,
-    instances: &Instances,
-    i: usize,
-    first: usize,
-    tally: &Mutex<Tally>,
-) {
-    let body = signup_body(&format!("multi{i}@example.com"), "Multi Instance").to_string();
-    for attempt in 0..300 {
-        let address = instances.addresses[(first + attempt) % INSTANCES]
-            .read()
-            .unwrap()
-            .clone();
-        let answer = client
-            .post(format!("{address}/webhooks/signup"))
-            .bearer_auth(token_for(SOURCE, SECRET))
-            .header("Content-Type", "application/json")
-            .header("Idempotency-Key", format!("multi-{i}"))
-            .body(body.clone())
-            .send()
-            .await;
-        let record = |f: &dyn Fn(&mut Tally)| {
-            let mut tally = tally.lock().unwrap();
-            tally.requests += 1;
-            f(&mut tally);
-        };
-        match answer {
-            Err(_) => record(&|t| t.transport_errors += 1),
-            Ok(answer) => match answer.status().as_u16() {
-                200..=299 => {
-                    let replayed = answer.headers().contains_key("idempotent-replayed");
-                    // A 2xx whose body is cut by a kill still counts: the id is read when it
-                    // arrives, or the copy is sent again.
-                    let body: Value = answer.json().await.unwrap_or_default();
-                    if let Some(id) = body["id"].as_str() {
-                        record(&|t| {
-                            t.answered_2xx += 1;
-                            t.replayed += usize::from(replayed);
-                            t.accepted.entry(i).or_default().push(id.to_string());
-                        });
-                        return;
-                    }
-                    record(&|t| t.transport_errors += 1);
-                }
-                409 => record(&|t| t.in_progress_409 += 1),
-                status @ 500..=599 => {
-                    let body: Value = answer.json().await.unwrap_or_default();
-                    let code = format!("{status} {}", body["code"].as_str().unwrap_or("-"));
-                    record(&|t| *t.answered_5xx.entry(code.clone()).or_default() += 1);
-                }
-                other => record(&|t| t.unexpected.push(format!("signup {i}: {other}"))),
-            },
-        }
-        tokio::time::sleep(Duration::from_millis(50 + now_ms() % 100)).await;
-    }
-    tally
-        .lock()
-        .unwrap()
-        .unexpected
-        .push(format!("signup {i}: never accepted"));
-}
-
-/// Customer creates no failure explains: (the emails with one, each with its creates and
-/// searches as `[search ]status@received_ms`; creates excused by a SIGKILL). Per email, in
-/// arrival order: once a create answered 2xx or a search found the customer, any later create
-/// is a repeat, unless a SIGKILL came between the sending of that request and it (the killed
-/// instance may have died before it had the answer or recorded the customer). A 409 is expected only after a create that may have
-/// done its work (5xx, dropped) or a failed search; any other 409 means the customer came from
-/// a create running beside it.
-fn repeated_creates(requests: &[LoggedRequest], kills_at_ms: &[u64]) -> (Vec<String>, usize) {
-    #[derive(Default)]
-    struct Email {
-        /// When the request that told the bridge of the customer was sent.
-        resolved_at: Option<u64>,
-        /// A create may have done its work, or a search failed: one 409 is expected.
-        owed: bool,
-        last_sent: Option<u64>,
-        repeated: bool,
-        history: Vec<String>,
-    }
-    let mut emails: HashMap<String, Email> = HashMap::new();
-    let mut excused = 0;
-    for r in requests {
-        let search = r.path.ends_with(SEARCH_PATH);
-        let email = if search {
-            reqwest::Url::parse(&format!("http://sim/?{}", r.query))
-                .ok()
-                .and_then(|url| {
-                    url.query_pairs()
-                        .find(|(key, _)| key == "query")
-                        .map(|(_, value)| value.into_owned())
-                })
-        } else if r.method == "POST" && r.path.ends_with(CUSTOMER_PATH) {
-            serde_json::from_str::<Value>(&r.body)
-                .ok()
-                .and_then(|body| body["email"].as_str().map(str::to_string))
-        } else {
-            None
-        };
-        let Some(email) = email else { continue };
-        let e = emails.entry(email.to_lowercase()).or_default();
-        let sent = r.received_at_ms;
-        let status = r.status.unwrap_or(0);
-        let kind = if search { "search " } else { "" };
-        e.history
-            .push(format!("{kind}{status}@{}", r.received_at_ms));
-        let previous = e.last_sent.replace(sent);
-        if search {
-            match status {
-                200..=299 => e.resolved_at = e.resolved_at.or(Some(sent)),
-                _ => e.owed = true,
-            }
-            continue;
-        }
-        // Since when the bridge may have known that JSM had the customer.
-        let known_since = match e.resolved_at {
-            Some(at) => Some(at),
-            None if status == 409 && !e.owed => Some(previous.unwrap_or(sent)),
-            None => None,
-        };
-        if let Some(since) = known_since {
-            if kills_at_ms.iter().any(|k| *k >= since && *k < sent) {
-                excused += 1;
-            } else {
-                e.repeated = true;
-            }
-        }
-        match status {
-            200..=299 => e.resolved_at = e.resolved_at.or(Some(sent)),
-            409 => e.owed = false,
-            0 | 500..=599 => e.owed = true,
-            _ => {}
-        }
-    }
-    let mut repeats: Vec<String> = emails
-        .into_iter()
-        .filter(|(_, e)| e.repeated)
-        .map(|(email, e)| format!("{email}: {}", e.history.join(" ")))
-        .collect();
-    repeats.sort();
-    (repeats, excused)
-}
-
-#[test]
-fn a_create_after_jsm_had_the_customer_is_a_repeat() {
-    let create = |email: &str, received, status, responded| LoggedRequest {
-        body: signup_body(email, "X").to_string(),
-        ..logged(received, status, responded)
-    };
-    let search = |email: &str, received, status| LoggedRequest {
-        method: "GET".into(),
-        path: SEARCH_PATH.into(),
-        query: format!("query={}", email.replace('@', "%40")),
-        ..logged(received, Some(status), Some(received + 5))
-    };
-    let log = [
-        create("a@x.test", 1_000, Some(201), Some(1_010)),
-        create("b@x.test", 1_000, Some(500), Some(1_010)), // JSM may have done it
-        create("b@x.test", 1_100, Some(409), Some(1_110)), // so this conflict is expected
-        search("b@x.test", 1_120, 503),                    // the run fails before resolving
-        create("b@x.test", 1_300, Some(409), Some(1_310)), // so this one is expected too
-        search("b@x.test", 1_320, 200),                    // resolved
-        create("c@x.test", 1_000, Some(409), Some(1_010)), // a conflict nothing explains
-        create("a@x.test", 1_200, Some(409), Some(1_210)), // after a's 201
-        create("b@x.test", 1_400, Some(409), Some(1_410)), // after b was resolved
-        create("d@x.test", 2_000, Some(503), Some(2_010)),
-        create("d@x.test", 2_020, Some(409), Some(2_030)), // the search never came
-        create("d@x.test", 2_500, Some(409), Some(2_510)), // unexplained, unless a SIGKILL
-    ];
-    let count = |log: &[LoggedRequest], kills: &[u64]| {
-        let (repeats, excused) = repeated_creates(log, kills);
-        (repeats.len(), excused)
-    };
-    assert_eq!(count(&log[..6], &[]), (0, 0));
-    assert_eq!(count(&log[..7], &[]), (1, 0));
-    assert_eq!(count(&log[..8], &[]), (2, 0));
-    assert_eq!(count(&log[..9], &[]), (3, 0));
-    assert_eq!(count(&log[..9], &[1_330]), (2, 1));
-    assert_eq!(count(&log, &[]), (4, 0));
-    assert_eq!(count(&log, &[2_025]), (3, 1));
-    assert_eq!(
-        repeated_creates(&log[6..8], &[]).0,
-        ["a@x.test: 409@1200", "c@x.test: 409@1000"].map(String::from)
-    );
 }
 
 /// Instance A takes a signup and waits inline; the JSM call can only be B's: A's tenant points
