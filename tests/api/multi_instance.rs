@@ -163,10 +163,11 @@ async fn an_inline_wait_on_one_instance_sees_the_outcome_of_another() {
         return;
     };
     let sim = start_sim(sim_config()).await;
+    // Long enough for A to start and answer under a loaded machine.
     sim.state().push_fault(fault(
         Some(1),
         CUSTOMER_PATH,
-        FaultAction::Delay { ms: 6_000 },
+        FaultAction::Delay { ms: 15_000 },
     ));
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let b = BridgeProcess::start(&write_config_on(
@@ -174,7 +175,7 @@ async fn an_inline_wait_on_one_instance_sees_the_outcome_of_another() {
         &db.url(),
         "",
         &sim.base_url,
-        "inline_wait = \"0s\"\nrequest_timeout = \"10s\"\nconcurrency_per_tenant = 4",
+        "inline_wait = \"0s\"\nrequest_timeout = \"20s\"\nconcurrency_per_tenant = 4",
         "",
     ))
     .await;
