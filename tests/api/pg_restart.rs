@@ -75,6 +75,7 @@ impl Drop for Cluster {
                 &self.name,
                 "start",
             ])
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();
     }
