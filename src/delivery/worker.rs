@@ -1,6 +1,7 @@
 //! The worker loop: claim what is due, per tenant, within the tenant's free run slots.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -97,6 +98,7 @@ impl Engine {
             if permits.is_empty() {
                 continue;
             }
+            let claim_started = std::time::Instant::now();
             let lease_until = now_ms() + self.lease_ms();
             let claimed = self
                 .store
@@ -115,7 +117,12 @@ impl Engine {
                 self.track(&claim.signup.id, Some(claim.lease.clone()));
                 runs.spawn(async move {
                     let id = claim.signup.id.clone();
+                    let gate_wait = Arc::clone(&claim.gate_wait_ms);
                     engine.run(claim, target, &gate).await;
+                    // What a signup costs the tenant's run slot, from claim to recorded
+                    // outcome, less any wait at the gate (pauses and pacing are counted apart).
+                    let waited = Duration::from_millis(gate_wait.load(Ordering::Relaxed));
+                    gate.record_run(claim_started.elapsed().saturating_sub(waited));
                     engine.track(&id, None);
                     drop(permit);
                     engine.wake();

@@ -3,24 +3,9 @@
 
 use futures_util::future::join_all;
 
-use super::{NewSignupRecord, Store};
+use super::Store;
+use super::test_db::record;
 use crate::domain::now_ms;
-
-fn record(n: usize) -> NewSignupRecord {
-    NewSignupRecord {
-        id: format!("id-{n}"),
-        source_id: "src".into(),
-        idempotency_key: format!("key-{n}"),
-        fingerprint: format!("fp-{n}"),
-        tenant: "t".into(),
-        email: format!("u{n}@example.com"),
-        display_name: "U".into(),
-        steps: vec!["create".into()],
-        attempt_limit: 3,
-        not_before: None,
-        jti: None,
-    }
-}
 
 #[tokio::test]
 async fn two_processes_claim_disjoint_signups_within_the_tenant_concurrency() {
@@ -30,7 +15,9 @@ async fn two_processes_claim_disjoint_signups_within_the_tenant_concurrency() {
             Store::open(&db.url).await.unwrap(),
         );
         for n in 0..10 {
-            a.insert_signup(&record(n)).await.unwrap();
+            a.insert_signup(&record(n, &format!("key-{n}")))
+                .await
+                .unwrap();
         }
         let lease_until = now_ms() + 60_000;
         let claims = join_all((0..6).map(|i| {
