@@ -167,8 +167,6 @@ async fn an_inline_wait_on_one_instance_sees_the_outcome_of_another() {
 /// come before A's listener is connected, and the wait must then find the outcome by reading
 /// the signup again (the polling that backs the notifications), not only when it ends.
 #[tokio::test]
-#[ignore = "the inline wait reads the signup again only when it ends: a notification lost \
-            before the listener connects costs the whole inline_wait"]
 async fn an_inline_wait_sent_as_an_instance_starts_sees_the_outcome_of_another() {
     let name = "an_inline_wait_sent_as_an_instance_starts_sees_the_outcome_of_another";
     inline_wait_on_a_sees_b(name, Duration::ZERO).await;
