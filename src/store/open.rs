@@ -91,7 +91,7 @@ async fn sqlite(url: &str) -> Result<Pools, sqlx::Error> {
 async fn postgres(url: &str, settings: PoolSettings) -> Result<Pools, sqlx::Error> {
     let timeout_ms = settings.statement_timeout.as_millis();
     let pool = AnyPoolOptions::new()
-        .max_connections(settings.max_connections.max(2))
+        .max_connections(settings.max_connections)
         .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             Box::pin(async move {

@@ -120,3 +120,25 @@ async fn batches_that_insert_the_same_keys_in_opposite_orders_both_succeed() {
         b.close().await;
     }
 }
+
+#[tokio::test]
+async fn postgresql_connections_follow_the_pool_settings() {
+    for db in super::test_db::each("postgresql_connections_follow_the_pool_settings").await {
+        if db.backend != super::Backend::Postgres {
+            continue;
+        }
+        let settings = super::PoolSettings {
+            max_connections: 3,
+            statement_timeout: std::time::Duration::from_millis(200),
+        };
+        let store = Store::open_with(&db.url, None, settings).await.unwrap();
+        assert_eq!(store.reader.options().get_max_connections(), 3);
+        let error = sqlx::query("SELECT 1 FROM pg_sleep(2)")
+            .execute(&store.reader)
+            .await
+            .unwrap_err();
+        let code = error.as_database_error().and_then(|e| e.code());
+        assert_eq!(code.as_deref(), Some("57014"), "{error}");
+        store.close().await;
+    }
+}
