@@ -92,6 +92,11 @@ async fn postgres(url: &str, settings: PoolSettings) -> Result<Pools, sqlx::Erro
     let timeout_ms = settings.statement_timeout.as_millis();
     let pool = AnyPoolOptions::new()
         .max_connections(settings.max_connections)
+        // Every connection is opened now, on the runtime that opens the store: a connection is
+        // bound to the runtime that connected it, and one opened on an HTTP worker's runtime
+        // would fail for the delivery worker once the HTTP server has stopped (at shutdown,
+        // while in-flight runs record their outcomes).
+        .min_connections(settings.max_connections)
         .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             Box::pin(async move {

@@ -16,9 +16,14 @@ use super::backend::Backend;
 use super::signups::{signup_columns, signup_from_row};
 use crate::domain::{Signup, now_ms};
 
-/// The class of the PostgreSQL advisory lock that serialises one tenant's claims (the
-/// tenant's hash is the other half of the key).
+/// The class of the PostgreSQL advisory lock that serialises one tenant's claims (the hash of
+/// the schema and the tenant is the other half of the key: bridges on other schemas of the
+/// database do not wait for each other).
 const CLAIM_LOCK_CLASS: i32 = 0x5342_4331;
+
+/// Take that lock until the transaction ends ($1 the class, $2 the tenant).
+const CLAIM_LOCK: &str =
+    "SELECT 1 FROM pg_advisory_xact_lock($1, hashtext(current_schema() || '/' || $2))";
 
 /// The claim of up to $5 due signups of tenant $4 for owner $1 until $2 (now $3), the
 /// subquery's row lock clause appended.
@@ -207,7 +212,7 @@ impl Store {
             .write(move |conn| {
                 Box::pin(async move {
                     if backend == Backend::Postgres {
-                        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                        sqlx::query(CLAIM_LOCK)
                             .bind(CLAIM_LOCK_CLASS)
                             .bind(&tenant)
                             .execute(&mut *conn)
