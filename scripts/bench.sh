@@ -98,6 +98,9 @@ PG_NOTES=("bridge on PostgreSQL: not run (BENCH_POSTGRES_URL and SIGNUP_BRIDGE_T
 if [ -n "$PG_URL" ]; then
   PG_NOTES=()
   APP=signup-bridge-bench-$$   # application_name of the bridges' connections, to find their backends
+  # A tenant id of this run's own: claims lock the tenant by name across the whole database, so
+  # another bridge in another schema with the same tenant id would share the lock.
+  TENANT=bench-$$
   SIM_URL=http://127.0.0.1:18083
   sql() { PGOPTIONS='-c client_min_messages=warning' psql "$PG_URL" -qAtc "$1"; }
   sql "SELECT 1" >/dev/null
@@ -135,12 +138,12 @@ url = "$PG_URL${sep}options[search_path]=$SCHEMA&application_name=$APP"
 [delivery]
 inline_wait = "$2"
 [[tenants]]
-id = "bench"
+id = "$TENANT"
 base_url = "$SIM_URL"
 auth = { type = "basic", email = "bench@example.com", api_token = "bench-api-token" }
 [[sources]]
 id = "bench"
-tenant = "bench"
+tenant = "$TENANT"
 secret = "$secret"
 TOML
     t0=$(now_ms)
