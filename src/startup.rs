@@ -89,7 +89,11 @@ impl Application {
             config.delivery.clone(),
         );
         let (shutdown, shutdown_rx) = watch::channel(false);
+        // Listening before the first request is served: an outcome another instance announces
+        // for it is not missed.
+        let notices = store.listen().await;
         let background = vec![
+            tokio::spawn(Arc::clone(&engine).hear_other_instances(notices, shutdown_rx.clone())),
             tokio::spawn(Arc::clone(&engine).run_worker(shutdown_rx.clone())),
             tokio::spawn(run_purge(
                 store.clone(),

@@ -85,8 +85,9 @@ pub struct TenantGate {
 struct Timing {
     paused_until: Option<Instant>,
     next_slot: Instant,
-    /// Moving average of call durations, for the backlog estimate.
-    average_call: Option<Duration>,
+    /// Moving average of run durations (claim to recorded outcome, gate waits excluded), for
+    /// the backlog estimate.
+    average_run: Option<Duration>,
 }
 
 impl TenantGate {
@@ -103,7 +104,7 @@ impl TenantGate {
             timing: Mutex::new(Timing {
                 paused_until: None,
                 next_slot: Instant::now(),
-                average_call: None,
+                average_run: None,
             }),
             shared: None,
         }
@@ -134,10 +135,11 @@ impl TenantGate {
         }
     }
 
-    /// Remember how long a call took (an exponential moving average, weight 1/8).
-    pub fn record_call(&self, took: Duration) {
+    /// Remember how long a run took (an exponential moving average, weight 1/8): the JSM
+    /// calls and the database writes around them, as one signup of a backlog would take.
+    pub fn record_run(&self, took: Duration) {
         let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
-        timing.average_call = Some(match timing.average_call {
+        timing.average_run = Some(match timing.average_run {
             None => took,
             Some(avg) => avg.mul_f64(0.875) + took.mul_f64(0.125),
         });
@@ -152,7 +154,7 @@ impl TenantGate {
         let times = |d: Duration, n: f64| {
             Duration::try_from_secs_f64(d.as_secs_f64() * n).unwrap_or(Duration::MAX)
         };
-        let by_latency = timing.average_call.map_or(Duration::ZERO, |avg| {
+        let by_latency = timing.average_run.map_or(Duration::ZERO, |avg| {
             times(avg, backlog as f64 / concurrency)
         });
         let by_rate = self
@@ -330,7 +332,7 @@ mod tests {
     fn drain_time_uses_latency_and_pacing() {
         let gate = TenantGate::new(4, 0.0);
         assert_eq!(gate.drain_time(100), Duration::ZERO);
-        gate.record_call(Duration::from_millis(200));
+        gate.record_run(Duration::from_millis(200));
         assert_eq!(gate.drain_time(100), Duration::from_secs(5));
         let paced = TenantGate::new(4, 10.0);
         assert_eq!(paced.drain_time(50), Duration::from_secs(5));
@@ -352,7 +354,7 @@ mod tests {
         assert_eq!(gate.drain_time(u64::MAX), Duration::ZERO);
         let slow = TenantGate::new(1, 1e-12);
         assert_eq!(slow.drain_time(u64::MAX), Duration::MAX);
-        slow.record_call(Duration::from_secs(3600));
+        slow.record_run(Duration::from_secs(3600));
         assert_eq!(slow.drain_time(u64::MAX), Duration::MAX);
     }
 }

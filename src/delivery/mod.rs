@@ -31,7 +31,7 @@ pub use tenants::{ResolvedTenant, TenantDirectory, TenantUnavailable};
 
 use crate::config::DeliveryConfig;
 use crate::jsm::JsmClient;
-use crate::store::{Backend, Lease, Notice, Store};
+use crate::store::{Backend, Lease, Notice, Notices, Store};
 
 /// The delivery engine, shared by the worker loop, its runs and the intake.
 pub struct Engine {
@@ -96,9 +96,10 @@ impl Engine {
     /// worker, their outcomes wake this process's inline waits.
     pub(crate) async fn hear_other_instances(
         self: Arc<Self>,
+        notices: Option<Notices>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
-        let Some(mut notices) = self.store.listen().await else {
+        let Some(mut notices) = notices else {
             return;
         };
         while !*shutdown.borrow() {

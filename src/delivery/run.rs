@@ -199,6 +199,7 @@ impl Engine {
     ) -> Result<T, StepError> {
         // The lease is extended (when it runs short) after any wait at the gate, and the gate
         // checked again after that write, so a 429 that arrived meanwhile still holds the call.
+        let waiting = std::time::Instant::now();
         loop {
             gate.ready_to_send().await;
             self.keep_lease(claimed).await?;
@@ -206,10 +207,11 @@ impl Engine {
                 break;
             }
         }
+        let waited = waiting.elapsed().as_millis() as u64;
+        claimed.gate_wait_ms.fetch_add(waited, Ordering::Relaxed);
         let started = std::time::Instant::now();
         let result = call.await;
         let took = started.elapsed();
-        gate.record_call(took);
         let label = result.as_ref().map_or_else(JsmError::outcome, outcome);
         crate::metrics::jsm_request(&target.metrics_label(), label, took);
         if let Err(JsmError::RateLimited {

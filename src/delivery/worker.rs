@@ -1,6 +1,7 @@
 //! The worker loop: claim what is due, per tenant, within the tenant's free run slots.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -9,6 +10,7 @@ use tracing::{info, warn};
 
 use super::Engine;
 use crate::domain::now_ms;
+use crate::store::Backend;
 
 /// The worker polls the database at least this often (at least once a second, so `signups retry` is picked up within 2 s).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -18,7 +20,6 @@ impl Engine {
     /// give back the leases of any still running.
     pub async fn run_worker(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         self.restore_holds().await;
-        tokio::spawn(Arc::clone(&self).hear_other_instances(shutdown.clone()));
         let mut runs = JoinSet::new();
         while !*shutdown.borrow() {
             if let Err(e) = self.claim_and_start(&mut runs).await {
@@ -38,20 +39,44 @@ impl Engine {
     /// A 429 pause recorded before a restart holds the tenant's gate for what is left of it,
     /// so a signup accepted after the restart is not sent inside the window either.
     async fn restore_holds(&self) {
+        for (tenant, left) in self.recorded_holds().await {
+            info!(tenant = %tenant, pause = ?left, "tenant paused by an earlier 429");
+            self.gates.get(&tenant).pause_for(left);
+        }
+    }
+
+    /// With several instances, a pause another one recorded holds this one's gate too, so its
+    /// worker does not claim signups that could only wait at the gate (each call reads the
+    /// pause anyway) and its intake answers them as paused.
+    async fn follow_other_instances_holds(&self) {
+        if self.store.backend() != Backend::Postgres {
+            return;
+        }
+        for (tenant, left) in self.recorded_holds().await {
+            self.gates.get(&tenant).pause_for(left);
+        }
+    }
+
+    /// The tenants whose recorded 429 pause has not ended, and what is left of it.
+    async fn recorded_holds(&self) -> Vec<(String, Duration)> {
         let now = now_ms();
         match self.store.tenant_holds(now).await {
-            Ok(holds) => {
-                for (tenant, until) in holds {
+            Ok(holds) => holds
+                .into_iter()
+                .map(|(tenant, until)| {
                     let left = Duration::from_millis(until.saturating_sub(now).max(0) as u64);
-                    info!(tenant = %tenant, pause = ?left, "tenant paused by an earlier 429");
-                    self.gates.get(&tenant).pause_for(left);
-                }
+                    (tenant, left)
+                })
+                .collect(),
+            Err(e) => {
+                warn!(error = %e, "could not read the tenants' pauses");
+                Vec::new()
             }
-            Err(e) => warn!(error = %e, "could not read the tenants' pauses"),
         }
     }
 
     async fn claim_and_start(self: &Arc<Self>, runs: &mut JoinSet<()>) -> Result<(), sqlx::Error> {
+        self.follow_other_instances_holds().await;
         let now = now_ms();
         let mut waiting = super::waiting::WaitingTally::default();
         for (tenant, due) in self.store.due_tenants(now).await? {
@@ -72,6 +97,7 @@ impl Engine {
             if permits.is_empty() {
                 continue;
             }
+            let claim_started = std::time::Instant::now();
             let lease_until = now_ms() + self.lease_ms();
             let claimed = self
                 .store
@@ -90,7 +116,12 @@ impl Engine {
                 self.track(&claim.signup.id, Some(claim.lease.clone()));
                 runs.spawn(async move {
                     let id = claim.signup.id.clone();
+                    let gate_wait = Arc::clone(&claim.gate_wait_ms);
                     engine.run(claim, target, &gate).await;
+                    // What a signup costs the tenant's run slot, from claim to recorded
+                    // outcome, less any wait at the gate (pauses and pacing are counted apart).
+                    let waited = Duration::from_millis(gate_wait.load(Ordering::Relaxed));
+                    gate.record_run(claim_started.elapsed().saturating_sub(waited));
                     engine.track(&id, None);
                     drop(permit);
                     engine.wake();

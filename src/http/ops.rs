@@ -10,6 +10,9 @@ use super::AppState;
 use crate::error::ApiError;
 use crate::store::Backend;
 
+/// How long `readyz` waits for the database.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The process is up.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
@@ -18,7 +21,10 @@ pub async fn healthz() -> HttpResponse {
 /// The database answers (a query on the pool), and a SQLite file is still where it was opened
 /// and writable.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let problem = if state.store.ping().await {
+    // Bounded: a database that cannot be reached answers 503 within a health check's timeout,
+    // not after the pool's wait for a connection.
+    let answers = tokio::time::timeout(PING_TIMEOUT, state.store.ping()).await;
+    let problem = if answers.unwrap_or(false) {
         match state.store.backend() {
             Backend::Sqlite => database_file_problem(&state.config.database.url),
             Backend::Postgres => None,

@@ -5,6 +5,8 @@
 //! then idempotency (409/422) and 503 tenant. The signup is committed before any answer that
 //! accepts it; the handler never calls JSM itself.
 
+use std::time::Duration;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -147,6 +149,9 @@ pub(super) async fn accept(
     Ok((respond(&current, false), current))
 }
 
+/// How often an inline wait reads its signup again without having heard of a change.
+const RECHECK: Duration = Duration::from_millis(500);
+
 /// Wait for the worker's outcome up to `inline_wait`; the latest state seen. The signup is
 /// committed already, so a read failing here answers 202 with what was committed.
 async fn wait_inline(state: &AppState, events: &mut Subscription, signup: Signup) -> Signup {
@@ -170,9 +175,12 @@ async fn wait_inline(state: &AppState, events: &mut Subscription, signup: Signup
     let mut current = signup;
     while !current.status.is_final() && gate.paused_until().is_none() {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        if left.is_zero() || !events.changed(&current.id, left).await {
+        if left.is_zero() {
             break;
         }
+        // An outcome another instance records arrives as a notification, which a listener
+        // that is reconnecting can miss: the signup is read again at least every RECHECK.
+        events.changed(&current.id, left.min(RECHECK)).await;
         match state.store.signup(&current.id).await {
             Ok(Some(latest)) => current = latest,
             Ok(None) => break,

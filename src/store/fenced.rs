@@ -190,7 +190,7 @@ impl Store {
         id: &str,
         lease: &Lease,
         step: Option<(usize, StepState)>,
-        bind_rest: impl FnOnce(FencedQuery) -> FencedQuery + Send + 'static,
+        bind_rest: impl FnOnce(FencedQuery) -> FencedQuery + Clone + Send + 'static,
     ) -> Result<(), TransitionError> {
         let (id, lease) = (id.to_string(), lease.clone());
         let held = self

@@ -31,17 +31,34 @@ pub const MAX_BATCH: usize = 256;
 /// Writes queued beyond this wait for room (back-pressure on intake).
 const QUEUE_CAPACITY: usize = 4096;
 
-/// The statements of one write, run on the batch's connection inside its savepoint.
+/// The statements of one write, run on the batch's connection inside its savepoint. `Clone`,
+/// so a write PostgreSQL chose as a deadlock victim can run again in a later batch.
 pub(super) trait Work<T>:
-    for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static
+    for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+    + Clone
+    + Send
+    + 'static
 {
 }
 
 impl<T, F> Work<T> for F where
     F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+        + Clone
         + Send
         + 'static
 {
+}
+
+/// Times a write is tried when PostgreSQL aborts it as a deadlock victim or a serialization
+/// failure (instances whose batches lock the same rows in another order): the other
+/// transaction commits meanwhile, and the write runs again in a batch of its own.
+const ATTEMPTS: u32 = 3;
+
+/// PostgreSQL's SQLSTATEs for a write that may succeed when run again.
+fn worth_another_batch(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "40P01" || code == "40001")
 }
 
 /// A queued write, type-erased so one queue carries every kind.
@@ -95,6 +112,7 @@ pub(super) struct GroupCommit {
     queue: mpsc::Sender<Box<dyn Op>>,
     batches: Arc<AtomicU64>,
     /// Taken by the writer before each batch: a test holds it to let writes queue up.
+    #[cfg_attr(not(test), allow(dead_code))]
     turn: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -113,11 +131,25 @@ impl GroupCommit {
         }
     }
 
-    /// Queue one write and wait until its batch committed (or failed).
+    /// Queue one write and wait until its batch committed (or failed). A deadlock victim is
+    /// queued again (see [`ATTEMPTS`]).
     pub(super) async fn write<T: Send + 'static>(
         &self,
         work: impl Work<T>,
     ) -> Result<T, sqlx::Error> {
+        let mut attempt = 1;
+        loop {
+            match self.write_once(work.clone()).await {
+                Err(e) if attempt < ATTEMPTS && worth_another_batch(&e) => {
+                    tracing::debug!(error = %e, attempt, "write aborted by the database; again");
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn write_once<T: Send + 'static>(&self, work: impl Work<T>) -> Result<T, sqlx::Error> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             work: Some(work),

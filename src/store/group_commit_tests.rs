@@ -2,7 +2,8 @@
 
 use futures_util::future::join_all;
 
-use super::{InsertOutcome, NewSignupRecord, Store};
+use super::test_db::record;
+use super::{InsertOutcome, Store};
 
 async fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -18,22 +19,6 @@ async fn stores(test: &str) -> Vec<(super::test_db::TestDb, Store)> {
         stores.push((db, store));
     }
     stores
-}
-
-fn record(n: usize, key: &str) -> NewSignupRecord {
-    NewSignupRecord {
-        id: format!("id-{n}"),
-        source_id: "src".into(),
-        idempotency_key: key.into(),
-        fingerprint: format!("fp-{key}"),
-        tenant: "t".into(),
-        email: format!("u{n}@example.com"),
-        display_name: "U".into(),
-        steps: vec!["create".into()],
-        attempt_limit: 3,
-        not_before: None,
-        jti: None,
-    }
 }
 
 /// Hold the writer until `queued` writes wait behind the writer task's first one, then let

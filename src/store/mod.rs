@@ -50,6 +50,8 @@ pub struct Store {
     backend: Backend,
     /// The URL it was opened with (a PostgreSQL listener opens its own connection).
     url: Arc<str>,
+    /// The notification channel every instance on this database and schema shares.
+    channel: Arc<str>,
     writer: AnyPool,
     reader: AnyPool,
     /// The writer task: intake inserts and worker transitions, one transaction per batch.
@@ -86,6 +88,7 @@ impl Store {
             commits: group_commit::GroupCommit::start(pools.writer.clone(), backend),
             backend,
             url: url.into(),
+            channel: pools.channel.into(),
             writer: pools.writer,
             reader: pools.reader,
             key: key.map(Arc::new),

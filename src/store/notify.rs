@@ -1,4 +1,5 @@
-//! Wake-ups across instances: PostgreSQL `LISTEN/NOTIFY` on one channel.
+//! Wake-ups across instances: PostgreSQL `LISTEN/NOTIFY` on one channel per database schema
+//! (`signup_bridge`, or `signup_bridge.<schema>` outside `public`).
 //!
 //! An instance announces that work became due (a new signup, a Forge token that unblocks a
 //! tenant) or that a signup's state changed (an outcome recorded), and every instance on the
@@ -13,9 +14,6 @@ use sqlx::postgres::PgListener;
 
 use super::Store;
 use super::backend::Backend;
-
-/// The channel every instance listens on.
-const CHANNEL: &str = "signup_bridge";
 
 /// What an instance announces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +49,7 @@ impl Store {
             return;
         }
         let sent = sqlx::query("SELECT 1 FROM pg_notify($1, $2)")
-            .bind(CHANNEL)
+            .bind(&*self.channel)
             .bind(notice.payload())
             .execute(&self.writer)
             .await;
@@ -60,21 +58,26 @@ impl Store {
         }
     }
 
-    /// The announcements of every instance, on PostgreSQL; `None` on SQLite.
+    /// The announcements of every instance, on PostgreSQL (connected before this returns
+    /// when the server answers, so nothing announced after it is missed); `None` on SQLite.
     pub async fn listen(&self) -> Option<Notices> {
         if self.backend != Backend::Postgres {
             return None;
         }
-        Some(Notices {
+        let mut notices = Notices {
             url: self.url.to_string(),
+            channel: self.channel.to_string(),
             listener: None,
-        })
+        };
+        notices.listener = notices.connect().await.ok();
+        Some(notices)
     }
 }
 
 /// A listener that reconnects by itself.
 pub struct Notices {
     url: String,
+    channel: String,
     listener: Option<PgListener>,
 }
 
@@ -110,7 +113,7 @@ impl Notices {
 
     async fn connect(&self) -> Result<PgListener, sqlx::Error> {
         let mut listener = PgListener::connect(&self.url).await?;
-        listener.listen(CHANNEL).await?;
+        listener.listen(&self.channel).await?;
         Ok(listener)
     }
 }

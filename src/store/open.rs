@@ -28,6 +28,8 @@ const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) struct Pools {
     pub writer: AnyPool,
     pub reader: AnyPool,
+    /// The notification channel of this database and schema (PostgreSQL; empty on SQLite).
+    pub channel: String,
 }
 
 /// Open `url` on `backend` and bring its schema up to date.
@@ -79,13 +81,17 @@ async fn sqlite(url: &str) -> Result<Pools, sqlx::Error> {
         .connect(&format!("sqlite://{file}?mode=ro"))
         .await?;
     file_mode::restrict_all(&path);
-    Ok(Pools { writer, reader })
+    Ok(Pools {
+        writer,
+        reader,
+        channel: String::new(),
+    })
 }
 
 async fn postgres(url: &str, settings: PoolSettings) -> Result<Pools, sqlx::Error> {
     let timeout_ms = settings.statement_timeout.as_millis();
     let pool = AnyPoolOptions::new()
-        .max_connections(settings.max_connections.max(2))
+        .max_connections(settings.max_connections)
         .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             Box::pin(async move {
@@ -97,8 +103,39 @@ async fn postgres(url: &str, settings: PoolSettings) -> Result<Pools, sqlx::Erro
         .connect(url)
         .await?;
     POSTGRES_MIGRATIONS.run(&pool).await?;
+    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(&pool)
+        .await?;
     Ok(Pools {
         writer: pool.clone(),
         reader: pool,
+        channel: channel_of(&schema),
     })
+}
+
+/// The notification channel of the bridges on `schema`: bridges on other schemas of the same
+/// database do not wake each other. At most 63 bytes (PostgreSQL's limit for a name).
+fn channel_of(schema: &str) -> String {
+    let mut channel = match schema {
+        "public" => "signup_bridge".to_string(),
+        other => format!("signup_bridge.{other}"),
+    };
+    while channel.len() > 63 {
+        channel.pop();
+    }
+    channel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channel_of;
+
+    #[test]
+    fn each_schema_has_its_own_channel_within_the_name_limit() {
+        assert_eq!(channel_of("public"), "signup_bridge");
+        assert_eq!(channel_of("bridge"), "signup_bridge.bridge");
+        let long = "é".repeat(40);
+        let channel = channel_of(&long);
+        assert!(channel.len() <= 63 && channel.starts_with("signup_bridge.é"));
+    }
 }

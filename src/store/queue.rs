@@ -7,7 +7,7 @@
 //! call ever happens inside their transaction.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 use sqlx::Row;
 
@@ -19,6 +19,25 @@ use crate::domain::{Signup, now_ms};
 /// The class of the PostgreSQL advisory lock that serialises one tenant's claims (the
 /// tenant's hash is the other half of the key).
 const CLAIM_LOCK_CLASS: i32 = 0x5342_4331;
+
+/// The claim of up to $5 due signups of tenant $4 for owner $1 until $2 (now $3), the
+/// subquery's row lock clause appended.
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE signups SET lease_owner = $1, lease_until = $2,
+                 lease_version = lease_version + 1, attempts = attempts + 1, updated_at = $3
+             WHERE id IN (
+                 SELECT id FROM signups
+                 WHERE status = 'pending' AND tenant = $4 AND next_attempt_at <= $3
+                   AND (lease_until IS NULL OR lease_until < $3)
+                 ORDER BY next_attempt_at LIMIT $5",
+            $lock,
+            ") RETURNING ",
+            signup_columns!()
+        )
+    };
+}
 
 /// How many signups a claim may take: at most `limit`, and at most `concurrency` runs of the
 /// tenant held at once by all processes together (`held` leases already are).
@@ -34,6 +53,8 @@ pub struct ClaimedSignup {
     pub lease: Lease,
     /// Until when the lease is held (Unix ms), as last written by this run.
     pub lease_until: Arc<AtomicI64>,
+    /// How long this run has waited at the tenant's gate so far (ms): pauses and pacing.
+    pub gate_wait_ms: Arc<AtomicU64>,
 }
 
 /// Proof of a claim: every transition of the run is fenced by it.
@@ -76,13 +97,11 @@ impl Store {
     /// before its next call, and no unleased pending signup of the tenant is due before it. The
     /// pause is committed first, on its own, so other instances see it as soon as possible.
     pub async fn hold_tenant(&self, tenant: &str, until: i64) -> Result<(), sqlx::Error> {
-        let sql = self.backend.pick(
-            "INSERT INTO tenant_holds (tenant, until_ms) VALUES ($1, $2)
-             ON CONFLICT (tenant) DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms)",
-            "INSERT INTO tenant_holds (tenant, until_ms) VALUES ($1, $2)
-             ON CONFLICT (tenant) DO UPDATE
-             SET until_ms = GREATEST(tenant_holds.until_ms, excluded.until_ms)",
-        );
+        // The later of the two ends, in SQL both backends take (no MAX/GREATEST of two).
+        let sql = "INSERT INTO tenant_holds (tenant, until_ms) VALUES ($1, $2)
+             ON CONFLICT (tenant) DO UPDATE SET until_ms = CASE
+                 WHEN excluded.until_ms > tenant_holds.until_ms THEN excluded.until_ms
+                 ELSE tenant_holds.until_ms END";
         let owned = tenant.to_string();
         self.commits
             .write(move |conn| {
@@ -128,18 +147,12 @@ impl Store {
         now: i64,
         interval_ms: i64,
     ) -> Result<(i64, Option<i64>), sqlx::Error> {
-        let sql = self.backend.pick(
-            "INSERT INTO tenant_pacing (tenant, next_slot_ms) VALUES ($1, $2 + $3)
-             ON CONFLICT (tenant) DO UPDATE
-             SET next_slot_ms = MAX(next_slot_ms, $2) + $3
+        let sql = "INSERT INTO tenant_pacing (tenant, next_slot_ms) VALUES ($1, $2 + $3)
+             ON CONFLICT (tenant) DO UPDATE SET next_slot_ms = CASE
+                 WHEN tenant_pacing.next_slot_ms > $2 THEN tenant_pacing.next_slot_ms
+                 ELSE $2 END + $3
              RETURNING next_slot_ms - $3,
-                 (SELECT until_ms FROM tenant_holds WHERE tenant = $1)",
-            "INSERT INTO tenant_pacing (tenant, next_slot_ms) VALUES ($1, $2 + $3)
-             ON CONFLICT (tenant) DO UPDATE
-             SET next_slot_ms = GREATEST(tenant_pacing.next_slot_ms, $2) + $3
-             RETURNING next_slot_ms - $3,
-                 (SELECT until_ms FROM tenant_holds WHERE tenant = $1)",
-        );
+                 (SELECT until_ms FROM tenant_holds WHERE tenant = $1)";
         let tenant = tenant.to_string();
         // One statement on its own, not through the group commit: a slot is booked right
         // before a call, and a batch would make the call wait for the writes queued ahead.
@@ -183,31 +196,10 @@ impl Store {
         lease_until: i64,
     ) -> Result<Vec<ClaimedSignup>, sqlx::Error> {
         let now = now_ms();
-        let sql = self.backend.pick(
-            concat!(
-                "UPDATE signups SET lease_owner = $1, lease_until = $2,
-                     lease_version = lease_version + 1, attempts = attempts + 1, updated_at = $3
-                 WHERE id IN (
-                     SELECT id FROM signups
-                     WHERE status = 'pending' AND tenant = $4 AND next_attempt_at <= $3
-                       AND (lease_until IS NULL OR lease_until < $3)
-                     ORDER BY next_attempt_at LIMIT $5)
-                 RETURNING ",
-                signup_columns!()
-            ),
-            concat!(
-                "UPDATE signups SET lease_owner = $1, lease_until = $2,
-                     lease_version = lease_version + 1, attempts = attempts + 1, updated_at = $3
-                 WHERE id IN (
-                     SELECT id FROM signups
-                     WHERE status = 'pending' AND tenant = $4 AND next_attempt_at <= $3
-                       AND (lease_until IS NULL OR lease_until < $3)
-                     ORDER BY next_attempt_at LIMIT $5
-                     FOR UPDATE SKIP LOCKED)
-                 RETURNING ",
-                signup_columns!()
-            ),
-        );
+        // PostgreSQL skips rows another instance is claiming instead of waiting for them.
+        let sql = self
+            .backend
+            .pick(claim_sql!(""), claim_sql!(" FOR UPDATE SKIP LOCKED"));
         let backend = self.backend;
         let (owner_id, tenant) = (owner.to_string(), tenant.to_string());
         let rows = self
@@ -256,6 +248,7 @@ impl Store {
                     version,
                 },
                 lease_until: Arc::new(AtomicI64::new(lease_until)),
+                gate_wait_ms: Arc::new(AtomicU64::new(0)),
             });
         }
         Ok(claimed)

@@ -3,24 +3,9 @@
 
 use futures_util::future::join_all;
 
-use super::{NewSignupRecord, Store};
+use super::Store;
+use super::test_db::record;
 use crate::domain::now_ms;
-
-fn record(n: usize) -> NewSignupRecord {
-    NewSignupRecord {
-        id: format!("id-{n}"),
-        source_id: "src".into(),
-        idempotency_key: format!("key-{n}"),
-        fingerprint: format!("fp-{n}"),
-        tenant: "t".into(),
-        email: format!("u{n}@example.com"),
-        display_name: "U".into(),
-        steps: vec!["create".into()],
-        attempt_limit: 3,
-        not_before: None,
-        jti: None,
-    }
-}
 
 #[tokio::test]
 async fn two_processes_claim_disjoint_signups_within_the_tenant_concurrency() {
@@ -30,7 +15,9 @@ async fn two_processes_claim_disjoint_signups_within_the_tenant_concurrency() {
             Store::open(&db.url).await.unwrap(),
         );
         for n in 0..10 {
-            a.insert_signup(&record(n)).await.unwrap();
+            a.insert_signup(&record(n, &format!("key-{n}")))
+                .await
+                .unwrap();
         }
         let lease_until = now_ms() + 60_000;
         let claims = join_all((0..6).map(|i| {
@@ -95,5 +82,63 @@ async fn a_pause_and_call_slots_are_shared_between_processes() {
         assert_eq!(b.tenant_hold("other").await.unwrap(), None);
         a.close().await;
         b.close().await;
+    }
+}
+
+#[tokio::test]
+async fn batches_that_insert_the_same_keys_in_opposite_orders_both_succeed() {
+    let test = "batches_that_insert_the_same_keys_in_opposite_orders_both_succeed";
+    for db in super::test_db::each(test).await {
+        let (a, b) = (
+            Store::open(&db.url).await.unwrap(),
+            Store::open(&db.url).await.unwrap(),
+        );
+        // Each process's next batch holds both keys, in opposite orders: on PostgreSQL one
+        // batch is chosen as a deadlock victim, and its write must run again, not fail.
+        let (hold_a, hold_b) = (a.commits.hold().await, b.commits.hold().await);
+        let write = |store: &Store, n: usize, key: &'static str| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_signup(&record(n, key)).await })
+        };
+        let writes = [
+            write(&a, 1, "k1"),
+            write(&b, 2, "k2"),
+            write(&a, 3, "k2"),
+            write(&b, 4, "k1"),
+        ];
+        while a.commits.queued() + b.commits.queued() < 2 {
+            tokio::task::yield_now().await;
+        }
+        drop((hold_a, hold_b));
+        for outcome in join_all(writes).await {
+            outcome
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{:?}: {e}", db.backend));
+        }
+        assert_eq!(a.list_signups(None, 10).await.unwrap().len(), 2);
+        a.close().await;
+        b.close().await;
+    }
+}
+
+#[tokio::test]
+async fn postgresql_connections_follow_the_pool_settings() {
+    for db in super::test_db::each("postgresql_connections_follow_the_pool_settings").await {
+        if db.backend != super::Backend::Postgres {
+            continue;
+        }
+        let settings = super::PoolSettings {
+            max_connections: 3,
+            statement_timeout: std::time::Duration::from_millis(200),
+        };
+        let store = Store::open_with(&db.url, None, settings).await.unwrap();
+        assert_eq!(store.reader.options().get_max_connections(), 3);
+        let error = sqlx::query("SELECT 1 FROM pg_sleep(2)")
+            .execute(&store.reader)
+            .await
+            .unwrap_err();
+        let code = error.as_database_error().and_then(|e| e.code());
+        assert_eq!(code.as_deref(), Some("57014"), "{error}");
+        store.close().await;
     }
 }

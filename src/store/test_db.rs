@@ -4,6 +4,7 @@
 
 use sqlx::Connection;
 
+use super::NewSignupRecord;
 use super::backend::Backend;
 
 const URL_VAR: &str = "SIGNUP_BRIDGE_TEST_POSTGRES_URL";
@@ -44,4 +45,21 @@ pub(crate) async fn each(test: &str) -> Vec<TestDb> {
         _dir: tempfile::tempdir().expect("a temporary directory"),
     };
     vec![sqlite, postgres]
+}
+
+/// A one-step signup of tenant `t`, source `src`, numbered `n`, under `key`.
+pub(crate) fn record(n: usize, key: &str) -> NewSignupRecord {
+    NewSignupRecord {
+        id: format!("id-{n}"),
+        source_id: "src".into(),
+        idempotency_key: key.into(),
+        fingerprint: format!("fp-{key}"),
+        tenant: "t".into(),
+        email: format!("u{n}@example.com"),
+        display_name: "U".into(),
+        steps: vec!["create".into()],
+        attempt_limit: 3,
+        not_before: None,
+        jti: None,
+    }
 }

@@ -259,3 +259,108 @@ pub async fn id_of(response: reqwest::Response) -> String {
     let body: Value = response.json().await.expect("json");
     body["id"].as_str().expect("an id").to_string()
 }
+
+/// A request received this soon after a 429 was answered may have left the bridge before the
+/// 429 arrived; it is not a breach of the window.
+pub const IN_FLIGHT_GRACE_MS: u64 = 250;
+
+/// Requests received inside the `window_ms` of an earlier 429 (after the in-flight grace):
+/// breaches, and those excused because a SIGKILL came between the sending of the 429's request
+/// and theirs (a bridge killed before it had the answer or recorded the pause cannot have told
+/// anyone, see docs/RELIABILITY.md).
+pub fn retry_after_breaches(
+    requests: &[LoggedRequest],
+    window_ms: u64,
+    kills_at_ms: &[u64],
+) -> (usize, usize) {
+    let (mut breaches, mut excused) = (0, 0);
+    for limited in requests.iter().filter(|r| r.status == Some(429)) {
+        let Some(answered) = limited.responded_at_ms else {
+            continue;
+        };
+        for r in requests.iter().filter(|r| {
+            r.received_at_ms > answered + IN_FLIGHT_GRACE_MS
+                && r.received_at_ms < answered + window_ms
+        }) {
+            if kills_at_ms
+                .iter()
+                .any(|k| *k >= limited.received_at_ms && *k < r.received_at_ms)
+            {
+                excused += 1;
+            } else {
+                breaches += 1;
+            }
+        }
+    }
+    (breaches, excused)
+}
+
+/// The most requests the simulator held at once: for each arrival, the requests received no
+/// later and not answered before it (an answer in the same millisecond goes first: its caller
+/// had it before the next request could leave). A request never answered counts to the end.
+pub fn max_in_flight(requests: &[LoggedRequest]) -> usize {
+    requests
+        .iter()
+        .map(|r| {
+            let at = r.received_at_ms;
+            requests
+                .iter()
+                .filter(|s| s.received_at_ms <= at && s.responded_at_ms.is_none_or(|end| end > at))
+                .count()
+                .max(1)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// A logged request for tests of the log arithmetic.
+pub fn logged(received: u64, status: Option<u16>, responded: Option<u64>) -> LoggedRequest {
+    LoggedRequest {
+        seq: 0,
+        received_at: std::time::UNIX_EPOCH,
+        received_at_ms: received,
+        method: "POST".into(),
+        path: CUSTOMER_PATH.into(),
+        query: String::new(),
+        authorization: None,
+        content_type: None,
+        accept: None,
+        x_experimentalapi: None,
+        body: String::new(),
+        status,
+        responded_at: None,
+        responded_at_ms: responded,
+        dropped: false,
+    }
+}
+
+#[test]
+fn a_request_inside_a_retry_after_window_is_a_breach() {
+    let log = [
+        logged(1_000, Some(429), Some(1_010)),
+        logged(1_100, Some(201), Some(1_120)), // in flight when the 429 came
+        logged(1_600, Some(201), Some(1_620)), // inside the window
+        logged(2_100, Some(201), Some(2_120)), // after it
+    ];
+    assert_eq!(retry_after_breaches(&log, 1_000, &[]), (1, 0));
+    assert_eq!(retry_after_breaches(&log, 1_000, &[1_050]), (0, 1));
+}
+
+#[test]
+fn in_flight_is_the_largest_overlap_of_the_logged_intervals() {
+    let log = [
+        logged(1_000, Some(201), Some(1_100)),
+        logged(1_050, Some(201), Some(1_150)),
+        logged(1_100, Some(201), Some(1_120)), // starts as the first ends: two, not three
+        logged(1_110, None, None),             // never answered: in flight to the end
+    ];
+    assert_eq!(max_in_flight(&log), 3);
+    assert_eq!(max_in_flight(&log[..3]), 2);
+    assert_eq!(max_in_flight(&[]), 0);
+    // Answered within the millisecond it arrived: one at a time, never none.
+    let instant = [
+        logged(1_000, Some(201), Some(1_000)),
+        logged(1_000, Some(201), Some(1_000)),
+    ];
+    assert_eq!(max_in_flight(&instant), 1);
+}

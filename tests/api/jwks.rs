@@ -236,3 +236,10 @@ async fn a_jwks_host_down_at_start_does_not_stop_the_service() {
     assert!(jwks.hits() <= 3, "{} fetches", jwks.hits());
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    a_rotated_key_is_accepted_after_a_refresh,
+    a_flood_of_unknown_kids_is_not_a_flood_of_fetches,
+    cached_keys_keep_working_when_the_jwks_host_goes_down,
+    a_jwks_host_down_at_start_does_not_stop_the_service
+);

@@ -189,3 +189,11 @@ async fn a_wrong_client_secret_keeps_signups_pending_without_showing_it() {
     );
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    fifty_concurrent_signups_share_one_token_fetch,
+    a_token_is_refetched_shortly_before_it_expires,
+    a_401_refetches_the_token_once_and_retries_the_call,
+    a_second_401_is_not_retried_within_the_call,
+    a_wrong_client_secret_keeps_signups_pending_without_showing_it
+);

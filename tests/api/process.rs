@@ -26,8 +26,21 @@ pub fn write_config(
     delivery: &str,
     tenant: &str,
 ) -> std::path::PathBuf {
+    let db = format!("sqlite://{}", dir.join("bridge.db").display());
+    write_config_on(dir, &db, "", jsm_base_url, delivery, tenant)
+}
+
+/// `write_config` with the database at `database_url` (e.g. a PostgreSQL test schema, see
+/// `postgres::TestSchema::url`) and extra `[database]` lines (e.g. `max_connections = 4`).
+pub fn write_config_on(
+    dir: &Path,
+    database_url: &str,
+    database: &str,
+    jsm_base_url: &str,
+    delivery: &str,
+    tenant: &str,
+) -> std::path::PathBuf {
     let path = dir.join("bridge.toml");
-    let db = dir.join("bridge.db");
     let defaults = [
         ("inline_wait", "\"1s\""),
         ("request_timeout", "\"2s\""),
@@ -47,7 +60,8 @@ pub fn write_config(
 listen = "127.0.0.1:0"
 
 [database]
-url = "sqlite://{db}"
+url = "{database_url}"
+{database}
 
 [delivery]
 {delivery}
@@ -62,8 +76,7 @@ auth = {{ type = "basic", email = "{JSM_EMAIL}", api_token = "{JSM_TOKEN}" }}
 id = "{SOURCE}"
 tenant = "{TENANT}"
 secret = "{SECRET}"
-"#,
-        db = db.display()
+"#
     );
     std::fs::write(&path, text).expect("write config");
     path
@@ -141,6 +154,11 @@ impl BridgeProcess {
     /// Every line the process has written to stdout so far.
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
+    }
+
+    /// Whether the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// SIGKILL: no chance to clean up.

@@ -155,3 +155,8 @@ async fn other_methods_on_a_known_path_are_405_with_allow() {
     }
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    every_answer_a_route_gives_is_declared_in_the_document,
+    other_methods_on_a_known_path_are_405_with_allow
+);

@@ -224,3 +224,9 @@ async fn checks_keep_their_order_with_the_signature_in_place_of_the_token() {
     assert_eq!(app.stored_signups().await, 0);
     app.stop().await;
 }
+
+super::backends::also_on_postgres!(
+    every_scheme_makes_one_customer_and_answers_a_resend_as_a_replay,
+    wrong_missing_stale_or_altered_signatures_are_401_and_store_nothing,
+    checks_keep_their_order_with_the_signature_in_place_of_the_token
+);

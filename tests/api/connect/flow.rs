@@ -234,3 +234,11 @@ async fn a_disabled_installation_refuses_new_signups_and_holds_pending_ones() {
     );
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    install_then_signup_reaches_jsm_with_a_verified_connect_jwt,
+    install_then_signup_under_a_jira_context_path_by_base_url,
+    a_reinstall_new_secret_signs_the_next_calls,
+    disabled_and_uninstalled_together_end_uninstalled,
+    a_disabled_installation_refuses_new_signups_and_holds_pending_ones
+);

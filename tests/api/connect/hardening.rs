@@ -229,3 +229,11 @@ async fn a_lifecycle_body_that_stalls_is_answered_408() {
     }
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    forged_installs_spend_their_address_budget_and_get_503_not_401,
+    a_replayed_install_token_is_401_and_changes_nothing,
+    install_bodies_need_this_apps_key_and_an_allowed_site,
+    enabled_and_disabled_refusals_do_not_tell_whether_a_client_key_exists,
+    a_lifecycle_body_that_stalls_is_answered_408
+);

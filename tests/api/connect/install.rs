@@ -177,3 +177,11 @@ async fn a_shared_secret_install_cannot_replace_a_signed_one() {
     assert_eq!(shop_signup(&app, "first@example.com").await.status(), 201);
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    descriptor_names_the_app_and_its_lifecycle,
+    spoiled_install_tokens_are_401_and_store_nothing,
+    aud_accepts_a_string_and_ignores_a_trailing_slash,
+    a_plain_http_site_is_refused_unless_loopback,
+    a_shared_secret_install_cannot_replace_a_signed_one
+);

@@ -171,3 +171,11 @@ async fn pre_uninstall_refuses_new_signups_and_stored_ones_wait() {
     );
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    a_customer_is_created_with_the_system_token_through_api_base_url,
+    a_signup_before_any_token_waits_and_is_delivered_after_refresh,
+    a_token_about_to_expire_is_not_used,
+    a_refused_token_is_dropped_and_signups_wait_for_the_next_call,
+    pre_uninstall_refuses_new_signups_and_stored_ones_wait
+);

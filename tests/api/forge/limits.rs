@@ -118,3 +118,10 @@ async fn another_429_reason_pauses_only_its_tenant() {
     assert_eq!(second.status(), 201, "the other installation is not paused");
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    a_403_within_the_permission_grace_is_retried_until_it_passes,
+    a_403_after_the_permission_grace_fails_naming_the_permission,
+    a_global_quota_429_pauses_a_second_installation,
+    another_429_reason_pauses_only_its_tenant
+);

@@ -182,3 +182,11 @@ async fn installations_list_shows_forge_installations_without_their_token() {
     );
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    every_fit_rejection_is_401_invalid_token_and_stores_nothing,
+    a_replayed_fit_is_refused,
+    wrapped_bare_and_unknown_events_are_all_answered_200,
+    forge_routes_are_404_without_forge_config,
+    installations_list_shows_forge_installations_without_their_token
+);

@@ -61,3 +61,8 @@ async fn metrics_label_installations_by_a_hash_of_the_client_key() {
     assert!(!metrics.contains(CLIENT_KEY), "{metrics}");
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    reading_a_signup_spends_the_source_rate_limit,
+    metrics_label_installations_by_a_hash_of_the_client_key
+);
