@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # One benchmark run on this machine (docs/BENCHMARKS.md): the per-commit ceiling, a bare
-# actix-web handler, signup-bridge (intake 202, end to end 201 through the embedded simulator,
-# replays, open-loop latency at a fixed rate, RSS, start-to-ready) and, when Node.js can start
-# it, the atlassian-connect-express peer from PEER_DIR under the same load generator.
+# actix-web handler, signup-bridge on SQLite (intake 202, end to end 201 through the embedded
+# simulator, replays, open-loop latency at a fixed rate, RSS, start-to-ready), on PostgreSQL
+# when a server is named (intake and end to end with one instance and with two on one schema,
+# both delivering to one separate simulator) and, when Node.js can start it, the
+# atlassian-connect-express peer from PEER_DIR under the same load generator.
 # Prints one Markdown table. Environment: DURATION (seconds per run, 10), CONNS (64),
-# RATE (open-loop requests/s, 500), PEER_DIR (where the ACE peer's sources are; unset or
-# missing = bridge only), ACE_CACHE (where the peer is copied and npm ci runs, kept between
-# runs), WORK (scratch directory, a fresh temporary one by default).
+# RATE (open-loop requests/s, 500), BENCH_POSTGRES_URL (or SIGNUP_BRIDGE_TEST_POSTGRES_URL; a
+# PostgreSQL server where each run creates a schema of its own and drops it at the end; unset =
+# SQLite only), PEER_DIR (where the ACE peer's sources are; unset or missing = bridge only),
+# ACE_CACHE (where the peer is copied and npm ci runs, kept between runs), WORK (scratch
+# directory, a fresh temporary one by default).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-10}; CONNS=${CONNS:-64}; RATE=${RATE:-500}
 WORK=${WORK:-$(mktemp -d)}; PEER_DIR=${PEER_DIR:-}
+PG_URL=${BENCH_POSTGRES_URL:-${SIGNUP_BRIDGE_TEST_POSTGRES_URL:-}}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release/signup-bridge; BENCH=$TARGET/release/examples/bench
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+PIDS=(); SCHEMAS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  for s in "${SCHEMAS[@]}"; do
+    PGOPTIONS='-c client_min_messages=warning' psql "$PG_URL" -qAtc "DROP SCHEMA IF EXISTS $s CASCADE" || true
+  done
+}
 trap cleanup EXIT
 
 (cd "$ROOT" && cargo build --release --quiet --bin signup-bridge --example bench)
@@ -34,6 +45,7 @@ row() { # $1 what, $2 RESULT line, $3 extra note
 load() { "$BENCH" load "$@" | grep '^RESULT'; }
 # measured PID, then load's arguments: the run's RESULT line plus the server's CPU time per
 # answered request (perf stat task-clock, when perf works here).
+# The PID may be a comma-separated list (several processes, their CPU time summed).
 measured() {
   local pid=$1; shift
   if ! perf stat -e task-clock -- true >/dev/null 2>&1; then load "$@"; return; fi
@@ -82,6 +94,105 @@ row "bridge: replays of one finished signup, $CONNS connections" "$(measured "$P
 PEAK_E2E=$(rss "$PID" VmHWM); kill "$PID"; wait "$PID" 2>/dev/null || true
 BRIDGE_MEM="bridge: idle RSS $IDLE MiB, peak $PEAK_INTAKE MiB (intake runs) / $PEAK_E2E MiB (end-to-end runs), start to ready ${READY_MS} ms"
 
+PG_NOTES=("bridge on PostgreSQL: not run (BENCH_POSTGRES_URL and SIGNUP_BRIDGE_TEST_POSTGRES_URL unset)")
+if [ -n "$PG_URL" ]; then
+  PG_NOTES=()
+  APP=signup-bridge-bench-$$   # application_name of the bridges' connections, to find their backends
+  # A tenant id of this run's own: claims lock the tenant by name across the whole database, so
+  # another bridge in another schema with the same tenant id would share the lock.
+  TENANT=bench-$$
+  SIM_URL=http://127.0.0.1:18083
+  sql() { PGOPTIONS='-c client_min_messages=warning' psql "$PG_URL" -qAtc "$1"; }
+  sql "SELECT 1" >/dev/null
+  # pid:CPU ticks of every PostgreSQL backend serving the bridges (when the server runs here).
+  pg_ticks() {
+    for p in $(sql "SELECT pid FROM pg_stat_activity WHERE application_name = '$APP'"); do
+      [ -r "/proc/$p/stat" ] && awk -v p="$p" '{print p ":" $14 + $15}' "/proc/$p/stat"
+    done
+    return 0
+  }
+  # measured, plus the CPU time of those backends per answered request (pg_us=).
+  pg_measured() {
+    local before after result
+    before=$(pg_ticks); result=$(measured "$@"); after=$(pg_ticks)
+    echo "$result pg_us=$({ sed 's/^/b:/' <<<"$before"; sed 's/^/a:/' <<<"$after"; } |
+      awk -F: -v hz="$(getconf CLK_TCK)" -v n="$(field requests "$result")" \
+        '$1 == "b" { b[$2] = $3 } $1 == "a" && $3 != "" { t += $3 - b[$2] }
+         END { printf "%.0f", n ? t * 1e6 / hz / n : 0 }')"
+  }
+  # $1 name, $2 inline_wait, $3 instances: a fresh schema, one simulator and N instances of the
+  # same config on ports 18084…, started together; sets PID (comma-separated), URLS, TOKEN,
+  # SCHEMA, READY_MS (spawn to every instance ready).
+  start_pg() {
+    local dir=$WORK/$1 secret i t0 urls=() pids=()
+    mkdir -p "$dir"
+    SCHEMA=bench_$$_$1; sql "CREATE SCHEMA $SCHEMA"; SCHEMAS+=("$SCHEMA")
+    "$BIN" jsm-sim --listen 127.0.0.1:18083 --basic bench@example.com:bench-api-token >"$dir/sim.log" 2>&1 &
+    SIM=$!; PIDS+=($SIM)
+    wait_ready "$SIM_URL/_sim/health" >/dev/null
+    secret=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
+    local sep='?'; [[ $PG_URL == *\?* ]] && sep='&'
+    cat >"$dir/bench.toml" <<TOML
+[database]
+url = "$PG_URL${sep}options[search_path]=$SCHEMA&application_name=$APP"
+[delivery]
+inline_wait = "$2"
+[[tenants]]
+id = "$TENANT"
+base_url = "$SIM_URL"
+auth = { type = "basic", email = "bench@example.com", api_token = "bench-api-token" }
+[[sources]]
+id = "bench"
+tenant = "$TENANT"
+secret = "$secret"
+TOML
+    t0=$(now_ms)
+    for i in $(seq "$3"); do
+      (cd "$dir" && SIGNUP_BRIDGE_LOG=warn exec "$BIN" serve --config bench.toml --listen "127.0.0.1:$((18083 + i))" >"serve$i.log" 2>&1) &
+      pids+=($!); PIDS+=($!); urls+=("http://127.0.0.1:$((18083 + i))")
+    done
+    for url in "${urls[@]}"; do wait_ready "$url/readyz" >/dev/null; done
+    READY_MS=$(( $(now_ms) - t0 ))
+    PID=$(IFS=,; echo "${pids[*]}"); URLS=$(IFS=,; echo "${urls[*]}")
+    TOKEN=$(cd "$dir" && "$BIN" token --source bench --config bench.toml 2>/dev/null)
+  }
+  # $1 name, $2 intake|e2e: the bridges' peak RSS; after an end-to-end run, wait (up to 30 s)
+  # until nothing is pending. Then stop the bridges (SIGTERM: in-flight calls finish) and check
+  # the stored signups against the simulator's customers and create calls.
+  stop_pg() {
+    local peaks=() p pending waited=0
+    for p in ${PID//,/ }; do peaks+=("$(rss "$p" VmHWM)"); done
+    if [ "$2" = e2e ]; then
+      while [ "$waited" -lt 30 ] && pending=$(sql "SELECT count(*) FROM $SCHEMA.signups WHERE status = 'pending'") && [ "$pending" != 0 ]; do
+        sleep 1; waited=$((waited + 1))
+      done
+    fi
+    for p in ${PID//,/ }; do kill "$p"; wait "$p" 2>/dev/null || true; done
+    local stored customers creates warns
+    stored=$(sql "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) FROM (SELECT status, count(*) n FROM $SCHEMA.signups GROUP BY status) s")
+    customers=$(curl -sf "$SIM_URL/_sim/customers" | jq length)
+    creates=$(curl -sf "$SIM_URL/_sim/requests" | jq '[.[] | select(.method == "POST" and (.path | endswith("/servicedeskapi/customer")))] | length')
+    warns=$(cat "$WORK/$1"/serve*.log | grep -c . || true)
+    PG_NOTES+=("$1: signups stored: $stored; simulator: $customers customers from $creates create calls; peak RSS per instance ${peaks[*]} MiB; start to ready ${READY_MS} ms; $warns log lines at warn or above (in $WORK/$1)")
+    kill "$SIM"; wait "$SIM" 2>/dev/null || true
+    sql "DROP SCHEMA $SCHEMA CASCADE"
+  }
+  pg_row() { # $1 what, $2 RESULT line
+    row "$1" "$2" "(PostgreSQL backends: $(field pg_us "$2") µs/request)"
+  }
+  for n in 1 2; do
+    what="bridge on PostgreSQL, $n instance$([ "$n" = 1 ] || echo s)"
+    echo "# signup-bridge on PostgreSQL, $n instance(s), intake" >&2
+    start_pg "pg${n}_intake" 0s "$n"
+    pg_row "$what: intake (202), $CONNS connections" "$(pg_measured "$PID,$SIM" "$URLS" "$TOKEN" new "$CONNS" "$DURATION")"
+    stop_pg "pg${n}_intake" intake
+    echo "# signup-bridge on PostgreSQL, $n instance(s), end to end" >&2
+    start_pg "pg${n}_e2e" 10s "$n"
+    pg_row "$what: end to end (201), $CONNS connections" "$(pg_measured "$PID,$SIM" "$URLS" "$TOKEN" new "$CONNS" "$DURATION")"
+    stop_pg "pg${n}_e2e" e2e
+  done
+fi
+
 PEER_MEM="ACE peer: not run (PEER_DIR unset or Node.js missing)"
 if [ -n "$PEER_DIR" ] && [ -d "$PEER_DIR" ] && command -v node >/dev/null; then
   echo "# atlassian-connect-express peer" >&2
@@ -114,4 +225,5 @@ echo "|---|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "- $BRIDGE_MEM"
+printf -- '- %s\n' "${PG_NOTES[@]}"
 echo "- $PEER_MEM"

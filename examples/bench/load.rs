@@ -1,4 +1,5 @@
-//! The load generator: closed loop over N connections, or open loop at a fixed rate.
+//! The load generator: closed loop over N connections, or open loop at a fixed rate, against
+//! one bridge or several instances of one (round robin per request, as a load balancer would).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +19,8 @@ struct Tally {
 
 struct Target {
     client: reqwest::Client,
-    url: String,
+    /// The signup URL of each instance; request `n` goes to `urls[n % len]`.
+    urls: Vec<String>,
     token: String,
     replay: bool,
     run_id: u128,
@@ -28,11 +30,12 @@ struct Target {
 impl Target {
     /// One request: a new signup, or the same one again (replay).
     async fn send(&self) -> Result<u16, reqwest::Error> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let url = &self.urls[n as usize % self.urls.len()];
         let (key, body) = if self.replay {
             let body = r#"{"email":"replay@bench.example.com","displayName":"Replay Bench"}"#;
             ("bench-replay-1".to_string(), body.to_string())
         } else {
-            let n = self.counter.fetch_add(1, Ordering::Relaxed);
             let id = format!("{}-{n}", self.run_id);
             let body =
                 format!(r#"{{"email":"u{id}@bench.example.com","displayName":"Bench User {n}"}}"#);
@@ -40,7 +43,7 @@ impl Target {
         };
         let answer = self
             .client
-            .post(&self.url)
+            .post(url)
             .bearer_auth(&self.token)
             .header("Content-Type", "application/json")
             .header("Idempotency-Key", key)
@@ -66,10 +69,11 @@ fn record(tally: &mut Tally, result: Result<u16, reqwest::Error>, took: Duration
     }
 }
 
-/// `load URL TOKEN new|replay CONNS SECS [RATE]`: RATE > 0 runs open loop at RATE requests/s.
+/// `load URL[,URL…] TOKEN new|replay CONNS SECS [RATE]`: RATE > 0 runs open loop at RATE
+/// requests/s. Several URLs (instances on one database) take the requests in turn.
 pub async fn run(args: &[String]) -> anyhow::Result<()> {
-    let [url, token, mode, conns, secs, rest @ ..] = args else {
-        anyhow::bail!("usage: bench load URL TOKEN new|replay CONNS SECS [RATE]");
+    let [urls, token, mode, conns, secs, rest @ ..] = args else {
+        anyhow::bail!("usage: bench load URL[,URL…] TOKEN new|replay CONNS SECS [RATE]");
     };
     let conns: usize = conns.parse()?;
     let secs: f64 = secs.parse()?;
@@ -79,7 +83,10 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
             .pool_max_idle_per_host(conns.max(64))
             .timeout(Duration::from_secs(30))
             .build()?,
-        url: format!("{url}/webhooks/signup"),
+        urls: urls
+            .split(',')
+            .map(|url| format!("{url}/webhooks/signup"))
+            .collect(),
         token: token.clone(),
         replay: mode == "replay",
         run_id: std::time::SystemTime::now()

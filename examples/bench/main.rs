@@ -5,7 +5,8 @@
 //! - `bare ADDR`: a bare actix-web handler (POST JSON → JSON), the ceiling for replays.
 //! - `load ...`: an HTTP load generator, closed loop (N connections, each sends its next
 //!   request when the previous answer arrived) or open loop (a fixed rate, latency counted from
-//!   each request's scheduled time, so a slow server cannot hide its queue).
+//!   each request's scheduled time, so a slow server cannot hide its queue). A comma-separated
+//!   list of URLs spreads the requests over several instances, in turn.
 
 mod bare;
 mod ceiling;
@@ -25,7 +26,7 @@ fn main() -> anyhow::Result<()> {
         Some("load") => runtime.block_on(load::run(&args[1..])),
         _ => anyhow::bail!(
             "usage: bench ceiling SECS DB | bench bare ADDR | \
-             bench load URL TOKEN new|replay CONNS SECS [RATE]"
+             bench load URL[,URL…] TOKEN new|replay CONNS SECS [RATE]"
         ),
     }
 }
