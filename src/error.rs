@@ -195,14 +195,13 @@ const UNAVAILABLE_CODES: [i64; 6] = [5, 6, 8, 10, 13, 14];
 /// exceptions, insufficient resources, operator intervention (shutdown, restart).
 const UNAVAILABLE_CLASSES: [&str; 3] = ["08", "53", "57"];
 
-/// PostgreSQL's SQLSTATEs for a transaction worth trying again: serialization failure, deadlock.
-const RETRYABLE_STATES: [&str; 2] = ["40001", "40P01"];
-
 /// The fault is the database's state (space, locks, the file, a server restarting), not the
 /// request or the code.
 fn storage_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // Lost to another transaction after the store's own retries: worth a retry later.
+        sqlx::Error::Database(_) if crate::store::lost_to_another_transaction(e) => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
         _ => false,
     }
@@ -215,8 +214,7 @@ fn unavailable_code(code: &str) -> bool {
     if code.len() == 5 {
         return UNAVAILABLE_CLASSES
             .iter()
-            .any(|class| code.starts_with(class))
-            || RETRYABLE_STATES.contains(&code);
+            .any(|class| code.starts_with(class));
     }
     code.parse::<i64>()
         .ok()
@@ -250,10 +248,9 @@ mod tests {
     #[test]
     fn unavailable_codes_of_both_backends() {
         // SQLite: BUSY, IOERR_WRITE (extended), FULL; PostgreSQL: connection failure, admin
-        // shutdown, cannot connect now, disk full, deadlock, serialization failure.
-        for code in [
-            "5", "778", "13", "08006", "57P01", "57P03", "53100", "40P01", "40001",
-        ] {
+        // shutdown, cannot connect now, disk full. (A deadlock or serialization failure is
+        // `store::lost_to_another_transaction`, checked on the error itself.)
+        for code in ["5", "778", "13", "08006", "57P01", "57P03", "53100"] {
             assert!(unavailable_code(code), "{code}");
         }
         // SQLite: CONSTRAINT_UNIQUE; PostgreSQL: unique violation, syntax error.

@@ -26,15 +26,12 @@ impl Engine {
         last: Option<LastStep>,
     ) -> Result<(), TransitionError> {
         let (id, lease) = (&claimed.signup.id, &claimed.lease);
-        match last {
-            Some(step) => {
-                let resolution = step.resolution.as_ref().map(|(s, c)| (*s, c.as_ref()));
-                self.store
-                    .complete_with_step(id, lease, step.position, step.state, resolution)
-                    .await
-            }
-            None => self.store.complete(id, lease).await,
-        }
+        let step = last.as_ref().map(|step| (step.position, step.state));
+        let resolution = last
+            .as_ref()
+            .and_then(|step| step.resolution.as_ref())
+            .map(|(status, customer)| (*status, customer.as_ref()));
+        self.store.complete(id, lease, step, resolution).await
     }
 
     pub(super) async fn record_failure(

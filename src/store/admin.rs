@@ -73,17 +73,16 @@ impl Store {
         match signup.status {
             SignupStatus::Created | SignupStatus::Existing => Ok(RetryOutcome::AlreadyDone),
             SignupStatus::Pending => {
-                let mut tx = self.begin_write().await?;
-                let n = sqlx::query(
-                    "UPDATE signups SET next_attempt_at = $2, updated_at = $2
+                let n = self
+                    .write_alone(
+                        sqlx::query(
+                            "UPDATE signups SET next_attempt_at = $2, updated_at = $2
                      WHERE id = $1 AND status = 'pending' AND lease_owner IS NULL",
-                )
-                .bind(id)
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                tx.commit().await?;
+                        )
+                        .bind(id)
+                        .bind(now_ms()),
+                    )
+                    .await?;
                 Ok(if n == 1 {
                     RetryOutcome::MadeDue
                 } else {
@@ -136,21 +135,20 @@ impl Store {
         failed_before: i64,
         batch: u32,
     ) -> Result<u64, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "DELETE FROM signups WHERE id IN (
+        let n = self
+            .write_alone(
+                sqlx::query(
+                    "DELETE FROM signups WHERE id IN (
                  SELECT id FROM signups
                  WHERE (status IN ('created', 'existing') AND completed_at < $1)
                     OR (status = 'failed' AND completed_at < $2)
                  LIMIT $3)",
-        )
-        .bind(done_before)
-        .bind(failed_before)
-        .bind(batch as i64)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+                )
+                .bind(done_before)
+                .bind(failed_before)
+                .bind(batch as i64),
+            )
+            .await?;
         Ok(n)
     }
 

@@ -37,6 +37,14 @@ impl Backend {
     }
 }
 
+/// PostgreSQL aborted the statement for a conflict with another transaction (a serialization
+/// failure or a deadlock victim): the same write may succeed when run again.
+pub fn lost_to_another_transaction(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "40001" || code == "40P01")
+}
+
 /// Pool settings (`[database]`): PostgreSQL only; SQLite keeps one writer and four readers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettings {

@@ -2,7 +2,7 @@
 //! matches no row once the lease is gone, so a run that lost its lease stops there.
 //!
 //! Each transition is one write through the group-commit writer (shared transaction, own
-//! savepoint), durable when it returns. `complete_with_step` records a run's last step and the
+//! savepoint), durable when it returns. `complete` records a run's last step and the
 //! outcome together, so a one-step signup costs the worker two commits: the claim and this.
 
 use super::Store;
@@ -16,6 +16,14 @@ pub enum TransitionError {
     LeaseLost,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// What a `create` step resolved to, set from $4 (status) and $5 (the customer's JSON); either
+/// may be NULL, leaving what is stored.
+macro_rules! resolution_set {
+    () => {
+        "resolution = COALESCE($4, resolution), customer = COALESCE($5, customer)"
+    };
 }
 
 /// The WHERE clause of every fenced write: $1 id, $2 lease owner, $3 lease version.
@@ -65,8 +73,9 @@ impl Store {
         resolution: Option<(SignupStatus, Option<&serde_json::Value>)>,
     ) -> Result<(), TransitionError> {
         let sql = concat!(
-            "UPDATE signups SET resolution = COALESCE($4, resolution),
-                 customer = COALESCE($5, customer), updated_at = $6",
+            "UPDATE signups SET ",
+            resolution_set!(),
+            ", updated_at = $6",
             lease_match!()
         );
         let (status, customer) = resolution_binds(resolution);
@@ -76,43 +85,26 @@ impl Store {
         .await
     }
 
-    /// Every step is done or skipped: the signup takes the status its create resolved to.
-    pub async fn complete(&self, id: &str, lease: &Lease) -> Result<(), TransitionError> {
-        let now = now_ms();
-        self.fenced(
-            concat!(
-                "UPDATE signups SET status = COALESCE(resolution, 'created'), last_error = NULL,
-                     last_error_detail = NULL, lease_owner = NULL, lease_until = NULL, completed_at = $4, updated_at = $4",
-                lease_match!()
-            ),
-            id,
-            lease,
-            None,
-            move |q| q.bind(now),
-        )
-        .await
-    }
-
-    /// The run's last step and the completion in one write: what `record_step` and then
-    /// `complete` would record, committed together.
-    pub async fn complete_with_step(
+    /// Every step is done or skipped: the signup takes the status its create resolved to. The
+    /// run's last step (and what it resolved to), when it finished one, is recorded in the same
+    /// write, so a one-step signup costs the worker two commits: the claim and this.
+    pub async fn complete(
         &self,
         id: &str,
         lease: &Lease,
-        position: usize,
-        state: StepState,
+        last_step: Option<(usize, StepState)>,
         resolution: Option<(SignupStatus, Option<&serde_json::Value>)>,
     ) -> Result<(), TransitionError> {
         let sql = concat!(
-            "UPDATE signups SET resolution = COALESCE($4, resolution),
-                 customer = COALESCE($5, customer),
-                 status = COALESCE($4, resolution, 'created'), last_error = NULL,
+            "UPDATE signups SET ",
+            resolution_set!(),
+            ", status = COALESCE($4, resolution, 'created'), last_error = NULL,
                  last_error_detail = NULL, lease_owner = NULL, lease_until = NULL,
                  completed_at = $6, updated_at = $6",
             lease_match!()
         );
         let (status, customer) = resolution_binds(resolution);
-        self.fenced(sql, id, lease, Some((position, state)), move |q| {
+        self.fenced(sql, id, lease, last_step, move |q| {
             q.bind(status).bind(customer).bind(now_ms())
         })
         .await

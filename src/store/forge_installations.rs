@@ -116,38 +116,37 @@ impl Store {
                  installed_at = CASE WHEN $11 THEN $10 ELSE forge_installations.installed_at END,
                  last_seen_at = $10, updated_at = $10"
         );
-        let mut tx = self.begin_write().await?;
-        sqlx::query(sql)
-            .bind(&call.installation_id)
-            .bind(&call.app_id)
-            .bind(&call.environment_type)
-            .bind(&call.environment_id)
-            .bind(call.api_base_url.trim_end_matches('/'))
-            .bind(&call.cloud_id)
-            .bind(call.site_url.as_deref().map(|s| s.trim_end_matches('/')))
-            .bind(token)
-            .bind(exp)
-            .bind(now)
-            .bind(call.installs)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
+        self.write_alone(
+            sqlx::query(sql)
+                .bind(&call.installation_id)
+                .bind(&call.app_id)
+                .bind(&call.environment_type)
+                .bind(&call.environment_id)
+                .bind(call.api_base_url.trim_end_matches('/'))
+                .bind(&call.cloud_id)
+                .bind(call.site_url.as_deref().map(|s| s.trim_end_matches('/')))
+                .bind(token)
+                .bind(exp)
+                .bind(now)
+                .bind(call.installs),
+        )
+        .await
+        .map(drop)
     }
 
     /// `preUninstall`: mark uninstalled and erase the token; false when unknown.
     pub async fn uninstall_forge(&self, installation_id: &str) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE forge_installations SET state = 'uninstalled', system_token = '',
+        let n = self
+            .write_alone(
+                sqlx::query(
+                    "UPDATE forge_installations SET state = 'uninstalled', system_token = '',
                  token_expires_at = NULL, last_seen_at = $2, updated_at = $2
              WHERE installation_id = $1",
-        )
-        .bind(installation_id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+                )
+                .bind(installation_id)
+                .bind(now_ms()),
+            )
+            .await?;
         Ok(n == 1)
     }
 
@@ -163,19 +162,18 @@ impl Store {
         if current != token {
             return Ok(false);
         }
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE forge_installations SET system_token = '', token_expires_at = NULL,
+        let n = self
+            .write_alone(
+                sqlx::query(
+                    "UPDATE forge_installations SET system_token = '', token_expires_at = NULL,
                  updated_at = $3
              WHERE installation_id = $1 AND system_token = $2",
-        )
-        .bind(installation_id)
-        .bind(stored)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+                )
+                .bind(installation_id)
+                .bind(stored)
+                .bind(now_ms()),
+            )
+            .await?;
         Ok(n == 1)
     }
 

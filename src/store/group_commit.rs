@@ -24,7 +24,7 @@ use sqlx::AnyPool;
 use sqlx::{AnyConnection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
-use super::backend::Backend;
+use super::backend::{Backend, lost_to_another_transaction};
 
 /// Most writes in one transaction: bounds the time a batch holds the write lock.
 pub const MAX_BATCH: usize = 256;
@@ -53,13 +53,6 @@ impl<T, F> Work<T> for F where
 /// failure (instances whose batches lock the same rows in another order): the other
 /// transaction commits meanwhile, and the write runs again in a batch of its own.
 const ATTEMPTS: u32 = 3;
-
-/// PostgreSQL's SQLSTATEs for a write that may succeed when run again.
-fn worth_another_batch(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|db| db.code())
-        .is_some_and(|code| code == "40P01" || code == "40001")
-}
 
 /// A queued write, type-erased so one queue carries every kind.
 trait Op: Send {
@@ -140,7 +133,7 @@ impl GroupCommit {
         let mut attempt = 1;
         loop {
             match self.write_once(work.clone()).await {
-                Err(e) if attempt < ATTEMPTS && worth_another_batch(&e) => {
+                Err(e) if attempt < ATTEMPTS && lost_to_another_transaction(&e) => {
                     tracing::debug!(error = %e, attempt, "write aborted by the database; again");
                     attempt += 1;
                 }

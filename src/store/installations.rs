@@ -98,9 +98,9 @@ impl Store {
     /// and makes it `installed` again.
     pub async fn save_installation(&self, new: &NewInstallation) -> Result<(), sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO installations (client_key, shared_secret, base_url, display_url,
+        self.write_alone(
+            sqlx::query(
+                "INSERT INTO installations (client_key, shared_secret, base_url, display_url,
                  product_type, description, state, installed_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, 'installed', $7, $7)
              ON CONFLICT (client_key) DO UPDATE SET shared_secret = excluded.shared_secret,
@@ -108,36 +108,33 @@ impl Store {
                  product_type = excluded.product_type, description = excluded.description,
                  state = 'installed', installed_at = excluded.installed_at,
                  updated_at = excluded.updated_at",
+            )
+            .bind(&new.client_key)
+            .bind(sealed::conceal(
+                self.key(),
+                &sealed::shared_secret_context(&new.client_key),
+                new.shared_secret.expose(),
+            ))
+            .bind(&new.base_url)
+            .bind(&new.display_url)
+            .bind(&new.product_type)
+            .bind(&new.description)
+            .bind(now),
         )
-        .bind(&new.client_key)
-        .bind(sealed::conceal(
-            self.key(),
-            &sealed::shared_secret_context(&new.client_key),
-            new.shared_secret.expose(),
-        ))
-        .bind(&new.base_url)
-        .bind(&new.display_url)
-        .bind(&new.product_type)
-        .bind(&new.description)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+        .await
+        .map(drop)
     }
 
     /// Mark uninstalled and erase the secret; false when the clientKey is unknown.
     pub async fn uninstall_installation(&self, client_key: &str) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
+        let n = self
+            .write_alone(sqlx::query(
             "UPDATE installations SET state = 'uninstalled', shared_secret = '', updated_at = $2
              WHERE client_key = $1",
         )
         .bind(client_key)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+        .bind(now_ms()))
+            .await?;
         Ok(n == 1)
     }
 
@@ -152,18 +149,17 @@ impl Store {
             true => InstallationState::Installed,
             false => InstallationState::Disabled,
         };
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE installations SET state = $2, updated_at = $3
+        let n = self
+            .write_alone(
+                sqlx::query(
+                    "UPDATE installations SET state = $2, updated_at = $3
              WHERE client_key = $1 AND state <> 'uninstalled'",
-        )
-        .bind(client_key)
-        .bind(state.as_str())
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+                )
+                .bind(client_key)
+                .bind(state.as_str())
+                .bind(now_ms()),
+            )
+            .await?;
         Ok(n == 1)
     }
 

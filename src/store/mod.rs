@@ -33,7 +33,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 
 pub use admin::{RetryOutcome, SignupSummary};
-pub use backend::{Backend, PoolSettings};
+pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
@@ -121,6 +121,18 @@ impl Store {
     /// many writes it carried): a test hook and a gauge of batching.
     pub fn write_batches(&self) -> u64 {
         self.commits.batches()
+    }
+
+    /// One statement in a write transaction of its own (see [`Self::begin_write`]): the rows
+    /// it changed.
+    async fn write_alone(
+        &self,
+        statement: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<u64, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let changed = statement.execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// A write that needs none of the group-commit queue (operator actions, purges, the

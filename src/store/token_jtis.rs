@@ -50,17 +50,16 @@ impl Store {
 
     /// Delete bindings whose token expired; how many.
     pub async fn purge_jtis(&self, batch: u32) -> Result<u64, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "DELETE FROM token_jtis WHERE (source_id, jti) IN (
+        let n = self
+            .write_alone(
+                sqlx::query(
+                    "DELETE FROM token_jtis WHERE (source_id, jti) IN (
                  SELECT source_id, jti FROM token_jtis WHERE expires_at < $1 LIMIT $2)",
-        )
-        .bind(now_ms())
-        .bind(batch as i64)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+                )
+                .bind(now_ms())
+                .bind(batch as i64),
+            )
+            .await?;
         Ok(n)
     }
 }

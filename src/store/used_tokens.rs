@@ -19,33 +19,28 @@ pub struct TokenUse {
 impl Store {
     /// Record a token's first use: false when it was used before and has not expired.
     pub async fn use_token_once(&self, token: &TokenUse) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "INSERT INTO used_tokens (kind, token_key, expires_at) VALUES ($1, $2, $3)
+        let n = self
+            .write_alone(
+                sqlx::query(
+                    "INSERT INTO used_tokens (kind, token_key, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (kind, token_key) DO UPDATE SET expires_at = excluded.expires_at
              WHERE used_tokens.expires_at < $4",
-        )
-        .bind(token.kind)
-        .bind(&token.key)
-        .bind(token.expires_at)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+                )
+                .bind(token.kind)
+                .bind(&token.key)
+                .bind(token.expires_at)
+                .bind(now_ms()),
+            )
+            .await?;
         Ok(n == 1)
     }
 
     /// Delete the used tokens that expired before `now`; how many. Installs are rare, so
     /// one statement suffices.
     pub async fn purge_used_tokens(&self, now: i64) -> Result<u64, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query("DELETE FROM used_tokens WHERE expires_at < $1")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
+        let n = self
+            .write_alone(sqlx::query("DELETE FROM used_tokens WHERE expires_at < $1").bind(now))
+            .await?;
         Ok(n)
     }
 }

@@ -20,19 +20,18 @@ impl Store {
         if unmarked == 0 {
             return Ok(0);
         }
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE signups SET last_error = $2, last_error_detail = $3
+        let n = self
+            .write_alone(
+                sqlx::query(
+                    "UPDATE signups SET last_error = $2, last_error_detail = $3
              WHERE tenant = $1 AND status = 'pending' AND lease_owner IS NULL
                AND (last_error IS NULL OR last_error <> $2)",
-        )
-        .bind(tenant)
-        .bind(&error.summary)
-        .bind(&error.detail)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+                )
+                .bind(tenant)
+                .bind(&error.summary)
+                .bind(&error.detail),
+            )
+            .await?;
         Ok(n)
     }
 }
