@@ -189,6 +189,7 @@ TOML
     echo "# signup-bridge on PostgreSQL, $n instance(s), end to end" >&2
     start_pg "pg${n}_e2e" 10s "$n"
     pg_row "$what: end to end (201), $CONNS connections" "$(pg_measured "$PID,$SIM" "$URLS" "$TOKEN" new "$CONNS" "$DURATION")"
+    pg_row "$what: replays of one finished signup, $CONNS connections" "$(pg_measured "$PID,$SIM" "$URLS" "$TOKEN" replay "$CONNS" "$DURATION")"
     stop_pg "pg${n}_e2e" e2e
   done
 fi
