@@ -2,7 +2,7 @@
 # One benchmark run on this machine (docs/BENCHMARKS.md): the per-commit ceiling, a bare
 # actix-web handler, signup-bridge on SQLite (intake 202, end to end 201 through the embedded
 # simulator, replays, open-loop latency at a fixed rate, RSS, start-to-ready), on PostgreSQL
-# when a server is named (intake and end to end with one instance and with two on one schema,
+# when a server is named (intake, end to end and replays with one instance and with two on one schema,
 # both delivering to one separate simulator) and, when Node.js can start it, the
 # atlassian-connect-express peer from PEER_DIR under the same load generator.
 # Prints one Markdown table. Environment: DURATION (seconds per run, 10), CONNS (64),
