@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::doctor::Status;
+use crate::doctor::access::*;
 
 fn reply(status: u16, body: serde_json::Value, headers: &[(&str, &str)]) -> Reply {
     let mut map = HeaderMap::new();

@@ -12,10 +12,12 @@
 //!
 //! Per tenant the checks run in order and each yields one [`Finding`]; a finding that makes the
 //! rest meaningless (no usable credentials, JSM unreachable, credentials refused) ends that
-//! tenant's list. `checks` judges answers (pure, table-tested), `probe` makes the calls,
-//! `targets` gathers what to check, `runner` sequences it and `render` prints it.
+//! tenant's list. `access` and `checks` judge answers (pure, table-tested), `probe` makes the
+//! calls, `targets` and `installations` gather what to check, `runner` sequences it and `render` prints it.
 
+mod access;
 mod checks;
+mod installations;
 mod probe;
 mod render;
 mod runner;

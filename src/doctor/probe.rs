@@ -104,5 +104,5 @@ fn transport_error(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> Str
     }
     let host = url.host_str().unwrap_or_default();
     let port = url.port_or_known_default().unwrap_or_default();
-    super::checks::name_transport(&chain, refused, e.is_timeout(), host, port, timeout)
+    super::access::name_transport(&chain, refused, e.is_timeout(), host, port, timeout)
 }

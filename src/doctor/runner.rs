@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use super::checks::{self, AuthKind};
+use super::access::{self, AuthKind};
+use super::checks;
 use super::probe::{Probe, ProbeError, Reply};
 use super::{Finding, Status, Target, Verdict};
 
@@ -58,18 +59,18 @@ async fn check(probe: &Probe, target: &Target) -> Vec<Verdict> {
     let me = match probe.get(jsm, MYSELF, &[]).await {
         Ok(reply) => reply,
         Err(ProbeError::Transport(why)) => {
-            out.push(checks::unreachable(why, jsm.base_url.as_str()));
+            out.push(access::unreachable(why, jsm.base_url.as_str()));
             return out;
         }
         Err(ProbeError::Credentials(why)) => {
-            out.push(checks::no_credentials(kind, &target.key, why));
+            out.push(access::no_credentials(kind, &target.key, why));
             return out;
         }
     };
     let received = SystemTime::now();
     limits.note(&me);
-    out.push(checks::reachable(&jsm.base_url));
-    let credentials = checks::myself(&me, kind, &target.key);
+    out.push(access::reachable(&jsm.base_url));
+    let credentials = access::myself(&me, kind, &target.key);
     let refused = credentials.status == Status::Fail;
     out.push(credentials);
     out.push(checks::clock(&me.headers, received));
