@@ -13,6 +13,7 @@ mod cli;
 mod commits;
 mod connect;
 mod crash;
+mod doctor;
 mod engine;
 mod faults;
 mod faults_mount;

@@ -1,0 +1,113 @@
+//! Connect and Forge installations: stored credentials first, then the same checks made with
+//! the credentials delivery uses (a Connect JWT with qsh, the Forge system token).
+
+use super::{doctor_json, finding};
+use crate::connect::{CLIENT_KEY, lifecycle, spawn_connect_app};
+use crate::forge::{CLOUD, OTHER_CLOUD, forge_call, spawn_forge_app};
+use crate::helpers::{TestApp, jsm_requests};
+use crate::process::write_config_on;
+
+/// A doctor config on the app's own database.
+fn config_of(app: &TestApp) -> std::path::PathBuf {
+    let db = &app.config.database.url;
+    write_config_on(app.dir.path(), db, "", &app.sim.base_url, "", "")
+}
+
+#[tokio::test]
+async fn a_connect_installation_is_checked_with_its_jwt_and_a_disabled_one_fails() {
+    let app = spawn_connect_app("/jira", |_| CLIENT_KEY.into(), |_| {}).await;
+    let report = lifecycle(&app, "installed", CLIENT_KEY, Some("secret-one-0123456789")).await;
+    assert_eq!(report.status, 204);
+    let path = config_of(&app);
+    let before = jsm_requests(&app.sim, "GET", "/rest/api/3/myself").len();
+    let (code, lines) = doctor_json(&path, &["--tenant", CLIENT_KEY]).await;
+    assert_eq!(code, 0, "{lines:#?}");
+    assert!(lines.iter().all(|l| l["status"] == "ok"), "{lines:#?}");
+    let stored = finding(&lines, CLIENT_KEY, "credentials_stored");
+    assert!(
+        stored["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sharedSecret stored")
+    );
+    let credentials = finding(&lines, CLIENT_KEY, "credentials");
+    assert!(
+        credentials["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Connect app accepted")
+    );
+    // Signed like delivery signs: a JWT whose qsh the simulator verified, in English.
+    let calls = jsm_requests(&app.sim, "GET", "/rest/api/3/myself");
+    let call = calls.last().unwrap();
+    assert_eq!(calls.len(), before + 1);
+    assert!(call.authorization.as_deref().unwrap().starts_with("JWT "));
+    assert!(call.query.contains("requestLanguage=en-US"));
+    assert_eq!(call.status, Some(200));
+
+    lifecycle(&app, "disabled", CLIENT_KEY, None).await;
+    let (code, lines) = doctor_json(&path, &["--tenant", CLIENT_KEY]).await;
+    assert_eq!(code, 1);
+    let stored = finding(&lines, CLIENT_KEY, "credentials_stored");
+    assert_eq!(stored["status"], "fail");
+    assert!(stored["fix"].as_str().unwrap().contains("enable the app"));
+    assert!(
+        lines.iter().all(|l| l["check"] != "credentials"),
+        "no call made"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forge_installation_needs_an_unexpired_system_token() {
+    let app = spawn_forge_app(|_| {}).await;
+    let good = forge_call(&app, CLOUD, "lifecycle", |_| {}).await;
+    let expiring = forge_call(&app, OTHER_CLOUD, "lifecycle", |t| {
+        t.token_ttl_secs = Some(30);
+    })
+    .await;
+    let path = config_of(&app);
+
+    let (code, lines) = doctor_json(&path, &["--tenant", &good.installation_id]).await;
+    assert_eq!(code, 0, "{lines:#?}");
+    assert!(lines.iter().all(|l| l["status"] == "ok"), "{lines:#?}");
+    let id = good.installation_id.as_str();
+    assert!(
+        finding(&lines, id, "credentials_stored")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("valid until")
+    );
+    let myself: Vec<_> = jsm_requests(&app.sim, "GET", "/rest/api/3/myself")
+        .into_iter()
+        .filter(|r| r.path.starts_with(&format!("/ex/jira/{CLOUD}/")))
+        .collect();
+    assert_eq!(myself.len(), 1, "through the apiBaseUrl");
+    assert!(
+        myself[0]
+            .authorization
+            .as_deref()
+            .unwrap()
+            .starts_with("Bearer ")
+    );
+
+    let (code, lines) = doctor_json(&path, &["--tenant", &expiring.installation_id]).await;
+    assert_eq!(code, 1);
+    let stored = finding(&lines, &expiring.installation_id, "credentials_stored");
+    assert_eq!(stored["status"], "fail");
+    assert!(
+        stored["detail"].as_str().unwrap().contains("expires"),
+        "{stored}"
+    );
+    assert!(
+        stored["fix"]
+            .as_str()
+            .unwrap()
+            .contains("scheduled trigger")
+    );
+    assert!(
+        lines.iter().all(|l| l["check"] != "reachable"),
+        "no call with it"
+    );
+    app.stop().await;
+}
