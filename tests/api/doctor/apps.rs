@@ -111,3 +111,8 @@ async fn a_forge_installation_needs_an_unexpired_system_token() {
     );
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    a_connect_installation_is_checked_with_its_jwt_and_a_disabled_one_fails,
+    a_forge_installation_needs_an_unexpired_system_token
+);
