@@ -192,6 +192,8 @@ mod tests {
             ("Enter a valid email address", false),
             // Not the phrase: a message merely mentioning "already" is not a duplicate.
             ("The email is already being validated; try again", false),
+            ("An invitation for this email already exists", false),
+            ("This email is already taken by a pending invitation", false),
             // A translated message never counts (requestLanguage=en-US was not honoured).
             (
                 "Für diese E-Mail-Adresse existiert bereits ein Konto",
