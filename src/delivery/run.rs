@@ -2,6 +2,13 @@
 //! before the next JSM call, so a crash never repeats it; the last step is recorded together
 //! with the outcome (one write), so a one-step signup costs the worker two commits, the claim
 //! and this. A failing call ends the run.
+//!
+//! An email JSM already has is resolved by looking the account up (SPEC §17 rule 2): the user
+//! search, plus the desk customer search when the signup has a desk step. Accounts shown but
+//! none with a readable equal email end the signup at once; an empty answer is retried within
+//! a short index-lag allowance ([`INDEX_LAG_RUNS`], [`INDEX_LAG`]). Either way, when no account
+//! is found the signup ends `existing` with `customer: null`, its desk and organization steps
+//! `skipped`, and `lastError` `account_unreadable: …` saying which case it was.
 
 use std::sync::atomic::Ordering;
 
@@ -14,8 +21,14 @@ use super::outcome::LastStep;
 use crate::domain::{
     LastError, SignupStatus, StepKind, StepState, existing_customer, mask_email, now_ms,
 };
-use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
+use crate::jsm::{CreateOutcome, JsmError, JsmTarget, Lookup};
 use crate::store::{ClaimedSignup, TransitionError};
+
+/// An empty lookup is searched again by at most this many runs of the signup …
+pub const INDEX_LAG_RUNS: u32 = 3;
+/// … and only while the signup is younger than this (JSM's search index lags a create by
+/// seconds, not hours).
+pub const INDEX_LAG: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Why a step did not finish.
 enum StepError {
@@ -57,7 +70,7 @@ impl Engine {
                 return;
             }
             match self.run_steps(&claimed, &target, gate).await {
-                Ok(last) => match self.complete(&claimed, last).await {
+                Ok((last, note)) => match self.complete(&claimed, last, note.as_ref()).await {
                     Ok(()) => info!(email = %mask_email(&claimed.signup.email), "signup delivered"),
                     Err(e) => warn!(error = %e, "could not record completion"),
                 },
@@ -79,11 +92,12 @@ impl Engine {
         claimed: &ClaimedSignup,
         target: &JsmTarget,
         gate: &TenantGate,
-    ) -> Result<Option<LastStep>, (usize, StepError)> {
+    ) -> Result<(Option<LastStep>, Option<LastError>), (usize, StepError)> {
         let signup = &claimed.signup;
         let lease = &claimed.lease;
         let mut account_id = account_id_of(signup.customer.as_ref());
         let mut finished: Option<LastStep> = None;
+        let mut note = None;
         for (position, step) in signup.steps.iter().enumerate() {
             if step.state != StepState::Pending {
                 continue;
@@ -100,9 +114,10 @@ impl Engine {
             let kind = StepKind::parse(&step.name);
             match kind {
                 Some(StepKind::Create) => {
-                    let (status, customer) =
+                    let (status, customer, unreadable) =
                         self.create(claimed, target, gate).await.map_err(fail)?;
                     account_id = account_id_of(customer.as_ref());
+                    note = unreadable;
                     finished = Some(LastStep {
                         position,
                         state: StepState::Done,
@@ -135,7 +150,7 @@ impl Engine {
                             .map_err(fail)?;
                             StepState::Done
                         }
-                        // JSM hides the existing customer: nothing to add it with.
+                        // No readable existing account: nothing to add it with.
                         _ => StepState::Skipped,
                     };
                     finished = Some(LastStep {
@@ -146,16 +161,17 @@ impl Engine {
                 }
             }
         }
-        Ok(finished)
+        Ok((finished, note))
     }
 
-    /// Create the customer, or resolve JSM's duplicate to the existing one.
+    /// Create the customer, or resolve JSM's duplicate to the existing one; the third value
+    /// is the `account_unreadable` note when no readable account was found.
     async fn create(
         &self,
         claimed: &ClaimedSignup,
         target: &JsmTarget,
         gate: &TenantGate,
-    ) -> Result<(SignupStatus, Option<Value>), StepError> {
+    ) -> Result<(SignupStatus, Option<Value>, Option<LastError>), StepError> {
         let signup = &claimed.signup;
         let created = self
             .call(
@@ -168,21 +184,50 @@ impl Engine {
             )
             .await?;
         match created {
-            CreateOutcome::Created(customer) => Ok((SignupStatus::Created, Some(customer))),
+            CreateOutcome::Created(customer) => Ok((SignupStatus::Created, Some(customer), None)),
             CreateOutcome::AlreadyExists => {
+                let desk = signup
+                    .steps
+                    .iter()
+                    .find_map(|s| match StepKind::parse(&s.name) {
+                        Some(StepKind::ServiceDesk(desk)) => Some(desk),
+                        _ => None,
+                    });
                 let found = self
                     .call(
                         claimed,
                         target,
                         gate,
                         ok,
-                        self.jsm.find_customer(target, &signup.email),
+                        self.jsm
+                            .find_customer(target, &signup.email, desk.as_deref()),
                     )
                     .await?;
-                // Record only what the sender may see of a customer it did not create.
-                let kept = found
-                    .and_then(|user| existing_customer(&user, &signup.email, &signup.display_name));
-                Ok((SignupStatus::Existing, kept))
+                let unreadable = match found {
+                    // Record only what the sender may see of a customer it did not create.
+                    Lookup::Found(user) => {
+                        let kept = existing_customer(&user, &signup.email, &signup.display_name);
+                        return Ok((SignupStatus::Existing, kept, None));
+                    }
+                    Lookup::Unreadable { shown } => account_unreadable(&format!(
+                        "JSM showed {shown} account(s) for this email but none with a readable, \
+                         equal email (hidden by profile visibility, or managed elsewhere)"
+                    )),
+                    Lookup::Empty if within_index_lag(signup) => {
+                        return Err(StepError::Jsm(JsmError::NotFound(Some(
+                            "JSM reported the email as taken, but its search shows no account \
+                             yet (index lag)"
+                                .into(),
+                        ))));
+                    }
+                    Lookup::Empty => account_unreadable(
+                        "JSM reported the email as taken, but its search shows no account: the \
+                         account is inactive, or these credentials lack Browse users and groups \
+                         (USER_PICKER)",
+                    ),
+                };
+                info!(detail = %unreadable.detail, "existing account unreadable");
+                Ok((SignupStatus::Existing, None, Some(unreadable)))
             }
         }
     }
@@ -214,12 +259,9 @@ impl Engine {
         let took = started.elapsed();
         let label = result.as_ref().map_or_else(JsmError::outcome, outcome);
         crate::metrics::jsm_request(&target.metrics_label(), label, took);
-        if let Err(JsmError::RateLimited {
-            retry_after,
-            global,
-        }) = &result
-        {
-            self.pause_after_429(gate, *retry_after, *global).await;
+        if let Err(JsmError::RateLimited { retry_after, quota }) = &result {
+            self.pause_after_429(gate, target, *retry_after, *quota)
+                .await;
         }
         result.map_err(StepError::Jsm)
     }
@@ -239,6 +281,21 @@ impl Engine {
         claimed.lease_until.store(until, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// The note an `existing` signup without a readable account completes with.
+fn account_unreadable(detail: &str) -> LastError {
+    LastError::new(
+        "account_unreadable",
+        "JSM has an account with this email that these credentials cannot read",
+        detail,
+    )
+}
+
+/// Whether an empty lookup may still be JSM's index lagging behind a create.
+fn within_index_lag(signup: &crate::domain::Signup) -> bool {
+    let age_ms = now_ms().saturating_sub(signup.created_at);
+    signup.attempts < INDEX_LAG_RUNS && age_ms < INDEX_LAG.as_millis() as i64
 }
 
 fn account_id_of(customer: Option<&Value>) -> Option<String> {

@@ -5,9 +5,9 @@
 
 use url::Url;
 
-use super::Verdict;
 use super::access::AuthKind;
 use super::checks::Member;
+use super::{Status, Verdict};
 use crate::config::{Config, IdOrKey, TenantAuth, TenantConfig};
 use crate::delivery::TenantDirectory;
 use crate::jsm::JsmTarget;
@@ -102,7 +102,7 @@ async fn configured(
         TenantAuth::Bearer { .. } => AuthKind::Bearer,
         TenantAuth::OauthClientCredentials { .. } => AuthKind::OAuth,
     };
-    let fit = base_url_fit(kind, &tenant.base_url, &key);
+    let fit = base_url_fit(kind, tenant, &key);
     let mut members = Vec::new();
     let own = [
         (&tenant.service_desk_ids, "service_desk"),
@@ -116,7 +116,7 @@ async fn configured(
         jsm: dir
             .target(&tenant.id)
             .await
-            .filter(|_| fit.status != super::Status::Fail),
+            .filter(|_| fit.status != Status::Fail),
         id: tenant.id.clone(),
         key,
         kind,
@@ -126,46 +126,25 @@ async fn configured(
 }
 
 /// Does `base_url` suit how the tenant authenticates? OAuth and bearer tokens work only
-/// through the API gateway, never at a site URL (SPEC §17 rule 4).
-pub fn base_url_fit(kind: AuthKind, base_url: &str, key: &str) -> Verdict {
+/// through the API gateway, never at a site URL (SPEC §17 rule 4): the config's own rule
+/// (`config::gateway`), so doctor and config load can never disagree.
+pub fn base_url_fit(kind: AuthKind, tenant: &TenantConfig, key: &str) -> Verdict {
     const CHECK: &str = "base_url";
-    let Ok(url) = Url::parse(base_url) else {
-        return Verdict::fail(
-            CHECK,
-            format!("{base_url:?} is not a URL"),
-            format!("correct `{key}.base_url`"),
-        );
-    };
-    let site = is_site(&url);
-    match kind {
-        AuthKind::Bearer | AuthKind::OAuth if site => Verdict::fail(
-            CHECK,
-            format!(
-                "{} at the site URL {base_url}: JSM answers 401 to OAuth tokens there",
-                kind.name()
-            ),
-            format!(
-                "set `{key}.base_url` to https://api.atlassian.com/ex/jira/{{cloudId}}; the site's cloudId \
-                 is served at https://{}/_edge/tenant_info",
-                url.host_str().unwrap_or("<site>")
-            ),
-        ),
-        AuthKind::Bearer | AuthKind::OAuth if url.path().contains("/ex/jira/") => Verdict::ok(
-            CHECK,
-            format!("{} through the API gateway {base_url}", kind.name()),
-        ),
-        _ if site => Verdict::ok(CHECK, format!("{} at the site URL {base_url}", kind.name())),
-        _ => Verdict::ok(CHECK, format!("{} at {base_url}", kind.name())),
+    if let Err(e) = crate::config::gateway::check_tenant_gateway(key, tenant) {
+        // The rule's message ends with the fix: "…: use base_url = …".
+        return match e.split_once(": use ") {
+            Some((finding, fix)) => Verdict::fail(CHECK, finding, format!("use {fix}")),
+            None => Verdict::fail(CHECK, e, format!("correct `{key}.base_url`")),
+        };
     }
-}
-
-/// A Jira Cloud site host (`*.atlassian.net`, `*.jira.com`, `*.jira-dev.com`).
-fn is_site(url: &Url) -> bool {
-    !crate::config::validate::is_loopback(url)
-        && crate::connect::base_hosts::is_allowed(
-            url,
-            &crate::connect::base_hosts::default_allowed(),
-        )
+    let shown = crate::config::redact_url(&tenant.base_url);
+    match Url::parse(&tenant.base_url) {
+        Ok(url) if url.path().contains("/ex/jira/") => Verdict::ok(
+            CHECK,
+            format!("{} through the API gateway {shown}", kind.name()),
+        ),
+        _ => Verdict::ok(CHECK, format!("{} at {shown}", kind.name())),
+    }
 }
 
 fn add_members(members: &mut Vec<Member>, kind: &'static str, ids: &[IdOrKey], key: &str) {
@@ -203,6 +182,81 @@ pub(super) fn add_source_members(members: &mut Vec<Member>, config: &Config, nam
                 ids,
                 &format!("sources[{i}].organization_ids"),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn tenant(base_url: &str, oauth: bool) -> TenantConfig {
+        let auth = match oauth {
+            true => TenantAuth::OauthClientCredentials {
+                client_id: "c".into(),
+                client_secret: Secret::new("s"),
+                token_url: "https://auth.atlassian.com/oauth/token".into(),
+            },
+            false => TenantAuth::Basic {
+                email: "bot@acme.com".into(),
+                api_token: Secret::new("t"),
+            },
+        };
+        TenantConfig {
+            id: "acme".into(),
+            base_url: base_url.into(),
+            auth,
+            service_desk_ids: vec![],
+            organization_ids: vec![],
+            api_gateway_url: crate::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
+        }
+    }
+
+    #[test]
+    fn the_base_url_must_fit_the_auth_type() {
+        let cases = [
+            (
+                "https://acme.atlassian.net",
+                false,
+                Status::Ok,
+                "at https://acme.atlassian.net",
+            ),
+            (
+                "https://api.atlassian.com/ex/jira/c-1",
+                true,
+                Status::Ok,
+                "through the API gateway",
+            ),
+            (
+                "https://acme.atlassian.net",
+                true,
+                Status::Fail,
+                "is a site URL",
+            ),
+            (
+                "https://api.atlassian.com",
+                true,
+                Status::Fail,
+                "not under /ex/jira",
+            ),
+        ];
+        for (url, oauth, status, text) in cases {
+            let kind = if oauth {
+                AuthKind::OAuth
+            } else {
+                AuthKind::Basic
+            };
+            let v = base_url_fit(kind, &tenant(url, oauth), "tenants[0]");
+            assert_eq!(v.status, status, "{url}");
+            assert!(v.detail.contains(text), "{url}: {}", v.detail);
+            if status == Status::Fail {
+                let fix = v.fix.unwrap();
+                assert!(
+                    fix.contains("/ex/jira/{cloudId}") && fix.contains("tenant_info"),
+                    "{fix}"
+                );
+            }
         }
     }
 }

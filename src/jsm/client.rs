@@ -1,4 +1,8 @@
 //! The JSM REST client: typed requests in, typed outcomes out (docs/DECISIONS.md, delivery).
+//!
+//! Every call carries `requestLanguage=en-US` (SPEC §17: JSM translates its messages to the
+//! caller's or the site's language otherwise), inside the signed URL, so the Connect qsh covers
+//! it; the only message the bridge reads — the duplicate-email 400 — is then English.
 
 use std::time::Duration;
 
@@ -6,8 +10,10 @@ use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::response::{classify, error_message, pick_exact, says_email_exists, transport_error};
-use super::{JsmError, OutboundAuth};
+use super::response::{
+    Lookup, classify, error_message, pick_exact, says_email_exists, transport_error,
+};
+use super::{JsmCall, JsmError, OutboundAuth};
 use crate::outbound::{MAX_BODY, ReadError, read_capped};
 
 /// Where and how to call one tenant's JSM.
@@ -68,6 +74,7 @@ impl JsmClient {
         let response = self
             .send(
                 target,
+                JsmCall::Create,
                 Method::POST,
                 "/rest/servicedeskapi/customer",
                 &query,
@@ -78,6 +85,7 @@ impl JsmClient {
             Answer::Ok(body) => serde_json::from_slice(&body)
                 .map(CreateOutcome::Created)
                 .map_err(|e| JsmError::InvalidResponse(e.to_string())),
+            // The published duplicate answer with strictConflictStatusCode=true.
             Answer::Status(status, _, _) if status == StatusCode::CONFLICT => {
                 Ok(CreateOutcome::AlreadyExists)
             }
@@ -86,32 +94,78 @@ impl JsmClient {
                 if status == StatusCode::BAD_REQUEST && says_email_exists(&message) {
                     return Ok(CreateOutcome::AlreadyExists);
                 }
-                Err(classify(status, &headers, message))
+                Err(JsmCall::Create.name(classify(status, &headers, message)))
             }
         }
     }
 
-    /// The customer whose email is exactly `email` (case-insensitive), if JSM shows it.
-    /// JSM's user search matches prefixes and may hide emails: only an exact match counts, and
-    /// a search that shows every email but not this one is an error worth retrying (JSM's
-    /// search can lag just behind a create).
+    /// Look for the account whose readable email is exactly `email` (case-insensitive): the
+    /// user search (active users, prefix matches, emails possibly hidden, empty without
+    /// *Browse users and groups*), then — when `desk` is given and the user search found no
+    /// such account — that desk's customer search. A 403 or 404 of the desk search leaves
+    /// the user search's answer standing (the desk step reports them).
     pub async fn find_customer(
         &self,
         target: &JsmTarget,
         email: &str,
-    ) -> Result<Option<Value>, JsmError> {
+        desk: Option<&str>,
+    ) -> Result<Lookup, JsmError> {
         let query = [("query", email)];
+        let path = "/rest/api/3/user/search";
+        let users: Vec<Value> = self
+            .get_json(target, path, &query, JsmCall::UserSearch)
+            .await?;
+        let by_search = pick_exact(users, email);
+        let Some(desk) = desk.filter(|_| !matches!(by_search, Lookup::Found(_))) else {
+            return Ok(by_search);
+        };
+        let path = format!(
+            "/rest/servicedeskapi/servicedesk/{}/customer",
+            segment(desk)
+        );
+        let page: Result<Value, JsmError> = self
+            .get_json(target, &path, &query, JsmCall::DeskSearch(desk))
+            .await;
+        let by_desk = match page {
+            Ok(page) => {
+                let values = page.get("values").and_then(Value::as_array).cloned();
+                pick_exact(values.unwrap_or_default(), email)
+            }
+            Err(
+                JsmError::PermissionDenied(_)
+                | JsmError::PermissionMissing(_)
+                | JsmError::NotFound(_),
+            ) => Lookup::Empty,
+            Err(e) => return Err(e),
+        };
+        Ok(match (by_search, by_desk) {
+            (_, found @ Lookup::Found(_)) => found,
+            (Lookup::Unreadable { shown: a }, Lookup::Unreadable { shown: b }) => {
+                Lookup::Unreadable { shown: a + b }
+            }
+            (unreadable @ Lookup::Unreadable { .. }, _)
+            | (_, unreadable @ Lookup::Unreadable { .. }) => unreadable,
+            _ => Lookup::Empty,
+        })
+    }
+
+    /// A GET whose 2xx body is JSON of type `T`.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        target: &JsmTarget,
+        path: &str,
+        query: &[(&str, &str)],
+        call: JsmCall<'_>,
+    ) -> Result<T, JsmError> {
         match self
-            .send(target, Method::GET, "/rest/api/3/user/search", &query, None)
+            .send(target, call, Method::GET, path, query, None)
             .await?
         {
             Answer::Ok(body) => {
-                let users: Vec<Value> = serde_json::from_slice(&body)
-                    .map_err(|e| JsmError::InvalidResponse(e.to_string()))?;
-                pick_exact(users, email)
+                serde_json::from_slice(&body).map_err(|e| JsmError::InvalidResponse(e.to_string()))
             }
             Answer::Status(status, headers, body) => {
-                Err(classify(status, &headers, error_message(&body)))
+                Err(call.name(classify(status, &headers, error_message(&body))))
             }
         }
     }
@@ -127,7 +181,8 @@ impl JsmClient {
             "/rest/servicedeskapi/servicedesk/{}/customer",
             segment(desk)
         );
-        self.post_account(target, &path, account_id).await
+        self.post_account(target, &path, account_id, JsmCall::DeskAdd(desk))
+            .await
     }
 
     /// `POST /rest/servicedeskapi/organization/{id}/user`.
@@ -138,7 +193,8 @@ impl JsmClient {
         account_id: &str,
     ) -> Result<(), JsmError> {
         let path = format!("/rest/servicedeskapi/organization/{}/user", segment(org));
-        self.post_account(target, &path, account_id).await
+        self.post_account(target, &path, account_id, JsmCall::OrganizationAdd(org))
+            .await
     }
 
     async fn post_account(
@@ -146,15 +202,16 @@ impl JsmClient {
         target: &JsmTarget,
         path: &str,
         account_id: &str,
+        call: JsmCall<'_>,
     ) -> Result<(), JsmError> {
         let body = json!({"accountIds": [account_id]});
         match self
-            .send(target, Method::POST, path, &[], Some(body))
+            .send(target, call, Method::POST, path, &[], Some(body))
             .await?
         {
             Answer::Ok(_) => Ok(()),
             Answer::Status(status, headers, body) => {
-                Err(classify(status, &headers, error_message(&body)))
+                Err(call.name(classify(status, &headers, error_message(&body))))
             }
         }
     }
@@ -165,12 +222,15 @@ impl JsmClient {
     async fn send(
         &self,
         target: &JsmTarget,
+        call: JsmCall<'_>,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Result<Answer, JsmError> {
-        let url = jsm_url(&target.base_url, path, query)?;
+        let mut query = query.to_vec();
+        query.push(("requestLanguage", "en-US"));
+        let url = jsm_url(&target.base_url, path, &query)?;
         let auth = &target.auth;
         let authorization = auth.authorization(&method, &target.base_url, &url).await?;
         let answer = self
@@ -178,7 +238,7 @@ impl JsmClient {
             .await?;
         if let (Answer::Status(StatusCode::FORBIDDEN, ..), OutboundAuth::App(app)) = (&answer, auth)
         {
-            return Err(app.forbidden().await);
+            return Err(call.name(app.forbidden().await));
         }
         match answer {
             Answer::Status(StatusCode::UNAUTHORIZED, ..)

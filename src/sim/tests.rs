@@ -2,6 +2,7 @@
 
 mod auth;
 mod customers;
+mod facts;
 mod faults;
 mod forge;
 mod installer;

@@ -21,6 +21,7 @@ mod forge;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
+mod jsm17;
 mod jwks;
 mod logs;
 mod multi_instance;
