@@ -110,14 +110,18 @@ pub fn name_transport(
 
 /// JSM could not be reached.
 pub fn unreachable(detail: String, base_url: &str) -> Verdict {
-    Verdict::fail(
-        "reachable",
-        detail,
+    let fix = if detail.starts_with("TLS") {
         format!(
-            "check that {base_url} is right and reachable from this host (DNS, firewall, proxy); \
-             a TLS failure means the host does not present a certificate this host trusts"
-        ),
-    )
+            "the host behind {base_url} must present a certificate for its name from a CA this              host trusts (a proxy that re-signs TLS needs its CA installed here); https to a              plain-http port fails the same way"
+        )
+    } else if detail.starts_with("DNS") {
+        format!("check the host name in {base_url} and this host's DNS resolver")
+    } else if detail.starts_with("connection refused") {
+        format!("check the port in {base_url}, and that no firewall rejects this host")
+    } else {
+        format!("check that {base_url} is reachable from this host (firewall, proxy, routing)")
+    };
+    Verdict::fail("reachable", detail, fix)
 }
 
 /// JSM answered: how.

@@ -3,6 +3,7 @@
 //! never writes to JSM and never creates a database.
 
 mod apps;
+mod oauth;
 mod sandbox;
 
 use std::path::{Path, PathBuf};
@@ -327,11 +328,19 @@ async fn an_unreachable_host_and_a_tls_failure_are_named_plainly() {
     };
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        (format!("http://127.0.0.1:{closed}"), "connection refused"),
+        (
+            format!("http://127.0.0.1:{closed}"),
+            "connection refused",
+            "port",
+        ),
         // https to a plain-http port: the TLS handshake fails.
-        (sim.base_url.replace("http://", "https://"), "TLS handshake"),
+        (
+            sim.base_url.replace("http://", "https://"),
+            "TLS handshake",
+            "certificate",
+        ),
     ];
-    for (base_url, named) in cases {
+    for (base_url, named, fix) in cases {
         let path = write_config(dir.path(), &base_url, "", "");
         let (code, lines) = doctor_json(&path, &[]).await;
         assert_eq!(code, 1);
@@ -339,6 +348,10 @@ async fn an_unreachable_host_and_a_tls_failure_are_named_plainly() {
         assert_eq!(reachable["status"], "fail");
         assert!(
             reachable["detail"].as_str().unwrap().contains(named),
+            "{reachable}"
+        );
+        assert!(
+            reachable["fix"].as_str().unwrap().contains(fix),
             "{reachable}"
         );
         assert!(lines.iter().all(|l| l["check"] != "credentials"));
