@@ -115,8 +115,3 @@ impl Verdict {
         }
     }
 }
-
-/// The exit code of a doctor run: 1 when any check FAILed, else 0.
-pub fn exit_code(findings: &[Finding]) -> u8 {
-    u8::from(findings.iter().any(|f| f.status == Status::Fail))
-}

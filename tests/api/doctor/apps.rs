@@ -66,6 +66,10 @@ async fn a_forge_installation_needs_an_unexpired_system_token() {
         t.token_ttl_secs = Some(30);
     })
     .await;
+    let expired = forge_call(&app, "cloud-0003", "lifecycle", |t| {
+        t.token_ttl_secs = Some(0);
+    })
+    .await;
     let path = config_of(&app);
 
     let (code, lines) = doctor_json(&path, &["--tenant", &good.installation_id]).await;
@@ -108,6 +112,15 @@ async fn a_forge_installation_needs_an_unexpired_system_token() {
     assert!(
         lines.iter().all(|l| l["check"] != "reachable"),
         "no call with it"
+    );
+
+    let (code, lines) = doctor_json(&path, &["--tenant", &expired.installation_id]).await;
+    assert_eq!(code, 1);
+    let stored = finding(&lines, &expired.installation_id, "credentials_stored");
+    assert_eq!(stored["status"], "fail");
+    assert!(
+        stored["detail"].as_str().unwrap().contains("expired at"),
+        "{stored}"
     );
     app.stop().await;
 }
