@@ -2,13 +2,6 @@
 //! before the next JSM call, so a crash never repeats it; the last step is recorded together
 //! with the outcome (one write), so a one-step signup costs the worker two commits, the claim
 //! and this. A failing call ends the run.
-//!
-//! An email JSM already has is resolved by looking the account up (SPEC §17 rule 2): the user
-//! search, plus the desk customer search when the signup has a desk step. Accounts shown but
-//! none with a readable equal email end the signup at once; an empty answer is retried within
-//! a short index-lag allowance ([`INDEX_LAG_RUNS`], [`INDEX_LAG`]). Either way, when no account
-//! is found the signup ends `existing` with `customer: null`, its desk and organization steps
-//! `skipped`, and `lastError` `account_unreadable: …` saying which case it was.
 
 use std::sync::atomic::Ordering;
 
@@ -18,20 +11,12 @@ use tracing::{Instrument, info, info_span, warn};
 use super::Engine;
 use super::gate::TenantGate;
 use super::outcome::LastStep;
-use crate::domain::{
-    LastError, SignupStatus, StepKind, StepState, existing_customer, mask_email, now_ms,
-};
-use crate::jsm::{CreateOutcome, JsmError, JsmTarget, Lookup};
+use crate::domain::{LastError, SignupStatus, StepKind, StepState, mask_email, now_ms};
+use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
 use crate::store::{ClaimedSignup, TransitionError};
 
-/// An empty lookup is searched again by at most this many runs of the signup …
-pub const INDEX_LAG_RUNS: u32 = 3;
-/// … and only while the signup is younger than this (JSM's search index lags a create by
-/// seconds, not hours).
-pub const INDEX_LAG: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Why a step did not finish.
-enum StepError {
+pub(super) enum StepError {
     Jsm(JsmError),
     Store(TransitionError),
 }
@@ -185,56 +170,13 @@ impl Engine {
             .await?;
         match created {
             CreateOutcome::Created(customer) => Ok((SignupStatus::Created, Some(customer), None)),
-            CreateOutcome::AlreadyExists => {
-                let desk = signup
-                    .steps
-                    .iter()
-                    .find_map(|s| match StepKind::parse(&s.name) {
-                        Some(StepKind::ServiceDesk(desk)) => Some(desk),
-                        _ => None,
-                    });
-                let found = self
-                    .call(
-                        claimed,
-                        target,
-                        gate,
-                        ok,
-                        self.jsm
-                            .find_customer(target, &signup.email, desk.as_deref()),
-                    )
-                    .await?;
-                let unreadable = match found {
-                    // Record only what the sender may see of a customer it did not create.
-                    Lookup::Found(user) => {
-                        let kept = existing_customer(&user, &signup.email, &signup.display_name);
-                        return Ok((SignupStatus::Existing, kept, None));
-                    }
-                    Lookup::Unreadable { shown } => account_unreadable(&format!(
-                        "JSM showed {shown} account(s) for this email but none with a readable, \
-                         equal email (hidden by profile visibility, or managed elsewhere)"
-                    )),
-                    Lookup::Empty if within_index_lag(signup) => {
-                        return Err(StepError::Jsm(JsmError::NotFound(Some(
-                            "JSM reported the email as taken, but its search shows no account \
-                             yet (index lag)"
-                                .into(),
-                        ))));
-                    }
-                    Lookup::Empty => account_unreadable(
-                        "JSM reported the email as taken, but its search shows no account: the \
-                         account is inactive, or these credentials lack Browse users and groups \
-                         (USER_PICKER)",
-                    ),
-                };
-                info!(detail = %unreadable.detail, "existing account unreadable");
-                Ok((SignupStatus::Existing, None, Some(unreadable)))
-            }
+            CreateOutcome::AlreadyExists => self.resolve_existing(claimed, target, gate).await,
         }
     }
 
     /// One JSM call through the tenant's gate, with the lease extended first; `outcome` names
     /// a success for the metrics.
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &self,
         claimed: &ClaimedSignup,
         target: &JsmTarget,
@@ -283,26 +225,11 @@ impl Engine {
     }
 }
 
-/// The note an `existing` signup without a readable account completes with.
-fn account_unreadable(detail: &str) -> LastError {
-    LastError::new(
-        "account_unreadable",
-        "JSM has an account with this email that these credentials cannot read",
-        detail,
-    )
-}
-
-/// Whether an empty lookup may still be JSM's index lagging behind a create.
-fn within_index_lag(signup: &crate::domain::Signup) -> bool {
-    let age_ms = now_ms().saturating_sub(signup.created_at);
-    signup.attempts < INDEX_LAG_RUNS && age_ms < INDEX_LAG.as_millis() as i64
-}
-
 fn account_id_of(customer: Option<&Value>) -> Option<String> {
     customer?.get("accountId")?.as_str().map(str::to_string)
 }
 
-fn ok<T>(_: &T) -> &'static str {
+pub(super) fn ok<T>(_: &T) -> &'static str {
     "ok"
 }
 

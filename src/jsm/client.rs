@@ -10,9 +10,7 @@ use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::response::{
-    Lookup, classify, error_message, pick_exact, says_email_exists, transport_error,
-};
+use super::response::{classify, error_message, says_email_exists, transport_error};
 use super::{JsmCall, JsmError, OutboundAuth};
 use crate::outbound::{MAX_BODY, ReadError, read_capped};
 
@@ -99,77 +97,6 @@ impl JsmClient {
         }
     }
 
-    /// Look for the account whose readable email is exactly `email` (case-insensitive): the
-    /// user search (active users, prefix matches, emails possibly hidden, empty without
-    /// *Browse users and groups*), then — when `desk` is given and the user search found no
-    /// such account — that desk's customer search. A 403 or 404 of the desk search leaves
-    /// the user search's answer standing (the desk step reports them).
-    pub async fn find_customer(
-        &self,
-        target: &JsmTarget,
-        email: &str,
-        desk: Option<&str>,
-    ) -> Result<Lookup, JsmError> {
-        let query = [("query", email)];
-        let path = "/rest/api/3/user/search";
-        let users: Vec<Value> = self
-            .get_json(target, path, &query, JsmCall::UserSearch)
-            .await?;
-        let by_search = pick_exact(users, email);
-        let Some(desk) = desk.filter(|_| !matches!(by_search, Lookup::Found(_))) else {
-            return Ok(by_search);
-        };
-        let path = format!(
-            "/rest/servicedeskapi/servicedesk/{}/customer",
-            segment(desk)
-        );
-        let page: Result<Value, JsmError> = self
-            .get_json(target, &path, &query, JsmCall::DeskSearch(desk))
-            .await;
-        let by_desk = match page {
-            Ok(page) => {
-                let values = page.get("values").and_then(Value::as_array).cloned();
-                pick_exact(values.unwrap_or_default(), email)
-            }
-            Err(
-                JsmError::PermissionDenied(_)
-                | JsmError::PermissionMissing(_)
-                | JsmError::NotFound(_),
-            ) => Lookup::Empty,
-            Err(e) => return Err(e),
-        };
-        Ok(match (by_search, by_desk) {
-            (_, found @ Lookup::Found(_)) => found,
-            (Lookup::Unreadable { shown: a }, Lookup::Unreadable { shown: b }) => {
-                Lookup::Unreadable { shown: a + b }
-            }
-            (unreadable @ Lookup::Unreadable { .. }, _)
-            | (_, unreadable @ Lookup::Unreadable { .. }) => unreadable,
-            _ => Lookup::Empty,
-        })
-    }
-
-    /// A GET whose 2xx body is JSON of type `T`.
-    async fn get_json<T: serde::de::DeserializeOwned>(
-        &self,
-        target: &JsmTarget,
-        path: &str,
-        query: &[(&str, &str)],
-        call: JsmCall<'_>,
-    ) -> Result<T, JsmError> {
-        match self
-            .send(target, call, Method::GET, path, query, None)
-            .await?
-        {
-            Answer::Ok(body) => {
-                serde_json::from_slice(&body).map_err(|e| JsmError::InvalidResponse(e.to_string()))
-            }
-            Answer::Status(status, headers, body) => {
-                Err(call.name(classify(status, &headers, error_message(&body))))
-            }
-        }
-    }
-
     /// `POST /rest/servicedeskapi/servicedesk/{id}/customer`.
     pub async fn add_to_service_desk(
         &self,
@@ -219,7 +146,7 @@ impl JsmClient {
     /// One JSM call. A 401 to an OAuth token is retried once with a fresh token (the token
     /// may have been revoked or expired early); a second 401 is the caller's to classify.
     /// A 403 to an app is the app's to classify (a permission that may still arrive, or not).
-    async fn send(
+    pub(super) async fn send(
         &self,
         target: &JsmTarget,
         call: JsmCall<'_>,
@@ -294,7 +221,7 @@ impl JsmClient {
     }
 }
 
-enum Answer {
+pub(super) enum Answer {
     Ok(Vec<u8>),
     Status(StatusCode, header::HeaderMap, Vec<u8>),
 }
@@ -311,7 +238,7 @@ pub fn jsm_url(base: &Url, path: &str, query: &[(&str, &str)]) -> Result<Url, Js
     Ok(url)
 }
 
-fn segment(id: &str) -> String {
+pub(super) fn segment(id: &str) -> String {
     percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod call;
 mod client;
 mod error;
+mod lookup;
 mod near_limit;
 mod oauth;
 mod reset_time;

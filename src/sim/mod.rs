@@ -4,9 +4,11 @@
 //! Forge platform with its API gateway path `/ex/jira/{cloudId}`), with latency, fault scripts, a token-bucket
 //! rate limit and a control API (`/_sim/`) that exposes its customers and request log.
 
+mod accounts;
 mod auth;
 mod bucket;
 mod cli;
+mod cli_facts;
 mod config;
 mod control;
 mod desks;

@@ -138,14 +138,21 @@ fn process(
     }
 }
 
-/// An injected status; a 429 names the configured `RateLimit-Reason`, like JSM's.
+/// An injected status; a 429 names the configured `RateLimit-Reason` and, with a
+/// `Retry-After`, the same instant as an ISO 8601 `X-RateLimit-Reset`, like JSM's.
 fn injected(state: &SimState, status: u16, retry_after: Option<u64>) -> Reply {
-    let mut reply = Reply::injected(status, retry_after);
-    if status == 429 {
-        let reason = state.lock().facts.rate_limit_reason.clone();
-        reply.headers.push(("RateLimit-Reason", reason));
+    if status != 429 {
+        return Reply::injected(status, retry_after);
     }
-    reply
+    let reason = state.lock().facts.rate_limit_reason.clone();
+    match retry_after {
+        Some(secs) => Reply::rate_limited(secs, &reason),
+        None => {
+            let mut reply = Reply::injected(status, None);
+            reply.headers.push(("RateLimit-Reason", reason));
+            reply
+        }
+    }
 }
 
 fn normal(

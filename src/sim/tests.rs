@@ -5,6 +5,7 @@ mod customers;
 mod facts;
 mod faults;
 mod forge;
+mod gateway;
 mod installer;
 mod log;
 mod oauth;

@@ -3,5 +3,6 @@
 
 mod lookup;
 mod quota;
+mod shape_check;
 mod shapes;
 mod steps;

@@ -112,6 +112,40 @@ async fn a_quota_429_pauses_every_oauth_tenant_of_the_app_and_no_api_token_tenan
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_quota_429_to_an_api_token_tenant_pauses_only_that_tenant() {
+    let sim = SimConfig {
+        oauth_clients: vec![(CLIENT.into(), CLIENT_SECRET.into())],
+        ..sim_config()
+    };
+    let app = spawn_app_with(sim, |c| {
+        let base = c.tenants[0].base_url.clone();
+        c.tenants.push(oauth_tenant("oauth-a", &base));
+        c.sources.push(source(SOURCE_A, SOURCE_SECRET, "oauth-a"));
+        c.delivery.inline_wait = Duration::from_millis(200);
+    })
+    .await;
+    let state = app.sim.state();
+    state.update_facts(|f| f.rate_limit_reason = "jira-quota-global-based".into());
+    state.push_fault(fault(Some(1), CUSTOMER_PATH, status(429, Some(30))));
+    let basic = app
+        .post_json(&signup_body("quota.basic@example.com", "Q"))
+        .await;
+    assert_eq!(basic.status(), 202, "the API-token tenant got the 429");
+    // The OAuth tenant is another app: it is not paused by the API token's 429.
+    let a = post_as(&app, SOURCE_A, "quota.other@example.com").await;
+    let done = poll_signup(
+        &app.client,
+        &app.address,
+        &a,
+        &token_for(SOURCE_A, SOURCE_SECRET),
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(done["status"], "created", "{done}");
+    app.stop().await;
+}
+
 #[test]
 fn an_oauth_tenant_at_a_site_url_is_a_config_error_naming_the_fix() {
     let dir = tempfile::tempdir().unwrap();
