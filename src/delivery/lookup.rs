@@ -55,9 +55,9 @@ impl Engine {
                 let kept = existing_customer(&user, &signup.email, &signup.display_name);
                 return Ok((SignupStatus::Existing, kept, None));
             }
-            Lookup::Unreadable { shown } => account_unreadable(&format!(
-                "JSM showed {shown} account(s) for this email but none with a readable, \
-                 equal email (hidden by profile visibility, or managed elsewhere)"
+            Lookup::Unreadable { hidden } => account_unreadable(&format!(
+                "JSM showed {hidden} account(s) whose email it hides (profile visibility, or \
+                 managed elsewhere) and none with this readable email"
             )),
             Lookup::Empty if within_index_lag(signup) => {
                 return Err(StepError::Jsm(JsmError::NotFound(Some(

@@ -51,8 +51,8 @@ impl JsmClient {
         };
         Ok(match (by_search, by_desk) {
             (_, found @ Lookup::Found(_)) => found,
-            (Lookup::Unreadable { shown: a }, Lookup::Unreadable { shown: b }) => {
-                Lookup::Unreadable { shown: a + b }
+            (Lookup::Unreadable { hidden: a }, Lookup::Unreadable { hidden: b }) => {
+                Lookup::Unreadable { hidden: a + b }
             }
             (unreadable @ Lookup::Unreadable { .. }, _)
             | (_, unreadable @ Lookup::Unreadable { .. }) => unreadable,

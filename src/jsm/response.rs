@@ -18,25 +18,29 @@ pub const QUOTA_REASON_PREFIX: &str = "jira-quota-";
 pub enum Lookup {
     /// The account whose readable email equals the signup's.
     Found(Value),
-    /// Accounts were shown, but none with a readable, equal email (hidden emails, an account
-    /// managed elsewhere): searching again will not change that.
-    Unreadable { shown: usize },
-    /// Nothing was shown: JSM's index may lag just behind a create, or the caller may not
-    /// browse users (an empty list, not a 403).
+    /// Accounts were shown with their email hidden (profile visibility, an account managed
+    /// elsewhere) and none with a readable, equal email: searching again will not change that.
+    Unreadable { hidden: usize },
+    /// Nothing that could be this account was shown (no results, or only other readable
+    /// emails such as prefix near misses): JSM's index may lag just behind a create, or the
+    /// caller may not browse users (an empty list, not a 403).
     Empty,
 }
 
 /// The exact match among search results (case-insensitive email, readable only).
 pub(super) fn pick_exact(users: Vec<Value>, email: &str) -> Lookup {
-    let shown = users.len();
-    let readable_equal = |u: &Value| {
+    let shown = |u: &Value| {
         u.get("emailAddress")
             .and_then(Value::as_str)
-            .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            .map(str::to_owned)
     };
-    match users.into_iter().find(readable_equal) {
+    let hidden = users.iter().filter(|u| shown(u).is_none()).count();
+    match users
+        .into_iter()
+        .find(|u| shown(u).is_some_and(|e| e.eq_ignore_ascii_case(email)))
+    {
         Some(user) => Lookup::Found(user),
-        None if shown > 0 => Lookup::Unreadable { shown },
+        None if hidden > 0 => Lookup::Unreadable { hidden },
         None => Lookup::Empty,
     }
 }
@@ -174,11 +178,12 @@ mod tests {
         );
         assert_eq!(
             pick_exact(users(&[None, Some("fred@x.com.au")]), "fred@x.com"),
-            Lookup::Unreadable { shown: 2 }
+            Lookup::Unreadable { hidden: 1 }
         );
+        // A readable near miss is not this account: as good as nothing shown (index lag).
         assert_eq!(
             pick_exact(users(&[Some("fred@x.com.au")]), "fred@x.com"),
-            Lookup::Unreadable { shown: 1 }
+            Lookup::Empty
         );
         assert_eq!(pick_exact(vec![], "fred@x.com"), Lookup::Empty);
     }
