@@ -22,6 +22,9 @@ async fn a_connect_installation_is_checked_with_its_jwt_and_a_disabled_one_fails
     let before = jsm_requests(&app.sim, "GET", "/rest/api/3/myself").len();
     let (code, lines) = doctor_json(&path, &["--tenant", CLIENT_KEY]).await;
     assert_eq!(code, 0, "{lines:#?}");
+    let (_, text, _) = super::doctor(&path, &["--tenant", CLIENT_KEY]).await;
+    assert!(text.contains("sharedSecret stored") && !text.contains("secret-one-0123456789"));
+    assert!(!text.contains("JWT "), "no token printed");
     assert!(lines.iter().all(|l| l["status"] == "ok"), "{lines:#?}");
     let stored = finding(&lines, CLIENT_KEY, "credentials_stored");
     assert!(
@@ -40,7 +43,7 @@ async fn a_connect_installation_is_checked_with_its_jwt_and_a_disabled_one_fails
     // Signed like delivery signs: a JWT whose qsh the simulator verified, in English.
     let calls = jsm_requests(&app.sim, "GET", "/rest/api/3/myself");
     let call = calls.last().unwrap();
-    assert_eq!(calls.len(), before + 1);
+    assert_eq!(calls.len(), before + 2, "one per doctor run");
     assert!(call.authorization.as_deref().unwrap().starts_with("JWT "));
     assert!(call.query.contains("requestLanguage=en-US"));
     assert_eq!(call.status, Some(200));
@@ -74,6 +77,11 @@ async fn a_forge_installation_needs_an_unexpired_system_token() {
 
     let (code, lines) = doctor_json(&path, &["--tenant", &good.installation_id]).await;
     assert_eq!(code, 0, "{lines:#?}");
+    let (_, text, _) = super::doctor(&path, &["--tenant", &good.installation_id]).await;
+    assert!(
+        text.contains("valid until") && !text.contains("Bearer"),
+        "no token printed"
+    );
     assert!(lines.iter().all(|l| l["status"] == "ok"), "{lines:#?}");
     let id = good.installation_id.as_str();
     assert!(
@@ -86,7 +94,11 @@ async fn a_forge_installation_needs_an_unexpired_system_token() {
         .into_iter()
         .filter(|r| r.path.starts_with(&format!("/ex/jira/{CLOUD}/")))
         .collect();
-    assert_eq!(myself.len(), 1, "through the apiBaseUrl");
+    assert_eq!(
+        myself.len(),
+        2,
+        "one per doctor run, through the apiBaseUrl"
+    );
     assert!(
         myself[0]
             .authorization

@@ -169,7 +169,7 @@ async fn a_nearly_spent_rate_limit_warns() {
 }
 
 #[tokio::test]
-async fn an_unreachable_host_and_a_tls_failure_are_named_plainly() {
+async fn refused_connections_tls_failures_and_dns_are_named_plainly() {
     let sim = start_sim(sim_config()).await;
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -187,6 +187,12 @@ async fn an_unreachable_host_and_a_tls_failure_are_named_plainly() {
             sim.base_url.replace("http://", "https://"),
             "TLS handshake",
             "certificate",
+        ),
+        // RFC 6761: resolvers answer `.invalid` names with an immediate negative response.
+        (
+            "https://doctor-test.invalid".to_string(),
+            "DNS: the host name doctor-test.invalid does not resolve",
+            "DNS resolver",
         ),
     ];
     for (base_url, named, fix) in cases {
