@@ -1,6 +1,7 @@
 //! Connect and Forge installations as doctor targets: the stored credentials must be present,
 //! unexpired and the installation `installed` before any call is made with them; the calls are
-//! then made with the providers delivery uses (`TenantDirectory::target`).
+//! then made with the providers delivery uses (`TenantDirectory::target`). A source whose
+//! `tenant` names no installation yet is reported too: its signups are refused until one exists.
 
 use url::Url;
 
@@ -10,7 +11,7 @@ use super::{Status, Verdict};
 use crate::config::Config;
 use crate::delivery::{TenantDirectory, WaitReason, forge_wait_reason};
 use crate::domain::{now_ms, rfc3339_ms};
-use crate::store::{ForgeInstallation, ForgeState, Installation, InstallationState};
+use crate::store::{ForgeInstallation, ForgeState, Installation, InstallationState, Store};
 
 pub(super) async fn connect(config: &Config, i: Installation, dir: &TenantDirectory) -> Target {
     let key = format!("installation {}", i.client_key);
@@ -150,4 +151,50 @@ pub(super) async fn forge(config: &Config, i: ForgeInstallation, dir: &TenantDir
         offline: vec![fit, stored],
         members,
     }
+}
+
+/// Sources whose `tenant` names no configured tenant and no installation (resolved as
+/// delivery resolves it): valid config before the install, but their signups get 503.
+pub(super) async fn unresolved_sources(
+    config: &Config,
+    store: Option<&Store>,
+) -> Result<Vec<Target>, sqlx::Error> {
+    let mut out: Vec<Target> = Vec::new();
+    for (i, source) in config.sources.iter().enumerate() {
+        let reference = source.tenant.as_str();
+        if config.tenant(reference).is_some() || out.iter().any(|t| t.id == reference) {
+            continue;
+        }
+        if let Some(store) = store
+            && (store.installation_by_reference(reference).await?.is_some()
+                || store
+                    .forge_installation_by_reference(reference)
+                    .await?
+                    .is_some())
+        {
+            continue;
+        }
+        let finding = Verdict::warn(
+            "installation",
+            format!(
+                "source `{}` sends to {reference:?}, which names no configured tenant and no \
+                 installation yet: its signups are refused (503 tenant_unavailable) until the \
+                 app is installed there",
+                source.id
+            ),
+            format!(
+                "install the app on that site (Connect or Forge), or correct `sources[{i}].tenant`"
+            ),
+        );
+        out.push(Target {
+            id: reference.to_string(),
+            key: format!("sources[{i}]"),
+            // An installation reference; no call is made (`jsm` is None).
+            kind: AuthKind::Connect,
+            offline: vec![finding],
+            jsm: None,
+            members: Vec::new(),
+        });
+    }
+    Ok(out)
 }

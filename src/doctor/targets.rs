@@ -78,6 +78,7 @@ pub async fn gather(
             }
         }
     }
+    targets.extend(super::installations::unresolved_sources(config, store).await?);
     match &options.tenant {
         None => Ok(targets),
         Some(wanted) => {

@@ -141,3 +141,40 @@ crate::backends::also_on_postgres!(
     a_connect_installation_is_checked_with_its_jwt_and_a_disabled_one_fails,
     a_forge_installation_needs_an_unexpired_system_token
 );
+
+#[tokio::test]
+async fn a_source_naming_no_installation_yet_warns_until_the_install() {
+    let app = spawn_connect_app("", |_| CLIENT_KEY.into(), |_| {}).await;
+    let path = config_of(&app);
+    let shop = format!(
+        "\n[[sources]]\nid = \"shop\"\ntenant = \"{}\"\nsecret = \"shop-secret-0123456789abcdef0123\"\n",
+        app.sim.base_url
+    );
+    let text = std::fs::read_to_string(&path).unwrap() + &shop;
+    std::fs::write(&path, text).unwrap();
+
+    let (code, lines) = doctor_json(&path, &[]).await;
+    assert_eq!(code, 0, "a warning: {lines:#?}");
+    let waiting = finding(&lines, &app.sim.base_url, "installation");
+    assert_eq!(waiting["status"], "warn");
+    assert!(
+        waiting["detail"].as_str().unwrap().contains("503"),
+        "{waiting}"
+    );
+    assert!(
+        waiting["fix"]
+            .as_str()
+            .unwrap()
+            .contains("sources[1].tenant")
+    );
+
+    lifecycle(&app, "installed", CLIENT_KEY, Some("secret-two-0123456789")).await;
+    let (code, lines) = doctor_json(&path, &[]).await;
+    assert_eq!(code, 0, "{lines:#?}");
+    assert!(
+        lines.iter().all(|l| l["check"] != "installation"),
+        "{lines:#?}"
+    );
+    assert!(lines.iter().any(|l| l["tenant"] == CLIENT_KEY));
+    app.stop().await;
+}
