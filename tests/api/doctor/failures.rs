@@ -212,3 +212,25 @@ async fn refused_connections_tls_failures_and_dns_are_named_plainly() {
         assert!(lines.iter().all(|l| l["check"] != "credentials"));
     }
 }
+
+#[tokio::test]
+async fn a_429_is_a_warning_on_the_call_it_hit_and_on_the_rate_limit() {
+    let sim = start_sim(sim_config()).await;
+    sim.state().push_fault(fault(
+        Some(1),
+        "/rest/api/3/mypermissions",
+        status(429, Some(7)),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let (code, lines) = doctor_json(&config(dir.path(), &sim, "", ""), &[]).await;
+    assert_eq!(code, 0, "warnings only: {lines:#?}");
+    let admin = finding(&lines, TENANT, "permission:ADMINISTER");
+    assert_eq!(admin["status"], "warn");
+    assert!(admin["detail"].as_str().unwrap().contains("429"), "{admin}");
+    let rate = finding(&lines, TENANT, "rate_limit");
+    assert_eq!(rate["status"], "warn");
+    assert!(
+        rate["detail"].as_str().unwrap().contains("Retry-After 7"),
+        "{rate}"
+    );
+}
