@@ -38,7 +38,8 @@ pub async fn doctor(
             GatherError::Database(_) => anyhow::Error::new(e),
         })?;
     if targets.is_empty() {
-        println!(
+        // stderr: `--json` output stays JSON lines (none here).
+        eprintln!(
             "nothing to check: no [[tenants]] configured and no installations in the database {url}"
         );
         return Ok(());

@@ -84,7 +84,12 @@ async fn check(probe: &Probe, target: &Target) -> Vec<Verdict> {
             limits.note(&reply);
             out.extend(checks::permissions(&reply, kind, has_steps));
         }
-        Err(e) => out.push(lost("permissions", e)),
+        Err(e) => {
+            let why = lost(e);
+            for check in ["permission:ADMINISTER", "permission:USER_PICKER"] {
+                out.push(why(check));
+            }
+        }
     }
     for member in &target.members {
         match probe.get(jsm, &member.path(), &[]).await {
@@ -92,7 +97,7 @@ async fn check(probe: &Probe, target: &Target) -> Vec<Verdict> {
                 limits.note(&reply);
                 out.push(checks::member(&reply, member));
             }
-            Err(e) => out.push(lost(&format!("{}:{}", member.kind, member.id), e)),
+            Err(e) => out.push(lost(e)(&format!("{}:{}", member.kind, member.id))),
         }
     }
     out.push(checks::rate_limit(
@@ -102,14 +107,17 @@ async fn check(probe: &Probe, target: &Target) -> Vec<Verdict> {
     out
 }
 
-/// A later call failed although the first one went through.
-fn lost(check: &str, e: ProbeError) -> Verdict {
+/// A later call failed although the first one went through: the verdict for each check it
+/// served.
+fn lost(e: ProbeError) -> impl Fn(&str) -> Verdict {
     let why = match e {
         ProbeError::Transport(why) | ProbeError::Credentials(why) => why,
     };
-    Verdict::fail(
-        check,
-        format!("the call failed after earlier ones succeeded: {why}"),
-        "run doctor again; if it persists, check the network path to JSM",
-    )
+    move |check| {
+        Verdict::fail(
+            check,
+            format!("the call failed after earlier ones succeeded: {why}"),
+            "run doctor again; if it persists, check the network path to JSM",
+        )
+    }
 }

@@ -195,3 +195,20 @@ async fn tenant_selects_one_and_an_unknown_one_exits_2() {
     assert_eq!(code, 2);
     assert!(stdout.is_empty() && stderr.contains("nobody"), "{stderr}");
 }
+
+#[tokio::test]
+async fn nothing_configured_is_nothing_to_check_and_creates_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bridge.db");
+    let path = dir.path().join("empty.toml");
+    std::fs::write(
+        &path,
+        format!("[database]\nurl = \"sqlite://{}\"\n", db.display()),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = doctor(&path, &["--json"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty(), "JSON lines stay JSON: {stdout}");
+    assert!(stderr.contains("nothing to check"), "{stderr}");
+    assert!(!db.exists());
+}

@@ -234,3 +234,27 @@ async fn a_429_is_a_warning_on_the_call_it_hit_and_on_the_rate_limit() {
         "{rate}"
     );
 }
+
+#[tokio::test]
+async fn a_later_call_without_an_answer_fails_the_checks_it_served() {
+    let sim = start_sim(sim_config()).await;
+    let drop = signup_bridge::sim::FaultAction::Drop {
+        process_first: false,
+    };
+    sim.state()
+        .push_fault(fault(Some(1), "/rest/api/3/mypermissions", drop));
+    let dir = tempfile::tempdir().unwrap();
+    let (code, lines) = doctor_json(&config(dir.path(), &sim, "", ""), &[]).await;
+    assert_eq!(code, 1);
+    assert_eq!(finding(&lines, TENANT, "reachable")["status"], "ok");
+    for check in ["permission:ADMINISTER", "permission:USER_PICKER"] {
+        let f = finding(&lines, TENANT, check);
+        assert_eq!(f["status"], "fail", "{f}");
+        assert!(
+            f["detail"]
+                .as_str()
+                .unwrap()
+                .contains("after earlier ones succeeded")
+        );
+    }
+}
