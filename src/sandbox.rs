@@ -27,7 +27,7 @@ pub async fn sandbox_secret(store: &Store) -> Result<String, sqlx::Error> {
 /// Start the simulator and add the sandbox tenant and source to `config`.
 pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServer> {
     if config.tenant(SANDBOX).is_some() || config.source(SANDBOX).is_some() {
-        return Err(crate::cli::UsageError(format!(
+        return Err(crate::config::ConfigError(format!(
             "--sandbox adds a tenant and a source named {SANDBOX:?}; the config already has one"
         ))
         .into());

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::SourceConfig;
+use base64::Engine as _;
+
+use super::{Secret, SourceConfig};
 
 /// How a source's requests are verified.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -46,6 +48,12 @@ impl VerifyScheme {
     pub fn is_jwt(self) -> bool {
         self == Self::Jwt
     }
+
+    /// Whether the scheme signs the body with an HMAC: then only signed material may name the
+    /// idempotency key, never the unsigned `Idempotency-Key` header (docs/INTEGRATIONS.md).
+    pub fn is_hmac(self) -> bool {
+        !matches!(self, Self::Jwt | Self::Header | Self::Query)
+    }
 }
 
 /// `[sources.fields]`: RFC 9535 JSONPath queries into the body; each one is optional.
@@ -82,8 +90,21 @@ impl FieldsConfig {
 /// The default `tolerance` of timestamped schemes.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
-/// Shortest secret a signature, `header` or `query` source accepts, counted as configured.
+/// The longest `tolerance` accepted.
+pub const MAX_TOLERANCE: Duration = Duration::from_secs(3600);
+
+/// Shortest secret a signature, `header` or `query` source accepts, counted as configured
+/// (a Standard Webhooks secret counted after decoding).
 pub const MIN_SENDER_SECRET_BYTES: usize = 16;
+
+/// The MAC key of a Standard Webhooks secret: base64 after an optional `whsec_`.
+pub fn standard_webhooks_key(secret: &Secret) -> Option<Vec<u8>> {
+    let raw = secret.expose();
+    let encoded = raw.strip_prefix("whsec_").unwrap_or(raw);
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
+}
 
 /// The sender rules of one source; `key` is its config path (`sources[1]`).
 pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
@@ -111,21 +132,26 @@ pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
     let named = s.secret.iter().map(|v| ("secret".to_string(), v));
     let listed = (s.secrets.iter().enumerate()).map(|(i, v)| (format!("secrets[{i}]"), v));
     for (name, secret) in named.chain(listed) {
-        if secret.expose().len() < MIN_SENDER_SECRET_BYTES {
+        // A Standard Webhooks secret is counted decoded: its key is the bytes after `whsec_`.
+        let bytes = match s.verify {
+            VerifyScheme::StandardWebhooks => standard_webhooks_key(secret)
+                .ok_or_else(|| {
+                    format!(
+                        "key `{key}.{name}`: a Standard Webhooks secret is base64 after an optional whsec_"
+                    )
+                })?
+                .len(),
+            _ => secret.expose().len(),
+        };
+        if bytes < MIN_SENDER_SECRET_BYTES {
             return Err(format!(
-                "key `{key}.{name}`: must be at least {MIN_SENDER_SECRET_BYTES} bytes"
+                "key `{key}.{name}`: must be at least {MIN_SENDER_SECRET_BYTES} bytes{}",
+                if s.verify == VerifyScheme::StandardWebhooks {
+                    " after base64-decoding"
+                } else {
+                    ""
+                }
             ));
-        }
-    }
-    if s.verify == VerifyScheme::StandardWebhooks {
-        let named = s.secret.iter().map(|v| ("secret".to_string(), v));
-        let listed = (s.secrets.iter().enumerate()).map(|(i, v)| (format!("secrets[{i}]"), v));
-        for (name, secret) in named.chain(listed) {
-            if crate::auth::signature::standard_webhooks_key(secret).is_none() {
-                return Err(format!(
-                    "key `{key}.{name}`: a Standard Webhooks secret is base64 after an optional whsec_"
-                ));
-            }
         }
     }
     match (s.verify, &s.header) {
@@ -152,6 +178,12 @@ pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
     }
     if s.tolerance.is_some_and(|t| t.is_zero()) {
         return Err(format!("key `{key}.tolerance`: must be more than 0"));
+    }
+    if s.tolerance.is_some_and(|t| t > MAX_TOLERANCE) {
+        return Err(format!(
+            "key `{key}.tolerance`: must be at most 1h (a longer window lets a captured delivery \
+             be replayed for longer)"
+        ));
     }
     Ok(())
 }

@@ -7,10 +7,10 @@
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 
+use super::FieldError;
 use super::NewSignup;
 use super::new_signup::{BodyFormat, document};
 use crate::config::{FieldsConfig, SourceConfig, VerifyScheme};
-use crate::error::FieldError;
 
 /// The longest query accepted, and the most `[` and `(` in one. The JSONPath parser backtracks
 /// exponentially in nesting (a fuzzed 131-character query of unclosed filters took seconds to

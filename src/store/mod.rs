@@ -20,6 +20,7 @@ mod open;
 mod queue;
 #[cfg(test)]
 mod queue_tests;
+mod reseal;
 pub mod sealed;
 mod signups;
 #[cfg(test)]
@@ -31,6 +32,8 @@ mod waiting;
 use std::sync::Arc;
 
 use sqlx::AnyPool;
+
+use backend::Dialect as _;
 
 pub use admin::{RetryOutcome, SignupSummary};
 pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
