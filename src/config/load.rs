@@ -66,7 +66,11 @@ fn from_table(
         let message = sensitive.scrub(key, message);
         ConfigError(report::at(&origin, text, key, &message))
     };
-    require_env_reference(&table).map_err(|m| fail(&sensitive, report::named_key(&m), &m))?;
+    // A fixed message: nothing to unquote (the value itself is scrubbed as a secret's).
+    require_env_reference(&table).map_err(|m| {
+        let message = sensitive.scrub(None, &m);
+        ConfigError(report::at(&origin, text, report::named_key(&m), &message))
+    })?;
     substitute_env(&mut table, "", env, &mut sensitive)
         .map_err(|m| fail(&sensitive, report::named_key(&m), &m))?;
     for (var, section, key) in ENV_OVERRIDES {

@@ -73,7 +73,12 @@ impl Sensitive {
     pub(super) fn scrub(&self, key: Option<&str>, message: &str) -> String {
         let mut out = match key {
             Some(key) if self.keys.iter().any(|k| under(key, k) || under(k, key)) => {
-                unquote(message)
+                // The `key `…`: ` prefix names the key, not its value: it stays.
+                let body = message
+                    .find("`: ")
+                    .filter(|_| message.starts_with("key `"))
+                    .map_or(0, |at| at + 3);
+                format!("{}{}", &message[..body], unquote(&message[body..]))
             }
             _ => message.to_string(),
         };
@@ -224,7 +229,7 @@ mod tests {
             ("server.listen", Some((2, 1))),
             ("sources[1].id", Some((8, 1))),
             ("sources[1].secrets[1]", Some((9, 18))),
-            ("sources[1].missing", Some((7, 3))),
+            ("sources[1].missing", Some((7, 1))),
             ("database.url", None),
         ];
         for (key, want) in cases {
@@ -244,8 +249,8 @@ mod tests {
         let cases = [
             (
                 Some("sources[0].secret"),
-                "invalid type: string \"very-secret-value\", expected x",
-                "invalid type: string [redacted], expected x",
+                "key `sources[0].secret`: invalid type: string \"very-secret-value\", expected x",
+                "key `sources[0].secret`: invalid type: string [redacted], expected x",
             ),
             (
                 Some("server.listen"),
