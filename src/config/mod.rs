@@ -7,6 +7,8 @@ pub mod base_hosts;
 mod database;
 mod forge;
 mod hardening;
+#[cfg(test)]
+mod limits_tests;
 mod load;
 mod redact;
 mod report;

@@ -107,16 +107,28 @@ fn join(prefix: &str, key: &str) -> String {
 
 /// Every `"…"`, `'…'` or `` `…` `` literal of `message` replaced by `[redacted]`.
 fn unquote(message: &str) -> String {
+    unquote_longer_than(message, 0)
+}
+
+/// Like [`unquote`], keeping literals of at most `keep` characters (a parser's expected token,
+/// such as `` `"` ``, tells the reader what is missing and cannot hold a secret).
+fn unquote_longer_than(message: &str, keep: usize) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut open: Option<char> = None;
+    let mut open: Option<(char, String)> = None;
     for c in message.chars() {
-        match open {
-            Some(q) if c == q => {
-                out.push_str(REDACTED);
+        match &mut open {
+            Some((q, literal)) if c == *q => {
+                if literal.chars().count() <= keep && keep > 0 {
+                    out.push(*q);
+                    out.push_str(literal);
+                    out.push(c);
+                } else {
+                    out.push_str(REDACTED);
+                }
                 open = None;
             }
-            Some(_) => {}
-            None if matches!(c, '"' | '`' | '\'') => open = Some(c),
+            Some((_, literal)) => literal.push(c),
+            None if matches!(c, '"' | '`' | '\'') => open = Some((c, String::new())),
             None => out.push(c),
         }
     }
@@ -195,7 +207,7 @@ pub(super) fn at(origin: &str, text: Option<&str>, key: Option<&str>, message: &
 /// A TOML syntax error: where it is and what, never the line itself. The key of that line is
 /// named when the line starts with one.
 pub(super) fn syntax_error(origin: &str, text: &str, e: &toml::de::Error) -> String {
-    let message = unquote(e.message().trim());
+    let message = unquote_longer_than(e.message().trim(), 3);
     let Some(span) = e.span() else {
         return format!("{origin}: {message}");
     };
@@ -234,6 +246,27 @@ mod tests {
         ];
         for (key, want) in cases {
             assert_eq!(locate(TEXT, key), want, "{key}");
+        }
+    }
+
+    #[test]
+    fn short_tokens_stay_and_longer_literals_go() {
+        let cases = [
+            (
+                "invalid basic string, expected `\"`",
+                3,
+                "invalid basic string, expected `\"`",
+            ),
+            (
+                "found `abcd`, expected `]`",
+                3,
+                "found [redacted], expected `]`",
+            ),
+            ("string \"x\"", 0, "string [redacted]"),
+            ("open `abc", 3, "open [redacted]"),
+        ];
+        for (message, keep, want) in cases {
+            assert_eq!(unquote_longer_than(message, keep), want, "{message}");
         }
     }
 
