@@ -117,3 +117,27 @@ fn errors_say_where_and_print_no_secret() {
         assert!(!e.contains(hidden), "{text}: {e}");
     }
 }
+
+#[test]
+fn a_remote_postgres_without_verified_tls_starts_with_a_warning() {
+    let remote = "[database]\nurl = \"postgres://bridge@db.example.com/bridge?sslmode=require\"";
+    let config = load_from_text(remote, "bridge.toml", &|_| None).unwrap();
+    let warnings = config.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("db.example.com") && w.contains("not verified")),
+        "{warnings:?}"
+    );
+    let verified = remote.replace("sslmode=require", "sslmode=verify-full");
+    let config = load_from_text(&verified, "bridge.toml", &|_| None).unwrap();
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    let plaintext = remote.replace("sslmode=require", "sslmode=disable");
+    let e = load(&plaintext, &[]).unwrap_err();
+    assert!(
+        e.contains("database.url") && e.contains("allow_plaintext"),
+        "{e}"
+    );
+    let allowed = format!("{plaintext}\nallow_plaintext = true");
+    assert_eq!(load(&allowed, &[]), Ok(()));
+}

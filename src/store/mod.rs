@@ -22,6 +22,8 @@ mod queue;
 mod queue_tests;
 mod reseal;
 pub mod sealed;
+#[cfg(test)]
+mod sealed_tests;
 mod signups;
 #[cfg(test)]
 mod test_db;
