@@ -67,7 +67,13 @@ fn whsec_keys_tolerance_and_body_limits() {
 #[test]
 fn errors_say_where_and_print_no_secret() {
     // (text, env, the start of the error, what it must not contain)
-    let cases: [(String, Vec<(&str, &str)>, &str, &str); 6] = [
+    type Case = (
+        String,
+        Vec<(&'static str, &'static str)>,
+        &'static str,
+        &'static str,
+    );
+    let cases: [Case; 6] = [
         // A syntax error on a secret's line: the position and key, never the line.
         (
             source("secret = \"unterminated-secret-value"),

@@ -75,7 +75,7 @@ fn from_table(
         .map_err(|m| fail(&sensitive, report::named_key(&m), &m))?;
     for (var, section, key) in ENV_OVERRIDES {
         if let Some(value) = env(var).filter(|v| !v.is_empty()) {
-            sensitive.from_env(&format!("{section}.{key}"), &value);
+            sensitive.add_env(&format!("{section}.{key}"), &value);
             let entry = table
                 .entry(section.to_string())
                 .or_insert_with(|| Value::Table(Table::new()));
@@ -145,7 +145,7 @@ fn substitute_value(
                 *s = env(name).ok_or_else(|| {
                     format!("key `{path}`: environment variable {name} is not set")
                 })?;
-                sensitive.from_env(path, s);
+                sensitive.add_env(path, s);
             }
         }
         Value::Table(t) => substitute_env(t, path, env, sensitive)?,

@@ -30,7 +30,7 @@ pub(super) struct Sensitive {
 
 impl Sensitive {
     /// A value substituted from the environment at `key`.
-    pub(super) fn from_env(&mut self, key: &str, value: &str) {
+    pub(super) fn add_env(&mut self, key: &str, value: &str) {
         self.keys.push(key.to_string());
         self.values.push(value.to_string());
     }
@@ -278,7 +278,7 @@ mod tests {
             .parse()
             .unwrap();
         sensitive.collect(&table, "");
-        sensitive.from_env("server.listen", "from-the-env");
+        sensitive.add_env("server.listen", "from-the-env");
         let cases = [
             (
                 Some("sources[0].secret"),

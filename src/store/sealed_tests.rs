@@ -70,7 +70,9 @@ async fn a_row_whose_url_was_changed_does_not_decrypt() {
             "https://evil.example.com",
         )
         .await;
-        let error = store.installation("ck").await.err().expect("no secret");
+        let Err(error) = store.installation("ck").await else {
+            panic!("a secret sealed to another baseUrl opened");
+        };
         assert!(error.to_string().contains("does not decrypt"), "{error}");
         assert!(store.forge_installation("inst").await.is_err());
         store.close().await;
