@@ -26,8 +26,7 @@ use crate::store::Store;
 /// PEM): `serve` and `check-config` both load through here, so both refuse the same files.
 pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, ConfigError> {
     let loaded = config::load(path)?;
-    let origin = path.map_or_else(|| "(defaults)".to_string(), |p| p.display().to_string());
-    crate::auth::check_public_keys(&loaded).map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+    crate::auth::check_public_keys(&loaded).map_err(|e| config::error_at(path, &e))?;
     Ok(loaded)
 }
 

@@ -40,6 +40,21 @@ pub fn load_from_env(
     }
 }
 
+/// A `message` about the configuration at `path` (naming its key as ``key `…`: ``), reported as
+/// load's own errors are: the file, the key's line and column, and nothing secret. For checks
+/// that run after `load`, above `config/` (a source's public-key PEM).
+pub fn error_at(path: Option<&Path>, message: &str) -> ConfigError {
+    let origin = path.map_or_else(|| "(defaults)".to_string(), |p| p.display().to_string());
+    let text = path.and_then(|p| std::fs::read_to_string(p).ok());
+    let mut sensitive = Sensitive::default();
+    if let Some(table) = text.as_deref().and_then(|t| t.parse::<Table>().ok()) {
+        sensitive.collect(&table, "");
+    }
+    let key = report::named_key(message);
+    let message = sensitive.scrub(key, message);
+    ConfigError(report::at(&origin, text.as_deref(), key, &message))
+}
+
 /// Load from TOML text already read (`origin` names it in errors); the fuzzer's entry point.
 pub fn load_from_text(
     text: &str,

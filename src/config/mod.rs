@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use database::{Backend, DatabaseConfig, PoolSettings, decode_encryption_key};
 pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
-pub use load::{ConfigError, load, load_from_env, load_from_text};
+pub use load::{ConfigError, error_at, load, load_from_env, load_from_text};
 pub use redact::redact_url;
 pub use secret::Secret;
 pub use sender::{

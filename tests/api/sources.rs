@@ -262,7 +262,7 @@ fn check_config_refuses_a_bad_public_key_with_exit_2() {
     let (code, _, stderr) = super::process::run_cli(&path, &["check-config"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("bridge.toml: key `sources[0].public_key_file`: cannot read"),
+        stderr.contains("bridge.toml:9:1: key `sources[0].public_key_file`: cannot read"),
         "{stderr}"
     );
 }
