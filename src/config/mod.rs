@@ -27,7 +27,8 @@ pub use load::{ConfigError, error_at, load, load_from_env, load_from_text};
 pub use redact::redact_url;
 pub use secret::Secret;
 pub use sender::{
-    DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, standard_webhooks_key, validate_sender,
+    DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, compile_path, standard_webhooks_key,
+    validate_sender,
 };
 
 /// The effective configuration.
