@@ -4,7 +4,9 @@
 //!
 //! Checks run in the order docs/API.md gives with the signature in the place of the token: 404 unknown
 //! source, 415, 413, 401 `invalid_signature` (`invalid_token` for a JWT source), 429, 400
-//! payload (field mapping), 400 key, then the intake steps shared with `/webhooks/signup`.
+//! payload (field mapping), 400 key, then the intake steps shared with `/webhooks/signup`. An
+//! address past its failed-verification limit (`auth::FailureLimits`) is answered 429 in the
+//! place of the signature check, right or wrong.
 //! The query string may hold a `query` source's secret: nothing here logs or echoes it.
 
 use actix_web::{HttpRequest, HttpResponse, web};
