@@ -125,6 +125,7 @@ impl TenantDirectory {
                 installation_id: installation.installation_id,
                 store: lookup.store.clone(),
                 permission_grace: lookup.permission_grace,
+                forge: lookup.forge.clone(),
             })),
         }))
     }

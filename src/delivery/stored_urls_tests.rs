@@ -50,3 +50,44 @@ async fn stored_urls_off_the_allowed_hosts_are_not_called() {
     assert!(narrowed.target("inst").await.is_none());
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_stored_url_changed_after_the_target_was_resolved_gets_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_installations(dir.path()).await;
+    let directory = TenantDirectory::from_config(&Config::default(), store.clone()).unwrap();
+    let connect = directory.target("ck").await.unwrap();
+    let forge = directory.target("inst").await.unwrap();
+    for target in [&connect, &forge] {
+        let url = target
+            .base_url
+            .join("rest/servicedeskapi/customer")
+            .unwrap();
+        let header = target
+            .auth
+            .authorization(&reqwest::Method::POST, &target.base_url, &url);
+        assert!(header.await.is_ok(), "{}", target.tenant);
+    }
+    // Without an at-rest key nothing binds the secret to its URL: the check before each call does.
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("b.db").display()))
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE installations SET base_url = 'https://acme.atlassian.net.evil.example'",
+        "UPDATE forge_installations SET api_base_url = 'https://api.evil.example/ex/jira/c'",
+    ] {
+        sqlx::query(sql).execute(&raw).await.unwrap();
+    }
+    for target in [&connect, &forge] {
+        let url = target
+            .base_url
+            .join("rest/servicedeskapi/customer")
+            .unwrap();
+        let header = target
+            .auth
+            .authorization(&reqwest::Method::POST, &target.base_url, &url);
+        assert!(header.await.is_err(), "{}", target.tenant);
+    }
+    raw.close().await;
+    store.close().await;
+}

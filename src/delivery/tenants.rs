@@ -190,6 +190,7 @@ impl TenantDirectory {
                 app_key: lookup.app_key.clone(),
                 client_key: installation.client_key,
                 store: lookup.store.clone(),
+                allowed_base_hosts: lookup.allowed_base_hosts.clone(),
             })),
         })
     }
