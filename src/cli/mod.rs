@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, Config};
+use crate::config;
 use crate::sim::SimArgs;
 use crate::telemetry::{self, LogTarget};
 
@@ -132,7 +132,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::JsmSim(args) => crate::sim::run(*args).await,
         Command::Serve { listen, sandbox } => {
-            let mut config = config::load(path)?;
+            let mut config = crate::startup::load_config(path)?;
             if let Some(listen) = listen {
                 config.server.listen = listen;
                 config
@@ -148,7 +148,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             sign::sign(&config::load(path)?, &source, &body, curl.as_deref())
         }
         Command::CheckConfig => {
-            let config = config::load(path)?;
+            let config = crate::startup::load_config(path)?;
             print!("{}", config.to_redacted_toml());
             Ok(())
         }
@@ -190,14 +190,4 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Open the configured database (running migrations).
-pub(crate) async fn open_store(config: &Config) -> anyhow::Result<crate::store::Store> {
-    let key = config.database.secret_box().map_err(config::ConfigError)?;
-    let settings = config.database.pool_settings();
-    crate::store::Store::open_with(&config.database.url, key, settings)
-        .await
-        .map_err(|e| {
-            let url = config::redact_url(&config.database.url);
-            anyhow::anyhow!("cannot open the database {url}: {e}")
-        })
-}
+pub(crate) use crate::startup::open_store;

@@ -21,7 +21,10 @@ mod queue;
 #[cfg(test)]
 mod queue_tests;
 mod read_only;
+mod reseal;
 pub mod sealed;
+#[cfg(test)]
+mod sealed_tests;
 mod signups;
 #[cfg(test)]
 mod test_db;
@@ -32,6 +35,8 @@ mod waiting;
 use std::sync::Arc;
 
 use sqlx::AnyPool;
+
+use backend::Dialect as _;
 
 pub use admin::{RetryOutcome, SignupSummary};
 pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
