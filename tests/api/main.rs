@@ -37,5 +37,6 @@ mod schema;
 mod senders;
 mod senders_cli;
 mod senders_routes;
+mod skip;
 mod sources;
 mod vendors;
