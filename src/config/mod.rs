@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
 pub use load::{ConfigError, load, load_from_env, load_from_text};
-pub use redact::redact_url;
+pub use redact::{redact_database_url, redact_url};
 pub use secret::Secret;
 pub use sender::{DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, validate_sender};
 

@@ -205,6 +205,17 @@ async fn serve_sandbox_prints_a_curl_line_that_works_twice() {
     })
     .await
     .unwrap();
+    // The ready message names the embedded simulator's address, for its control API.
+    let sim_url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.split("simulator listens on ").nth(1) {
+                return rest.split_whitespace().next().unwrap_or_default().to_string();
+            }
+        }
+        panic!("no simulator address");
+    })
+    .await
+    .unwrap();
     let url = curl
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -260,6 +271,15 @@ async fn serve_sandbox_prints_a_curl_line_that_works_twice() {
         .await
         .unwrap();
     assert_eq!(replay.status(), 201);
+    let customers: Value = client
+        .get(format!("{sim_url}/_sim/customers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(customers[0]["emailAddress"], "fred@example.com");
     let _ = child.start_kill();
 }
 

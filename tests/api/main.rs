@@ -23,6 +23,7 @@ mod intake;
 mod jwks;
 mod logs;
 mod multi_instance;
+mod newcomer;
 mod oauth;
 mod ops;
 mod pg_restart;
