@@ -36,6 +36,7 @@ pub enum SignupsCommand {
     },
     /// One signup, as the API shows it plus `lastErrorDetail`; the email masked unless --reveal.
     Show {
+        /// The signup's id (as `signups list` and the API show it).
         id: String,
         /// Print the email unmasked.
         #[arg(long)]

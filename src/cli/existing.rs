@@ -59,7 +59,10 @@ mod tests {
         let absent = dir.path().join("absent.db");
         let cases = [
             (format!("sqlite://{}", present.display()), None),
-            (format!("sqlite://{}", absent.display()), Some(absent.clone())),
+            (
+                format!("sqlite://{}", absent.display()),
+                Some(absent.clone()),
+            ),
             (format!("sqlite:{}", absent.display()), Some(absent.clone())),
             ("postgres://db/bridge".to_string(), None),
         ];

@@ -2,6 +2,8 @@
 
 mod admin;
 mod existing;
+#[cfg(test)]
+mod help_tests;
 mod serve;
 mod sign;
 mod stats;
@@ -152,7 +154,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             timestamp,
         } => {
             let fixed = sign::Fixed { id, timestamp };
-            sign::sign(&config::load(path)?, &source, &body, curl.as_deref(), &fixed)
+            sign::sign(
+                &config::load(path)?,
+                &source,
+                &body,
+                curl.as_deref(),
+                &fixed,
+            )
         }
         Command::CheckConfig => {
             let config = config::load(path)?;

@@ -133,7 +133,10 @@ mod tests {
                 "postgres://db/b?options%5Bsearch_path%5D=x&unknown=v",
                 "postgres://db/b?options%5Bsearch_path%5D=x&unknown=[redacted]",
             ),
-            ("postgres://db/b?secret", "postgres://db/b?secret=[redacted]"),
+            (
+                "postgres://db/b?secret",
+                "postgres://db/b?secret=[redacted]",
+            ),
         ];
         for (raw, want) in cases {
             assert_eq!(redact_database_url(raw), want, "{raw}");

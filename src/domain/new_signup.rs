@@ -181,7 +181,11 @@ mod tests {
 
     #[test]
     fn json_sent_as_a_form_is_named_as_such() {
-        for body in [r#"{"email":"fred@example.com"}"#, " [1] ", r#"{"a":{"b":1}}"#] {
+        for body in [
+            r#"{"email":"fred@example.com"}"#,
+            " [1] ",
+            r#"{"a":{"b":1}}"#,
+        ] {
             let errors = NewSignup::parse(body.as_bytes(), BodyFormat::Form).unwrap_err();
             assert_eq!(errors.len(), 1, "{body}");
             assert_eq!(errors[0].field, "body");

@@ -70,7 +70,8 @@ impl Store {
         &self,
         filter: &SignupFilter,
     ) -> Result<Vec<(SignupStatus, u64)>, sqlx::Error> {
-        let sql = format!("SELECT status, COUNT(*) AS n FROM signups WHERE {WHERE} GROUP BY status");
+        let sql =
+            format!("SELECT status, COUNT(*) AS n FROM signups WHERE {WHERE} GROUP BY status");
         let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
             .fetch_all(&self.reader)
             .await?;
@@ -86,9 +87,9 @@ impl Store {
 }
 
 fn bind<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     filter: &SignupFilter,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     query
         .bind(filter.status.map(SignupStatus::as_str))
         .bind(filter.email.as_ref().map(|e| e.trim().to_lowercase()))
@@ -126,7 +127,10 @@ mod tests {
                 tenant: Some("other".into()),
                 ..all.clone()
             };
-            assert_eq!(store.find_signups(&by_tenant, 10).await.unwrap()[0].source, "src2");
+            assert_eq!(
+                store.find_signups(&by_tenant, 10).await.unwrap()[0].source,
+                "src2"
+            );
             let by_source = SignupFilter {
                 source: Some("src".into()),
                 status: Some(SignupStatus::Pending),

@@ -209,7 +209,11 @@ async fn serve_sandbox_prints_a_curl_line_that_works_twice() {
     let sim_url = tokio::time::timeout(Duration::from_secs(30), async {
         while let Ok(Some(line)) = lines.next_line().await {
             if let Some(rest) = line.split("simulator listens on ").nth(1) {
-                return rest.split_whitespace().next().unwrap_or_default().to_string();
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
             }
         }
         panic!("no simulator address");
