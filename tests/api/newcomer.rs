@@ -356,7 +356,10 @@ fn a_missing_postgresql_schema_is_named_with_its_fix() {
     const URL_VAR: &str = super::postgres::URL_VAR;
     let Ok(server) = std::env::var(URL_VAR) else {
         super::skip::skipped(
-            "newcomer::a_missing_postgresql_schema_is_named_with_its_fix",
+            concat!(
+                module_path!(),
+                "::a_missing_postgresql_schema_is_named_with_its_fix"
+            ),
             &format!("{URL_VAR} is unset"),
         );
         return;

@@ -11,3 +11,11 @@ pub fn skipped(test: &str, why: &str) {
     // One write of the whole line, so parallel tests do not interleave inside it.
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
+
+/// A line for the person running the tests even when the test passes (libtest shows the
+/// captured output of failing tests only).
+pub fn notice(line: &str) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("{line}\n").as_bytes());
+}
