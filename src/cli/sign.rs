@@ -119,7 +119,9 @@ fn signed_headers(
         .id
         .clone()
         .unwrap_or_else(|| format!("msg_{}", uuid::Uuid::new_v4().simple()));
-    let at = fixed.timestamp.map_or_else(now_ms, |secs| secs * 1000);
+    let at = fixed
+        .timestamp
+        .map_or_else(now_ms, |secs| secs.saturating_mul(1000));
     let signature = sign_as_sender(source, body, at, &signed_url, &delivery_id)
         .map_err(|e| UsageError(format!("source {:?}: {e}", source.id)))?;
     let url = match signature.query {

@@ -122,7 +122,9 @@ pub async fn wait_settled(store: &Store, ids: &[String], timeout: Duration) -> a
         tokio::time::sleep(POLL).await;
     }
     for (id, status, last_error) in &settled {
-        let error = last_error.as_deref().unwrap_or("-");
+        let error = last_error
+            .as_deref()
+            .map_or_else(|| "-".to_string(), |e| e.replace(['\t', '\n', '\r'], " "));
         println!("{id}\t{}\t{error}", status.as_str());
     }
     let failed = settled

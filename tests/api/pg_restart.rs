@@ -110,7 +110,7 @@ async fn a_postgresql_restart_is_survived() {
     let name = "a_postgresql_restart_is_survived";
     if std::env::var(RESTART_VAR).as_deref() != Ok("1") {
         super::skip::skipped(
-            name,
+            concat!(module_path!(), "::a_postgresql_restart_is_survived"),
             &format!("{RESTART_VAR} is not 1: it stops the server; .ci/run runs it alone"),
         );
         return;
