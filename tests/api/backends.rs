@@ -16,16 +16,18 @@ use super::postgres::{SchemaGuard, URL_VAR, test_schema};
 
 thread_local! {
     static BACKEND: Cell<Backend> = const { Cell::new(Backend::Sqlite) };
+    static TEST: Cell<&'static str> = const { Cell::new("a bridge on PostgreSQL") };
     static SCHEMAS: RefCell<Vec<SchemaGuard>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Run the `#[tokio::test]` function `test` with its bridges on PostgreSQL.
-pub fn on_postgres(name: &str, test: fn()) {
+pub fn on_postgres(name: &'static str, test: fn()) {
     if std::env::var(URL_VAR).is_err() {
         super::skip::skipped(name, &format!("{URL_VAR} is unset"));
         return;
     }
     BACKEND.with(|b| b.set(Backend::Postgres));
+    TEST.with(|t| t.set(name));
     // Dropped after the test: its schemas go too, unless the test panicked.
     let _schemas = TestSchemas;
     test();
@@ -51,7 +53,7 @@ pub async fn database_url(dir: &Path) -> String {
     match current() {
         Backend::Sqlite => format!("sqlite://{}", dir.join("bridge.db").display()),
         Backend::Postgres => {
-            let schema = test_schema("a bridge on PostgreSQL")
+            let schema = test_schema(TEST.with(Cell::get))
                 .await
                 .expect("the PostgreSQL URL is set");
             let url = schema.url();
