@@ -30,6 +30,11 @@ pub async fn sandbox_secret(store: &Store) -> Result<String, sqlx::Error> {
         .await
 }
 
+/// The sandbox source's secret if `serve --sandbox` ever ran on this database (never created).
+pub async fn existing_sandbox_secret(store: &Store) -> Result<Option<String>, sqlx::Error> {
+    store.existing_local_secret(SECRET_NAME).await
+}
+
 /// Start the simulator and add the sandbox tenant and source to `config`.
 pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServer> {
     if config.tenant(SANDBOX).is_some() || config.source(SANDBOX).is_some() {

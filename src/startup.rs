@@ -37,7 +37,7 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::open_with(&config.database.url, key, settings)
         .await
         .map_err(|e| {
-            let url = config::redact_url(&config.database.url);
+            let url = config::redact_database_url(&config.database.url);
             anyhow::anyhow!("cannot open the database {url}: {e}")
         })
 }
@@ -80,8 +80,13 @@ impl Application {
         // Before anything starts: a source key that cannot be loaded is a config error (exit 2).
         let verifier = TokenVerifier::from_config(&config)?;
         verifier.prefetch_jwks();
-        let listener = TcpListener::bind(&config.server.listen)
-            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let listener = TcpListener::bind(&config.server.listen).with_context(|| {
+            format!(
+                "cannot listen on {} (another address: --listen ADDR, server.listen or \
+                     SIGNUP_BRIDGE_LISTEN)",
+                config.server.listen
+            )
+        })?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
         let public_url = config

@@ -2,8 +2,12 @@
 
 mod admin;
 mod doctor;
+mod existing;
+#[cfg(test)]
+mod help_tests;
 mod serve;
 mod sign;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,9 +46,12 @@ pub enum Command {
     },
     /// Print a signed JWT for an HMAC source (for trying a setup with curl).
     Token {
+        /// The source whose secret signs the token (its id is the token's `iss`); `sandbox`
+        /// reads the secret `serve --sandbox` keeps in the database.
         #[arg(long, value_name = "ID")]
         source: String,
-        /// Lifetime; defaults to auth.max_token_lifetime.
+        /// Lifetime (e.g. 5m); defaults to auth.max_token_lifetime, and may not exceed it
+        /// (`serve` would refuse the token).
         #[arg(long, value_parser = humantime::parse_duration)]
         ttl: Option<Duration>,
         /// A jti claim (it becomes the idempotency key when no Idempotency-Key header is sent).
@@ -54,6 +61,7 @@ pub enum Command {
     /// Print the headers a sender of the source's scheme would add to a body (current time), or
     /// with --curl a ready-to-paste curl line (for trying a source before wiring the tool).
     Sign {
+        /// The `[[sources]]` id whose scheme and secret sign the body.
         #[arg(long, value_name = "ID")]
         source: String,
         /// The exact body to sign.
@@ -62,6 +70,14 @@ pub enum Command {
         /// Print one curl line calling this URL (e.g. http://127.0.0.1:8080/webhooks/signup/ID).
         #[arg(long, value_name = "URL")]
         curl: Option<String>,
+        /// A fixed delivery id, to repeat a delivery as a sender's retry does: the `webhook-id`
+        /// of a standard-webhooks source, an `Idempotency-Key` header for any other.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        /// Sign as of this Unix time in seconds (standard-webhooks, stripe, webflow,
+        /// hubspot-v3); the bridge accepts it within the source's `tolerance` of now.
+        #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+        timestamp: Option<i64>,
     },
     /// Validate the configuration and print it as TOML, every secret redacted.
     CheckConfig,
@@ -144,8 +160,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Token { source, ttl, jti } => {
             serve::token(&config::load(path)?, &source, ttl, jti).await
         }
-        Command::Sign { source, body, curl } => {
-            sign::sign(&config::load(path)?, &source, &body, curl.as_deref())
+        Command::Sign {
+            source,
+            body,
+            curl,
+            id,
+            timestamp,
+        } => {
+            let fixed = sign::Fixed { id, timestamp };
+            sign::sign(
+                &config::load(path)?,
+                &source,
+                &body,
+                curl.as_deref(),
+                &fixed,
+            )
         }
         Command::CheckConfig => {
             let config = crate::startup::load_config(path)?;
@@ -162,7 +191,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             open_store(&config).await?;
             eprintln!(
                 "migrations applied to {}",
-                config::redact_url(&config.database.url)
+                config::redact_database_url(&config.database.url)
             );
             Ok(())
         }

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use database::{Backend, DatabaseConfig, PoolSettings, decode_encryption_key};
 pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
 pub use load::{ConfigError, error_at, load, load_from_env, load_from_text};
-pub use redact::redact_url;
+pub use redact::{redact_database_url, redact_url};
 pub use secret::Secret;
 pub use sender::{
     DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, compile_path, standard_webhooks_key,

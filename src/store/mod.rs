@@ -4,6 +4,7 @@
 //! two dialects are kept to one copy of every query.
 
 mod admin;
+mod admin_filter;
 mod backend;
 mod fenced;
 mod file_mode;
@@ -39,6 +40,7 @@ use sqlx::AnyPool;
 use backend::Dialect as _;
 
 pub use admin::{RetryOutcome, SignupSummary};
+pub use admin_filter::{SignupFilter, SignupLine};
 pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
