@@ -1,12 +1,13 @@
 //! `serve --sandbox`: an embedded JSM simulator, a tenant `sandbox` pointing at it and a source
 //! `sandbox` whose secret is generated once and kept in the database, so a restart or
-//! `token --source sandbox` from another shell keeps working.
+//! `token --source sandbox` from another shell keeps working. It also turns the operator console
+//! on with an admin token of its own (never printed) and prints a one-time login link.
 
 use std::net::TcpListener;
 
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::config::{Config, Secret, SourceConfig, TenantAuth, TenantConfig};
+use crate::config::{AdminToken, Config, Secret, SourceConfig, TenantAuth, TenantConfig};
 use crate::sim::{SimConfig, SimServer};
 use crate::store::Store;
 
@@ -53,7 +54,25 @@ pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServ
         SANDBOX,
         Secret::new(sandbox_secret(store).await?),
     ));
+    config.console.enabled = true;
+    if !config.console.admin_tokens.iter().any(|t| t.label == SANDBOX) {
+        config.console.admin_tokens.push(AdminToken {
+            label: SANDBOX.into(),
+            token: Secret::new(Alphanumeric.sample_string(&mut rand::rng(), 48)),
+        });
+    }
     Ok(sim)
+}
+
+/// A one-time console login link for the operator `sandbox`: its token is random, stored only
+/// as a hash, spent by the first sign-in and void after `LINK_TTL` (a restart prints a new one).
+pub async fn console_link(store: &Store, base_url: &str) -> Result<String, sqlx::Error> {
+    let token = Alphanumeric.sample_string(&mut rand::rng(), 43);
+    let expires = crate::domain::now_ms() + crate::console::LINK_TTL.as_millis() as i64;
+    store
+        .save_login_link(&crate::console::hashed(&token), SANDBOX, expires)
+        .await?;
+    Ok(format!("{base_url}/console/login/link?token={token}"))
 }
 
 /// The one ready-to-paste curl line (the only place besides `token` that shows a token).

@@ -14,6 +14,7 @@ use tracing::info;
 use crate::auth::{RateLimits, TokenVerifier, mint_hs256};
 use crate::config::Config;
 use crate::connect::{ConnectState, InstallKeys, descriptor};
+use crate::console::ConsoleState;
 use crate::delivery::{Engine, TenantDirectory, run_purge};
 use crate::http::middleware::request_context;
 use crate::http::{AppState, FinishedSignups, InProgress, not_found, routes};
@@ -42,6 +43,7 @@ pub struct Application {
     background: Vec<JoinHandle<()>>,
     sim: Option<SimServer>,
     curl: Option<String>,
+    console_link: Option<String>,
 }
 
 impl Application {
@@ -98,6 +100,7 @@ impl Application {
             tokio::spawn(run_purge(
                 store.clone(),
                 config.idempotency.clone(),
+                config.console.clone(),
                 shutdown_rx,
             )),
         ];
@@ -116,13 +119,25 @@ impl Application {
             }
             false => None,
         };
+        let console_link = match options.sandbox {
+            true => Some(sandbox::console_link(&store, &base_url).await?),
+            false => None,
+        };
         let config = Arc::new(config);
+        let console = config.console.enabled.then(|| {
+            web::Data::new(ConsoleState::new(
+                Arc::clone(&config),
+                store.clone(),
+                Arc::clone(&engine),
+                Arc::clone(&directory),
+            ))
+        });
         let state = web::Data::new(AppState {
             verifier,
             rate_limits: RateLimits::from_config(&config),
             config: Arc::clone(&config),
             store: store.clone(),
-            directory,
+            directory: Arc::clone(&directory),
             engine: Arc::clone(&engine),
             in_progress: InProgress::default(),
             finished: FinishedSignups::new(config.idempotency.retention),
@@ -136,6 +151,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(request_context))
                 .app_data(state.clone())
                 .configure(routes)
+                .configure(crate::console::routes(console.clone()))
                 .default_service(web::to(not_found))
         })
         .client_request_timeout(config.server.client_request_timeout)
@@ -156,6 +172,7 @@ impl Application {
             background,
             sim,
             curl,
+            console_link,
         })
     }
 
@@ -171,6 +188,11 @@ impl Application {
     /// The sandbox's ready-to-paste curl command.
     pub fn sandbox_curl(&self) -> Option<&str> {
         self.curl.as_deref()
+    }
+
+    /// The sandbox's one-time console login link.
+    pub fn sandbox_console_link(&self) -> Option<&str> {
+        self.console_link.as_deref()
     }
 
     /// The embedded simulator of `--sandbox`.

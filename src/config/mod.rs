@@ -3,6 +3,7 @@
 //!
 //! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
 
+mod console;
 mod forge;
 mod hardening;
 mod load;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use console::{AdminToken, ConsoleConfig};
 pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
 pub use load::{ConfigError, load, load_from_env, load_from_text};
 pub use redact::redact_url;
@@ -36,6 +38,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub tenants: Vec<TenantConfig>,
     pub sources: Vec<SourceConfig>,
+    /// The operator console (off by default).
+    pub console: ConsoleConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -4,7 +4,13 @@
 //! two dialects are kept to one copy of every query.
 
 mod admin;
+mod audit;
 mod backend;
+mod bulk_retry;
+mod console_queries;
+mod console_sessions;
+#[cfg(test)]
+mod console_tests;
 mod fenced;
 mod file_mode;
 mod forge_installations;
@@ -33,6 +39,10 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 
 pub use admin::{RetryOutcome, SignupSummary};
+pub use audit::{AuditAction, AuditEntry};
+pub use bulk_retry::FailedFilter;
+pub use console_queries::{SignupFilter, SignupRow, TenantActivity};
+pub use console_sessions::ConsoleSession;
 pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
