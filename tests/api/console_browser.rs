@@ -57,7 +57,7 @@ async fn driver(name: &str) -> Option<Driver> {
         profile: profile.path().to_path_buf(),
         _profile: profile,
     };
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     for _ in 0..200 {
         if client.get(format!("{}/status", driver.url)).send().await.is_ok() {
             return Some(driver);
@@ -147,7 +147,10 @@ async fn walk(app: &TestApp, c: &Client, shots: bool) {
     click(c, "#retry").await;
     let mut status = String::new();
     for _ in 0..300 {
-        status = text(c, "#signup-status").await;
+        // Read what the page shows; a page still loading is read again after the next reload.
+        if let Ok(shown) = c.find(Locator::Css("#signup-status")).await {
+            status = shown.text().await.unwrap_or_default();
+        }
         if status == "created" {
             break;
         }

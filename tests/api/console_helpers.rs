@@ -34,6 +34,7 @@ pub struct Console {
 
 impl Console {
     pub fn new(app: &TestApp) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             base: app.address.clone(),
             client: reqwest::Client::builder()

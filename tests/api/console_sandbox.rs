@@ -55,7 +55,7 @@ async fn a_newcomer_opens_the_printed_link_and_retries_a_failed_signup() {
     let curl = lines.iter().find(|l| l.starts_with("curl ")).unwrap();
     let base = console_url.trim_end_matches("/console/").to_string();
     let token = curl.split("Bearer ").nth(1).unwrap().split('\'').next().unwrap();
-    let client = http_client();
+    let client = http_client(); // installs the TLS provider the console client needs too
     let signup = |email: &str| {
         client
             .post(format!("{base}/webhooks/signup"))
