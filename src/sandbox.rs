@@ -55,7 +55,12 @@ pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServ
         Secret::new(sandbox_secret(store).await?),
     ));
     config.console.enabled = true;
-    if !config.console.admin_tokens.iter().any(|t| t.label == SANDBOX) {
+    if !config
+        .console
+        .admin_tokens
+        .iter()
+        .any(|t| t.label == SANDBOX)
+    {
         config.console.admin_tokens.push(AdminToken {
             label: SANDBOX.into(),
             token: Secret::new(Alphanumeric.sample_string(&mut rand::rng(), 48)),

@@ -95,7 +95,9 @@ impl ConsoleConfig {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !valid {
-                return Err("key `console.trusted_header`: a header name, e.g. X-Forwarded-User".into());
+                return Err(
+                    "key `console.trusted_header`: a header name, e.g. X-Forwarded-User".into(),
+                );
             }
             if self.trusted_proxies.is_empty() {
                 return Err(
@@ -140,10 +142,12 @@ mod tests {
         }
     }
 
+    type Change<'a> = Box<dyn FnOnce(&mut ConsoleConfig) + 'a>;
+
     #[test]
     fn console_keys_are_checked() {
         let long = "x".repeat(32);
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut ConsoleConfig)>, Option<&str>)> = vec![
+        let cases: Vec<(&str, Change, Option<&str>)> = vec![
             ("defaults", Box::new(|_| {}), None),
             (
                 "a 32-byte token",
@@ -183,7 +187,10 @@ mod tests {
             let got = with(change);
             match want {
                 None => assert_eq!(got, Ok(()), "{name}"),
-                Some(key) => assert!(got.as_ref().is_err_and(|e| e.contains(key)), "{name}: {got:?}"),
+                Some(key) => assert!(
+                    got.as_ref().is_err_and(|e| e.contains(key)),
+                    "{name}: {got:?}"
+                ),
             }
         }
     }

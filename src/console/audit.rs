@@ -5,10 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::Refusal;
 use super::render::{Chrome, html};
 use super::session::{Operator, state_of};
 use super::time::show;
-use super::Refusal;
 
 const PAGE: u32 = 50;
 

@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::Refusal;
 use super::guard::check_post;
 use super::render::{Chrome, Message, html};
 use super::session::{Operator, state_of};
 use super::time;
-use super::Refusal;
 use crate::store::{AuditAction, FailedFilter};
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,14 +97,22 @@ pub async fn confirm(
     let described = form.describe();
     state
         .store
-        .audit(&operator.who, AuditAction::BulkRetry, &ids, Some(&described))
+        .audit(
+            &operator.who,
+            AuditAction::BulkRetry,
+            &ids,
+            Some(&described),
+        )
         .await?;
     state.engine.wake();
     let page = Message {
         chrome: Chrome::page("Bulk retry", "bulk", &operator),
         heading: format!("Re-queued {} failed signup(s)", ids.len()),
         text: format!("Filters: {described}. The worker picks them up within a second or two."),
-        next: ("/console/signups?status=pending".into(), "See pending signups".into()),
+        next: (
+            "/console/signups?status=pending".into(),
+            "See pending signups".into(),
+        ),
     };
     html(StatusCode::OK, &page)
 }

@@ -54,7 +54,12 @@ pub fn build(rows: &[(i64, String, i64)]) -> Chart {
         };
         counts[slot as usize][kind] += n;
     }
-    let max = counts.iter().map(|c| c.iter().sum::<i64>()).max().unwrap_or(0).max(1);
+    let max = counts
+        .iter()
+        .map(|c| c.iter().sum::<i64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let mut bars = Vec::new();
     let mut ticks = Vec::new();
     let totals = counts.iter().fold([0i64; 3], |mut t, c| {
@@ -114,7 +119,15 @@ mod tests {
         let chart = build(&rows);
         assert_eq!(chart.max, 6);
         assert_eq!(chart.bars.len(), 2);
-        assert!(chart.bars.iter().all(|b| b.y >= 0 && b.y + b.height <= PLOT));
-        assert_eq!(chart.summary, "Last 24 hours: 4 created, 0 existing, 2 failed.");
+        assert!(
+            chart
+                .bars
+                .iter()
+                .all(|b| b.y >= 0 && b.y + b.height <= PLOT)
+        );
+        assert_eq!(
+            chart.summary,
+            "Last 24 hours: 4 created, 0 existing, 2 failed."
+        );
     }
 }

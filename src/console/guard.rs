@@ -22,8 +22,9 @@ pub fn same_origin(req: &HttpRequest, state: &ConsoleState) -> Result<(), Refusa
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
     let ok = match (header(header::ORIGIN), header(header::REFERER)) {
         (Some(origin), _) => allowed(origin),
-        (None, Some(referer)) => url::Url::parse(referer)
-            .is_ok_and(|u| allowed(&u.origin().ascii_serialization())),
+        (None, Some(referer)) => {
+            url::Url::parse(referer).is_ok_and(|u| allowed(&u.origin().ascii_serialization()))
+        }
         (None, None) => false,
     };
     if ok {

@@ -50,9 +50,10 @@ pub async fn page(req: HttpRequest, operator: Operator) -> Result<HttpResponse, 
                 .site_url
                 .as_deref()
                 .map_or_else(|| "unknown yet".into(), |u| redact_url(u).into_owned()),
-            token_expiry: i
-                .token_expires_at
-                .map_or_else(|| "no token yet".into(), |t| format!("{} ({})", show(t), relative(t))),
+            token_expiry: i.token_expires_at.map_or_else(
+                || "no token yet".into(),
+                |t| format!("{} ({})", show(t), relative(t)),
+            ),
         });
     }
     let page = InstallationsPage {
@@ -89,10 +90,10 @@ pub async fn sources(req: HttpRequest, operator: Operator) -> Result<HttpRespons
             id: s.id.clone(),
             scheme: s.verify.as_str(),
             tenant: s.tenant.clone(),
-            last_accepted: last
-                .iter()
-                .find(|(id, _)| *id == s.id)
-                .map_or_else(|| "never".into(), |(_, t)| format!("{} ({})", show(*t), relative(*t))),
+            last_accepted: last.iter().find(|(id, _)| *id == s.id).map_or_else(
+                || "never".into(),
+                |(_, t)| format!("{} ({})", show(*t), relative(*t)),
+            ),
             rejections: rejections().last_hour(&s.id),
         })
         .collect();

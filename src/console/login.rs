@@ -27,7 +27,11 @@ struct LoginPage {
     tokens: bool,
 }
 
-fn login_page(status: StatusCode, error: Option<String>, state: &ConsoleState) -> Result<HttpResponse, Refusal> {
+fn login_page(
+    status: StatusCode,
+    error: Option<String>,
+    state: &ConsoleState,
+) -> Result<HttpResponse, Refusal> {
     let page = LoginPage {
         chrome: Chrome::signed_out("Sign in"),
         error,
@@ -109,7 +113,11 @@ pub async fn link(req: HttpRequest, query: web::Query<LinkQuery>) -> Result<Http
     if ip.and_then(|ip| state.failed_logins.blocked(ip)).is_some() {
         return too_many(&state);
     }
-    match state.store.spend_login_link(&hashed(&query.token), now_ms()).await? {
+    match state
+        .store
+        .spend_login_link(&hashed(&query.token), now_ms())
+        .await?
+    {
         Some(who) => sign_in(&req, &state, &who, "link").await,
         None => {
             failed(&state, ip);

@@ -123,16 +123,36 @@ pub fn routes(state: Option<web::Data<ConsoleState>>) -> impl FnOnce(&mut web::S
             .service(resource("/login/link", "GET", vec![get().to(login::link)]))
             .service(resource("/logout", "POST", vec![post().to(login::logout)]))
             .service(resource("/signups", "GET", vec![get().to(signups::list)]))
-            .service(resource("/signups/{id}", "GET", vec![get().to(signup::page)]))
-            .service(resource("/signups/{id}/retry", "POST", vec![post().to(signup::retry)]))
-            .service(resource("/signups/{id}/reveal", "POST", vec![post().to(signup::reveal)]))
+            .service(resource(
+                "/signups/{id}",
+                "GET",
+                vec![get().to(signup::page)],
+            ))
+            .service(resource(
+                "/signups/{id}/retry",
+                "POST",
+                vec![post().to(signup::retry)],
+            ))
+            .service(resource(
+                "/signups/{id}/reveal",
+                "POST",
+                vec![post().to(signup::reveal)],
+            ))
             .service(resource(
                 "/bulk-retry",
                 "GET, POST",
                 vec![get().to(bulk::preview), post().to(bulk::confirm)],
             ))
-            .service(resource("/installations", "GET", vec![get().to(installations::page)]))
-            .service(resource("/sources", "GET", vec![get().to(installations::sources)]))
+            .service(resource(
+                "/installations",
+                "GET",
+                vec![get().to(installations::page)],
+            ))
+            .service(resource(
+                "/sources",
+                "GET",
+                vec![get().to(installations::sources)],
+            ))
             .service(resource("/audit", "GET", vec![get().to(audit::page)]))
             .default_service(web::to(refusal::not_found));
         cfg.service(scope);

@@ -89,7 +89,8 @@ async fn tenants(state: &ConsoleState, now: i64) -> Result<Vec<TenantRow>, Refus
         kinds.insert(t.id.clone(), ("configured", None));
     }
     for i in state.store.list_installations().await? {
-        let note = (i.state != "installed").then(|| format!("Connect app {}: signups wait", i.state));
+        let note =
+            (i.state != "installed").then(|| format!("Connect app {}: signups wait", i.state));
         kinds.insert(i.client_key, ("Connect", note));
     }
     for i in state.store.list_forge_installations().await? {
@@ -124,9 +125,10 @@ async fn tenants(state: &ConsoleState, now: i64) -> Result<Vec<TenantRow>, Refus
                 pending: a.pending,
                 failed: a.failed,
                 in_flight: concurrency.saturating_sub(free),
-                last_success: a
-                    .last_success
-                    .map_or_else(|| "never".into(), |t| format!("{} ({})", relative(t), show(t))),
+                last_success: a.last_success.map_or_else(
+                    || "never".into(),
+                    |t| format!("{} ({})", relative(t), show(t)),
+                ),
                 id,
             }
         })
@@ -182,7 +184,13 @@ mod tests {
             tenant_state(&past_hold, None, now),
             ("failing with jsm_unavailable: retrying".into(), "failing")
         );
-        assert_eq!(tenant_state(&past_hold, Some("waiting".into()), now).1, "waiting");
-        assert_eq!(tenant_state(&TenantActivity::default(), None, now).0, "idle");
+        assert_eq!(
+            tenant_state(&past_hold, Some("waiting".into()), now).1,
+            "waiting"
+        );
+        assert_eq!(
+            tenant_state(&TenantActivity::default(), None, now).0,
+            "idle"
+        );
     }
 }

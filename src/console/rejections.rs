@@ -10,10 +10,13 @@ use crate::domain::now_ms;
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MINUTES: i64 = 60;
 
+/// (minute since the epoch, rejections in it), oldest first.
+type Series = VecDeque<(i64, u64)>;
+
 /// Rejections by (source, code), in per-minute buckets.
 #[derive(Default)]
 pub struct RejectionLog {
-    buckets: Mutex<HashMap<(String, &'static str), VecDeque<(i64, u64)>>>,
+    buckets: Mutex<HashMap<(String, &'static str), Series>>,
 }
 
 /// The process's rejection log (intake writes it, the console reads it).

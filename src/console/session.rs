@@ -118,7 +118,9 @@ pub async fn sign_in(
 /// The `Set-Cookie` value for session `id`.
 pub fn set_cookie(req: &HttpRequest, id: &str, max_age_secs: u64) -> String {
     let secure = if secure(req) { "; Secure" } else { "" };
-    format!("{COOKIE}={id}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    format!(
+        "{COOKIE}={id}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    )
 }
 
 /// The `Set-Cookie` value that removes the session cookie.

@@ -7,13 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::Refusal;
 use super::guard::check_post;
 use super::login::CsrfForm;
 use super::refusal::see_other;
 use super::render::{Chrome, html};
 use super::session::{Operator, state_of};
 use super::time::{relative, show};
-use super::Refusal;
 use crate::domain::{Signup, SignupStatus, mask_email, mask_emails_in};
 use crate::store::{AuditAction, RetryOutcome};
 
@@ -77,10 +77,18 @@ pub async fn retry(
     };
     state
         .store
-        .audit(&operator.who, AuditAction::Retry, &[id.to_string()], Some(done))
+        .audit(
+            &operator.who,
+            AuditAction::Retry,
+            &[id.to_string()],
+            Some(done),
+        )
         .await?;
     state.engine.wake();
-    Ok(see_other(&format!("/console/signups/{}?done={done}", url_segment(&id))))
+    Ok(see_other(&format!(
+        "/console/signups/{}?done={done}",
+        url_segment(&id)
+    )))
 }
 
 /// POST …/reveal: the page with the email unmasked, once, after the audit entry is written.
@@ -110,10 +118,18 @@ fn render(
     notice: Option<&'static str>,
     revealed: bool,
 ) -> Result<HttpResponse, Refusal> {
-    let email = if revealed { s.email.clone() } else { mask_email(&s.email) };
+    let email = if revealed {
+        s.email.clone()
+    } else {
+        mask_email(&s.email)
+    };
     let customer = s.view().customer.map(|c| {
         let text = serde_json::to_string_pretty(&c).unwrap_or_default();
-        if revealed { text } else { mask_emails_in(&text) }
+        if revealed {
+            text
+        } else {
+            mask_emails_in(&text)
+        }
     });
     let fields = vec![
         ("Id", s.id.clone()),
@@ -123,15 +139,27 @@ fn render(
         ("Idempotency key", s.idempotency_key.clone()),
         ("Email", email),
         ("Display name", s.display_name.clone()),
-        ("Customer", customer.unwrap_or_else(|| "not known yet".into())),
-        ("Delivery runs", format!("{} of {} allowed", s.attempts, s.attempt_limit)),
-        ("Last error", s.last_error.clone().unwrap_or_else(|| "none".into())),
+        (
+            "Customer",
+            customer.unwrap_or_else(|| "not known yet".into()),
+        ),
+        (
+            "Delivery runs",
+            format!("{} of {} allowed", s.attempts, s.attempt_limit),
+        ),
+        (
+            "Last error",
+            s.last_error.clone().unwrap_or_else(|| "none".into()),
+        ),
         (
             "Last error detail",
             s.last_error_detail.clone().unwrap_or_else(|| "none".into()),
         ),
         ("Created", show(s.created_at)),
-        ("Updated", format!("{} ({})", show(s.updated_at), relative(s.updated_at))),
+        (
+            "Updated",
+            format!("{} ({})", show(s.updated_at), relative(s.updated_at)),
+        ),
     ];
     let page = SignupPage {
         chrome: Chrome::page(format!("Signup {}", s.id), "signups", operator),
@@ -139,9 +167,18 @@ fn render(
         id: s.id.clone(),
         status: s.status.as_str(),
         fields,
-        steps: s.steps.iter().map(|st| (st.name.clone(), st.state.as_str())).collect(),
-        next_attempt: (s.status == SignupStatus::Pending)
-            .then(|| format!("{} ({})", show(s.next_attempt_at), relative(s.next_attempt_at))),
+        steps: s
+            .steps
+            .iter()
+            .map(|st| (st.name.clone(), st.state.as_str()))
+            .collect(),
+        next_attempt: (s.status == SignupStatus::Pending).then(|| {
+            format!(
+                "{} ({})",
+                show(s.next_attempt_at),
+                relative(s.next_attempt_at)
+            )
+        }),
         can_retry: matches!(s.status, SignupStatus::Failed | SignupStatus::Pending),
         revealed,
     };

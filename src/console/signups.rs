@@ -7,10 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::Refusal;
 use super::render::{Chrome, html};
 use super::session::{Operator, state_of};
 use super::time::{self, show};
-use super::Refusal;
 use crate::domain::{SignupStatus, mask_email};
 use crate::store::{SignupFilter, SignupRow};
 
@@ -76,8 +76,14 @@ pub async fn list(
                 since: time::parse(&q.since),
                 until: time::parse(&q.until),
             };
-            let cursor = q.before.split_once('.').and_then(|(at, id)| Some((at.parse().ok()?, id.to_string())));
-            state.store.console_signups(&filter, cursor, PAGE + 1).await?
+            let cursor = q
+                .before
+                .split_once('.')
+                .and_then(|(at, id)| Some((at.parse().ok()?, id.to_string())));
+            state
+                .store
+                .console_signups(&filter, cursor, PAGE + 1)
+                .await?
         }
     };
     let next = (rows.len() > PAGE as usize && q.email.trim().is_empty())

@@ -20,11 +20,7 @@ pub fn relative(ms: i64) -> String {
         (now - ms, false)
     };
     let secs = (d / 1000) as u64;
-    let coarse = if secs >= 3600 {
-        secs - secs % 60
-    } else {
-        secs
-    };
+    let coarse = if secs >= 3600 { secs - secs % 60 } else { secs };
     let text = humantime::format_duration(Duration::from_secs(coarse)).to_string();
     if future {
         format!("in {text}")

@@ -20,12 +20,14 @@ const MATCHING: &str = "status = 'failed' AND ($1 IS NULL OR tenant = $1)
 impl Store {
     /// How many failed signups `filter` matches (what a bulk retry would re-queue now).
     pub async fn count_failed(&self, filter: &FailedFilter) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM signups WHERE {MATCHING}")))
-            .bind(filter.tenant.as_deref())
-            .bind(filter.source.as_deref())
-            .bind(filter.since)
-            .fetch_one(&self.reader)
-            .await
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM signups WHERE {MATCHING}"
+        )))
+        .bind(filter.tenant.as_deref())
+        .bind(filter.source.as_deref())
+        .bind(filter.since)
+        .fetch_one(&self.reader)
+        .await
     }
 
     /// Re-queue the failed signups `filter` matches, each with `extra_runs` more delivery runs,

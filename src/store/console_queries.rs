@@ -100,7 +100,10 @@ impl Store {
     }
 
     /// (status, count) of signups created at or after `since` (all when None).
-    pub async fn status_counts(&self, since: Option<i64>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    pub async fn status_counts(
+        &self,
+        since: Option<i64>,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT status, COUNT(*) AS n FROM signups WHERE ($1 IS NULL OR created_at >= $1)
              GROUP BY status",
@@ -121,7 +124,10 @@ impl Store {
     }
 
     /// (hour since the epoch, status, count) of signups completed at or after `since`.
-    pub async fn hourly_outcomes(&self, since: i64) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    pub async fn hourly_outcomes(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT completed_at / 3600000 AS hour, status, COUNT(*) AS n FROM signups
              WHERE status <> 'pending' AND completed_at >= $1

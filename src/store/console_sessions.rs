@@ -81,7 +81,9 @@ impl Store {
     /// End a session; true if it existed.
     pub async fn end_console_session(&self, id_hash: &str) -> Result<bool, sqlx::Error> {
         let n = self
-            .write_alone(sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1").bind(id_hash))
+            .write_alone(
+                sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1").bind(id_hash),
+            )
             .await?;
         Ok(n == 1)
     }

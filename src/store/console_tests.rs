@@ -14,24 +14,62 @@ async fn sessions_links_and_audit_entries_live_and_end() {
             .await
             .unwrap();
         let s = store.console_session("h1").await.unwrap().unwrap();
-        assert_eq!((s.who.as_str(), s.via.as_str(), s.last_seen_at), ("alice", "token", now));
+        assert_eq!(
+            (s.who.as_str(), s.via.as_str(), s.last_seen_at),
+            ("alice", "token", now)
+        );
         store.touch_console_session("h1", now + 5).await.unwrap();
-        assert_eq!(store.console_session("h1").await.unwrap().unwrap().last_seen_at, now + 5);
+        assert_eq!(
+            store
+                .console_session("h1")
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seen_at,
+            now + 5
+        );
         // Idle since before `now + 10`: purged with the expired links.
-        store.save_login_link("l1", "sandbox", now - 1).await.unwrap();
-        store.save_login_link("l2", "sandbox", now + 60_000).await.unwrap();
-        assert_eq!(store.purge_console_sessions(now, now + 10).await.unwrap(), 2);
-        assert!(store.console_session("h1").await.unwrap().is_none());
-        assert_eq!(store.spend_login_link("l2", now).await.unwrap().as_deref(), Some("sandbox"));
-        assert_eq!(store.spend_login_link("l2", now).await.unwrap(), None, "spent once");
-
         store
-            .audit("alice", AuditAction::BulkRetry, &["a".into(), "b".into()], Some("tenant=x"))
+            .save_login_link("l1", "sandbox", now - 1)
             .await
             .unwrap();
-        store.audit("bob", AuditAction::Erase, &[], None).await.unwrap();
+        store
+            .save_login_link("l2", "sandbox", now + 60_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.purge_console_sessions(now, now + 10).await.unwrap(),
+            2
+        );
+        assert!(store.console_session("h1").await.unwrap().is_none());
+        assert_eq!(
+            store.spend_login_link("l2", now).await.unwrap().as_deref(),
+            Some("sandbox")
+        );
+        assert_eq!(
+            store.spend_login_link("l2", now).await.unwrap(),
+            None,
+            "spent once"
+        );
+
+        store
+            .audit(
+                "alice",
+                AuditAction::BulkRetry,
+                &["a".into(), "b".into()],
+                Some("tenant=x"),
+            )
+            .await
+            .unwrap();
+        store
+            .audit("bob", AuditAction::Erase, &[], None)
+            .await
+            .unwrap();
         let page = store.audit_page(None, 1).await.unwrap();
-        assert_eq!((page[0].who.as_str(), page[0].action.as_str()), ("bob", "erase"));
+        assert_eq!(
+            (page[0].who.as_str(), page[0].action.as_str()),
+            ("bob", "erase")
+        );
         let cursor = Some((page[0].at, page[0].id.clone()));
         let older = store.audit_page(cursor, 10).await.unwrap();
         assert_eq!(older.len(), 1);
@@ -44,7 +82,9 @@ async fn sessions_links_and_audit_entries_live_and_end() {
 
 #[tokio::test]
 async fn bulk_retry_takes_only_the_failed_signups_its_filter_matches() {
-    for db in super::test_db::each("bulk_retry_takes_only_the_failed_signups_its_filter_matches").await {
+    for db in
+        super::test_db::each("bulk_retry_takes_only_the_failed_signups_its_filter_matches").await
+    {
         let store = Store::open(&db.url).await.unwrap();
         let mut ids = Vec::new();
         for (n, tenant) in [(1, "acme"), (2, "acme"), (3, "other")] {
@@ -56,7 +96,13 @@ async fn bulk_retry_takes_only_the_failed_signups_its_filter_matches() {
         let search = store.signups_by_email("U1@EXAMPLE.com", 10).await.unwrap();
         assert_eq!(search.len(), 1);
         assert_eq!(search[0].id, ids[0]);
-        assert!(store.signups_by_email("u1@example", 10).await.unwrap().is_empty());
+        assert!(
+            store
+                .signups_by_email("u1@example", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         for db_id in &ids {
             sqlx::query("UPDATE signups SET status = 'failed', completed_at = $2 WHERE id = $1")
                 .bind(db_id)
@@ -78,13 +124,23 @@ async fn bulk_retry_takes_only_the_failed_signups_its_filter_matches() {
         let mut requeued = store.retry_failed_matching(&acme, 5).await.unwrap();
         requeued.sort();
         assert_eq!(requeued, ids[..2]);
-        assert_eq!(store.count_failed(&FailedFilter::default()).await.unwrap(), 1);
+        assert_eq!(
+            store.count_failed(&FailedFilter::default()).await.unwrap(),
+            1
+        );
         assert_eq!(store.retry_all_failed(5).await.unwrap(), 1);
         let pending = SignupFilter {
             status: Some(crate::domain::SignupStatus::Pending),
             ..Default::default()
         };
-        assert_eq!(store.console_signups(&pending, None, 10).await.unwrap().len(), 3);
+        assert_eq!(
+            store
+                .console_signups(&pending, None, 10)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
         store.close().await;
     }
 }

@@ -40,10 +40,10 @@ use sqlx::AnyPool;
 
 pub use admin::{RetryOutcome, SignupSummary};
 pub use audit::{AuditAction, AuditEntry};
+pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use bulk_retry::FailedFilter;
 pub use console_queries::{SignupFilter, SignupRow, TenantActivity};
 pub use console_sessions::ConsoleSession;
-pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};

@@ -81,7 +81,12 @@ async fn without_a_session_pages_redirect_to_login_and_api_clients_get_401() {
 async fn every_console_answer_carries_the_security_headers() {
     let app = console_app(|_| {}).await;
     let console = Console::signed_in(&app, ALICE).await;
-    for path in ["/console/login", "/console/console.css", "/console/nope", "/console/"] {
+    for path in [
+        "/console/login",
+        "/console/console.css",
+        "/console/nope",
+        "/console/",
+    ] {
         let response = console.get(path).await;
         assert_console_headers(&response, path);
     }
@@ -96,12 +101,17 @@ async fn every_console_answer_carries_the_security_headers() {
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.headers()["allow"], "GET, POST");
     assert_console_headers(&wrong_method, "405");
-    let forbidden = console.post_raw("/console/logout", &[], &HeaderMap::new()).await;
+    let forbidden = console
+        .post_raw("/console/logout", &[], &HeaderMap::new())
+        .await;
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
     assert_console_headers(&forbidden, "403");
     // The page itself needs no inline script or style.
     let html = console.page("/console/").await;
-    assert!(!html.contains("<script") && !html.contains("style="), "{html}");
+    assert!(
+        !html.contains("<script") && !html.contains("style="),
+        "{html}"
+    );
     app.stop().await;
 }
 
@@ -109,7 +119,9 @@ async fn every_console_answer_carries_the_security_headers() {
 async fn a_token_login_makes_a_session_and_logout_ends_it() {
     let app = console_app(|_| {}).await;
     let mut console = Console::new(&app);
-    let wrong = console.login("not-the-token-not-the-token-not-the-token").await;
+    let wrong = console
+        .login("not-the-token-not-the-token-not-the-token")
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(set_cookie(&wrong).is_none());
     let response = console.login(ALICE).await;
@@ -121,19 +133,37 @@ async fn a_token_login_makes_a_session_and_logout_ends_it() {
     assert!(!cookie.contains("Secure"), "http on loopback: {cookie}");
     console.keep_cookie(&response);
     let html = console.page("/console/").await;
-    assert!(html.contains("Signed in as <strong>alice</strong>"), "{html}");
+    assert!(
+        html.contains("Signed in as <strong>alice</strong>"),
+        "{html}"
+    );
     // Only the hash of the session id is stored.
     let id = console.cookie.clone().unwrap();
     let id = id.split_once('=').unwrap().1;
-    assert!(app.store.console_session(&hashed(id)).await.unwrap().is_some());
+    assert!(
+        app.store
+            .console_session(&hashed(id))
+            .await
+            .unwrap()
+            .is_some()
+    );
     let logout = console.post("/console/logout", &[]).await;
     assert_eq!(logout.status(), StatusCode::SEE_OTHER);
     assert!(set_cookie(&logout).unwrap().contains("Max-Age=0"));
-    assert!(app.store.console_session(&hashed(id)).await.unwrap().is_none());
+    assert!(
+        app.store
+            .console_session(&hashed(id))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let after = console.get("/console/").await;
     assert_eq!(after.status(), StatusCode::SEE_OTHER);
     let audit = app.store.audit_page(None, 10).await.unwrap();
-    let actions: Vec<_> = audit.iter().map(|e| (e.who.as_str(), e.action.as_str())).collect();
+    let actions: Vec<_> = audit
+        .iter()
+        .map(|e| (e.who.as_str(), e.action.as_str()))
+        .collect();
     assert_eq!(actions, [("alice", "logout"), ("alice", "login")]);
     app.stop().await;
 }
@@ -144,8 +174,13 @@ async fn the_cookie_is_secure_unless_served_over_http_to_loopback() {
     let console = Console::new(&app);
     let mut headers = HeaderMap::new();
     headers.insert("host", HeaderValue::from_static("bridge.example.com"));
-    headers.insert("origin", HeaderValue::from_static("http://bridge.example.com"));
-    let response = console.post_raw("/console/login", &[("token", ALICE)], &headers).await;
+    headers.insert(
+        "origin",
+        HeaderValue::from_static("http://bridge.example.com"),
+    );
+    let response = console
+        .post_raw("/console/login", &[("token", ALICE)], &headers)
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(set_cookie(&response).unwrap().contains("; Secure"));
     app.stop().await;
@@ -165,15 +200,30 @@ async fn idle_and_expired_sessions_end() {
         .unwrap();
     let response = console.get("/console/").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert!(app.store.console_session(&hashed(&id)).await.unwrap().is_none());
+    assert!(
+        app.store
+            .console_session(&hashed(&id))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Used a moment ago, but past its absolute end.
     let now = now_ms();
     app.store
-        .create_console_session(&hashed("an-old-session"), "alice", "token", now - 1_000, now - 1)
+        .create_console_session(
+            &hashed("an-old-session"),
+            "alice",
+            "token",
+            now - 1_000,
+            now - 1,
+        )
         .await
         .unwrap();
     console.cookie = Some("console_session=an-old-session".into());
-    assert_eq!(console.get("/console/").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        console.get("/console/").await.status(),
+        StatusCode::SEE_OTHER
+    );
     app.stop().await;
 }
 
@@ -182,7 +232,9 @@ async fn failed_logins_are_limited_per_address() {
     let app = console_app(|_| {}).await;
     let console = Console::new(&app);
     for i in 0..5 {
-        let r = console.login(&format!("wrong-token-{i}-0123456789abcdef0123456789")).await;
+        let r = console
+            .login(&format!("wrong-token-{i}-0123456789abcdef0123456789"))
+            .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     let blocked = console.login(ALICE).await;
@@ -200,11 +252,18 @@ async fn a_one_time_link_signs_in_once() {
         .await
         .unwrap();
     let mut console = Console::new(&app);
-    let first = console.get("/console/login/link?token=link-token-123").await;
+    let first = console
+        .get("/console/login/link?token=link-token-123")
+        .await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     assert_eq!(first.headers()["location"], "/console/");
     console.keep_cookie(&first);
-    assert!(console.page("/console/").await.contains("<strong>sandbox</strong>"));
+    assert!(
+        console
+            .page("/console/")
+            .await
+            .contains("<strong>sandbox</strong>")
+    );
     let again = Console::new(&app)
         .get("/console/login/link?token=link-token-123")
         .await;
@@ -219,4 +278,3 @@ also_on_postgres!(
     failed_logins_are_limited_per_address,
     a_one_time_link_signs_in_once,
 );
-

@@ -42,7 +42,11 @@ async fn driver(name: &str) -> Option<Driver> {
         eprintln!("skipped: {name} (no chromedriver)");
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(binary)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -59,7 +63,12 @@ async fn driver(name: &str) -> Option<Driver> {
     };
     let client = crate::helpers::http_client();
     for _ in 0..200 {
-        if client.get(format!("{}/status", driver.url)).send().await.is_ok() {
+        if client
+            .get(format!("{}/status", driver.url))
+            .send()
+            .await
+            .is_ok()
+        {
             return Some(driver);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -99,11 +108,21 @@ async fn browser(driver: &Driver, javascript: bool) -> Client {
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
 }
 
 /// Save a screenshot for docs/CONSOLE.md when asked to.
@@ -113,7 +132,11 @@ async fn screenshot(c: &Client, name: &str) {
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/console");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await.unwrap()).unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.png")),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
 }
 
 /// The whole walk: sign in, filter, open the failed signup, retry it until `created`, preview
@@ -121,11 +144,22 @@ async fn screenshot(c: &Client, name: &str) {
 async fn walk(app: &TestApp, c: &Client, shots: bool) {
     let failed = failed_signup(app, "betty@example.com").await;
     c.goto(&format!("{}/console/", app.address)).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/console/login"));
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/login")
+    );
     if shots {
         screenshot(c, "login").await;
     }
-    c.find(Locator::Css("#token")).await.unwrap().send_keys(ALICE).await.unwrap();
+    c.find(Locator::Css("#token"))
+        .await
+        .unwrap()
+        .send_keys(ALICE)
+        .await
+        .unwrap();
     click(c, "#sign-in").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/console/");
     assert!(text(c, "header").await.contains("alice"));
@@ -133,9 +167,21 @@ async fn walk(app: &TestApp, c: &Client, shots: bool) {
         screenshot(c, "overview").await;
     }
     click(c, "nav a[href='/console/signups']").await;
-    c.find(Locator::Css("#status")).await.unwrap().select_by_value("failed").await.unwrap();
+    c.find(Locator::Css("#status"))
+        .await
+        .unwrap()
+        .select_by_value("failed")
+        .await
+        .unwrap();
     click(c, "#filter").await;
-    assert!(c.current_url().await.unwrap().query().unwrap_or_default().contains("status=failed"));
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap_or_default()
+            .contains("status=failed")
+    );
     if shots {
         screenshot(c, "signups").await;
     }
@@ -155,22 +201,45 @@ async fn walk(app: &TestApp, c: &Client, shots: bool) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        c.goto(&format!("{}/console/signups/{failed}", app.address)).await.unwrap();
+        c.goto(&format!("{}/console/signups/{failed}", app.address))
+            .await
+            .unwrap();
     }
     assert_eq!(status, "created");
     // A second failure to preview in bulk.
     failed_signup(app, "bamm-bamm@example.com").await;
     click(c, "nav a[href='/console/bulk-retry']").await;
-    c.find(Locator::Css("#tenant")).await.unwrap().send_keys("acme").await.unwrap();
+    c.find(Locator::Css("#tenant"))
+        .await
+        .unwrap()
+        .send_keys("acme")
+        .await
+        .unwrap();
     click(c, "#preview").await;
-    assert!(text(c, "#bulk-count").await.starts_with("1 failed signup(s)"));
+    assert!(
+        text(c, "#bulk-count")
+            .await
+            .starts_with("1 failed signup(s)")
+    );
     if shots {
         screenshot(c, "bulk-retry").await;
     }
     click(c, "#logout").await;
-    assert!(c.current_url().await.unwrap().path().ends_with("/console/login"));
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/login")
+    );
     c.goto(&format!("{}/console/", app.address)).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/console/login"));
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/login")
+    );
 }
 
 #[tokio::test]

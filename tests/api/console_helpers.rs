@@ -57,8 +57,12 @@ impl Console {
     }
 
     pub async fn login(&self, token: &str) -> reqwest::Response {
-        self.post_raw("/console/login", &[("token", token)], &self.origin_headers())
-            .await
+        self.post_raw(
+            "/console/login",
+            &[("token", token)],
+            &self.origin_headers(),
+        )
+        .await
     }
 
     /// Remember the session cookie a response set (or cleared).

@@ -14,7 +14,11 @@ use crate::helpers::{id_of, signup_body, token_for};
 #[tokio::test]
 async fn overview_and_list_show_signups_with_masked_emails() {
     let app = console_app(|_| {}).await;
-    let id = id_of(app.post_json(&signup_body("Fred@Example.com", "Fred")).await).await;
+    let id = id_of(
+        app.post_json(&signup_body("Fred@Example.com", "Fred"))
+            .await,
+    )
+    .await;
     let failed = failed_signup(&app, "wilma@example.com").await;
     let console = Console::signed_in(&app, ALICE).await;
     let overview = console.page("/console/").await;
@@ -28,10 +32,14 @@ async fn overview_and_list_show_signups_with_masked_emails() {
     assert!(only_failed.contains(&failed) && !only_failed.contains(&id));
     let other_tenant = console.page("/console/signups?tenant=nobody").await;
     assert!(other_tenant.contains("No signup matches."));
-    let future = console.page("/console/signups?since=2999-01-01T00:00").await;
+    let future = console
+        .page("/console/signups?since=2999-01-01T00:00")
+        .await;
     assert!(future.contains("No signup matches."));
     // Exact email search, any case; a prefix finds nothing.
-    let found = console.page("/console/signups?email=fred%40EXAMPLE.com").await;
+    let found = console
+        .page("/console/signups?email=fred%40EXAMPLE.com")
+        .await;
     assert!(found.contains(&id) && !found.contains(&failed));
     let prefix = console.page("/console/signups?email=fre").await;
     assert!(prefix.contains("No signup matches."));
@@ -50,10 +58,19 @@ async fn the_list_pages_by_keyset_fifty_at_a_time() {
     assert_eq!(first.matches("href=\"/console/signups/").count(), 50);
     let at = first.find("id=\"next-page\"").expect("a next page link");
     let href_start = first[..at].rfind("href=\"").unwrap() + 6;
-    let href = first[href_start..].split('"').next().unwrap().replace("&amp;", "&").replace("&#38;", "&");
+    let href = first[href_start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
     assert!(href.contains("before="), "{href}");
     let second = console.page(&href).await;
-    assert_eq!(second.matches("href=\"/console/signups/").count(), 2, "{href}");
+    assert_eq!(
+        second.matches("href=\"/console/signups/").count(),
+        2,
+        "{href}"
+    );
     assert_eq!(second.matches("href=\"/console/signups/").count(), 2);
     assert!(!second.contains("id=\"next-page\""));
     app.stop().await;
@@ -69,27 +86,54 @@ async fn a_failed_signup_is_retried_from_its_page_and_reveal_is_audited() {
     assert!(page.contains("b***@example.com") && !page.contains("barney@example.com"));
     assert!(page.contains("id=\"retry\"") && page.contains("erase-placeholder"));
     // Without the CSRF token, or from another origin: 403, and nothing changes.
-    let no_csrf = console.post_raw(&format!("{path}/retry"), &[], &console.origin_headers()).await;
+    let no_csrf = console
+        .post_raw(&format!("{path}/retry"), &[], &console.origin_headers())
+        .await;
     assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
     let csrf = console.csrf().await;
     let mut evil = HeaderMap::new();
     evil.insert("origin", HeaderValue::from_static("https://evil.example"));
-    let cross = console.post_raw(&format!("{path}/retry"), &[("csrf", &csrf)], &evil).await;
+    let cross = console
+        .post_raw(&format!("{path}/retry"), &[("csrf", &csrf)], &evil)
+        .await;
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
     let mut referer_only = HeaderMap::new();
-    referer_only.insert("referer", HeaderValue::from_str(&format!("{}{path}", app.address)).unwrap());
-    let none = console.post_raw(&format!("{path}/retry"), &[("csrf", &csrf)], &HeaderMap::new()).await;
+    referer_only.insert(
+        "referer",
+        HeaderValue::from_str(&format!("{}{path}", app.address)).unwrap(),
+    );
+    let none = console
+        .post_raw(
+            &format!("{path}/retry"),
+            &[("csrf", &csrf)],
+            &HeaderMap::new(),
+        )
+        .await;
     assert_eq!(none.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.wait_final(&id, Duration::ZERO).await["status"], "failed");
+    assert_eq!(
+        app.wait_final(&id, Duration::ZERO).await["status"],
+        "failed"
+    );
     // The same-origin Referer stands in for a missing Origin.
-    let retried = console.post_raw(&format!("{path}/retry"), &[("csrf", &csrf)], &referer_only).await;
+    let retried = console
+        .post_raw(&format!("{path}/retry"), &[("csrf", &csrf)], &referer_only)
+        .await;
     assert_eq!(retried.status(), StatusCode::SEE_OTHER);
-    assert_eq!(retried.headers()["location"], format!("{path}?done=requeued"));
+    assert_eq!(
+        retried.headers()["location"],
+        format!("{path}?done=requeued")
+    );
     let body = app.wait_final(&id, Duration::from_secs(30)).await;
     assert_eq!(body["status"], "created", "{body}");
     let revealed = console.post(&format!("{path}/reveal"), &[]).await;
     assert_eq!(revealed.status(), StatusCode::OK);
-    assert!(revealed.text().await.unwrap().contains("barney@example.com"));
+    assert!(
+        revealed
+            .text()
+            .await
+            .unwrap()
+            .contains("barney@example.com")
+    );
     let audit = console.page("/console/audit").await;
     assert!(audit.contains("reveal") && audit.contains("retry") && audit.contains(&id));
     let missing = console.post("/console/signups/no-such-id/retry", &[]).await;
@@ -105,18 +149,38 @@ async fn bulk_retry_previews_the_count_then_requeues() {
     let console = Console::signed_in(&app, ALICE).await;
     let form = console.page("/console/bulk-retry").await;
     assert!(!form.contains("id=\"bulk-count\""));
-    let none = console.page("/console/bulk-retry?tenant=other&source=&since=").await;
-    assert!(none.contains("<strong>0</strong> failed signup(s)") && !none.contains("id=\"confirm\""));
-    let preview = console.page("/console/bulk-retry?tenant=acme&source=website&since=").await;
-    assert!(preview.contains("<strong>2</strong> failed signup(s)"), "{preview}");
+    let none = console
+        .page("/console/bulk-retry?tenant=other&source=&since=")
+        .await;
+    assert!(
+        none.contains("<strong>0</strong> failed signup(s)") && !none.contains("id=\"confirm\"")
+    );
+    let preview = console
+        .page("/console/bulk-retry?tenant=acme&source=website&since=")
+        .await;
+    assert!(
+        preview.contains("<strong>2</strong> failed signup(s)"),
+        "{preview}"
+    );
     assert_eq!(app.wait_final(&a, Duration::ZERO).await["status"], "failed");
     let done = console
-        .post("/console/bulk-retry", &[("tenant", "acme"), ("source", "website"), ("since", "")])
+        .post(
+            "/console/bulk-retry",
+            &[("tenant", "acme"), ("source", "website"), ("since", "")],
+        )
         .await;
     assert_eq!(done.status(), StatusCode::OK);
-    assert!(done.text().await.unwrap().contains("Re-queued 2 failed signup(s)"));
+    assert!(
+        done.text()
+            .await
+            .unwrap()
+            .contains("Re-queued 2 failed signup(s)")
+    );
     for id in [&a, &b] {
-        assert_eq!(app.wait_final(id, Duration::from_secs(30)).await["status"], "created");
+        assert_eq!(
+            app.wait_final(id, Duration::from_secs(30)).await["status"],
+            "created"
+        );
     }
     let entries = app.store.audit_page(None, 1).await.unwrap();
     assert_eq!(entries[0].action, "bulk_retry");
@@ -134,7 +198,10 @@ async fn installations_and_sources_pages_and_rejections_by_code() {
     let bad = app
         .client
         .post(format!("{}/webhooks/signup", app.address))
-        .bearer_auth(token_for("website", "not-the-website-secret-0123456789abcdef"))
+        .bearer_auth(token_for(
+            "website",
+            "not-the-website-secret-0123456789abcdef",
+        ))
         .header("content-type", "application/json")
         .body(signup_body("x@example.com", "X").to_string())
         .send()
@@ -145,14 +212,20 @@ async fn installations_and_sources_pages_and_rejections_by_code() {
     let installations = console.page("/console/installations").await;
     assert!(installations.contains("No Connect or Forge installation."));
     let sources = console.page("/console/sources").await;
-    assert!(sources.contains(">website</a>") && sources.contains("<td>jwt</td>"), "{sources}");
+    assert!(
+        sources.contains(">website</a>") && sources.contains("<td>jwt</td>"),
+        "{sources}"
+    );
     assert!(sources.contains("invalid_token ×"), "{sources}");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_trusted_proxy_user_is_signed_in_and_an_untrusted_one_is_not() {
-    for (proxies, trusted) in [(vec!["127.0.0.1".to_string()], true), (vec!["192.0.2.7".into()], false)] {
+    for (proxies, trusted) in [
+        (vec!["127.0.0.1".to_string()], true),
+        (vec!["192.0.2.7".into()], false),
+    ] {
         let app = console_app(|c| {
             c.console.trusted_header = Some("X-Forwarded-User".into());
             c.console.trusted_proxies = proxies;
@@ -170,7 +243,12 @@ async fn a_trusted_proxy_user_is_signed_in_and_an_untrusted_one_is_not() {
             true => {
                 assert_eq!(response.status(), StatusCode::SEE_OTHER);
                 console.keep_cookie(&response);
-                assert!(console.page("/console/").await.contains("<strong>bob</strong>"));
+                assert!(
+                    console
+                        .page("/console/")
+                        .await
+                        .contains("<strong>bob</strong>")
+                );
             }
             false => {
                 assert_eq!(response.status(), StatusCode::OK);
@@ -193,7 +271,12 @@ async fn several_tokens_each_sign_in_under_their_label() {
     .await;
     for (token, who) in [(ALICE, "alice"), (BOB, "bob")] {
         let console = Console::signed_in(&app, token).await;
-        assert!(console.page("/console/").await.contains(&format!("<strong>{who}</strong>")));
+        assert!(
+            console
+                .page("/console/")
+                .await
+                .contains(&format!("<strong>{who}</strong>"))
+        );
     }
     app.stop().await;
 }
@@ -211,7 +294,10 @@ async fn the_sandbox_turns_the_console_on_and_its_link_signs_in() {
     let app = signup_bridge::startup::Application::build(config, options)
         .await
         .unwrap();
-    let link = app.sandbox_console_link().expect("a login link").to_string();
+    let link = app
+        .sandbox_console_link()
+        .expect("a login link")
+        .to_string();
     assert!(link.starts_with(&format!("{}/console/login/link?token=", app.base_url())));
     let handle = app.handle();
     let task = tokio::spawn(app.run_until_stopped());

@@ -54,7 +54,13 @@ async fn a_newcomer_opens_the_printed_link_and_retries_a_failed_signup() {
     let link = lines.last().unwrap().trim().to_string();
     let curl = lines.iter().find(|l| l.starts_with("curl ")).unwrap();
     let base = console_url.trim_end_matches("/console/").to_string();
-    let token = curl.split("Bearer ").nth(1).unwrap().split('\'').next().unwrap();
+    let token = curl
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
     let client = http_client(); // installs the TLS provider the console client needs too
     let signup = |email: &str| {
         client
@@ -63,7 +69,12 @@ async fn a_newcomer_opens_the_printed_link_and_retries_a_failed_signup() {
             .json(&json!({"email": email, "displayName": "New Comer"}))
             .send()
     };
-    let first: Value = signup("fred@example.com").await.unwrap().json().await.unwrap();
+    let first: Value = signup("fred@example.com")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["status"], "created");
 
     let mut console = Console {
@@ -82,12 +93,24 @@ async fn a_newcomer_opens_the_printed_link_and_retries_a_failed_signup() {
 
     let fault = json!({"times": 1, "pathContains": "/rest/servicedeskapi/customer",
                        "action": {"kind": "status", "status": 400}});
-    let pushed = client.post(format!("{sim}/_sim/faults")).json(&fault).send().await.unwrap();
+    let pushed = client
+        .post(format!("{sim}/_sim/faults"))
+        .json(&fault)
+        .send()
+        .await
+        .unwrap();
     assert!(pushed.status().is_success());
-    let failed: Value = signup("wilma@example.com").await.unwrap().json().await.unwrap();
+    let failed: Value = signup("wilma@example.com")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(failed["status"], "failed", "{failed}");
     let id = failed["id"].as_str().unwrap();
-    let retried = console.post(&format!("/console/signups/{id}/retry"), &[]).await;
+    let retried = console
+        .post(&format!("/console/signups/{id}/retry"), &[])
+        .await;
     assert_eq!(retried.status(), StatusCode::SEE_OTHER);
     let mut status = String::new();
     for _ in 0..300 {
