@@ -109,11 +109,27 @@ pub async fn sign_in(
         .audit(who, AuditAction::Login, &[], Some(via))
         .await?;
     tracing::info!(who = %who, via = %via, "console sign-in");
+    let cookie = (header::SET_COOKIE, set_cookie(req, &id, max.as_secs()));
+    if via == "link" {
+        // A link opened from another site (a chat, a mail) is a cross-site navigation: the
+        // browser would not send the new SameSite=Strict cookie along a redirect of it. A page
+        // of our own that moves on by itself (no script) makes the next request same-site.
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header(cookie)
+            .body(LANDING));
+    }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/console/"))
-        .insert_header((header::SET_COOKIE, set_cookie(req, &id, max.as_secs())))
+        .insert_header(cookie)
         .finish())
 }
+
+/// What a one-time login link answers once it signed the browser in.
+const LANDING: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"refresh\" content=\"0; url=/console/\"><title>Signed in</title>\
+<link rel=\"stylesheet\" href=\"/console/console.css\"></head><body><main id=\"main\">\
+<p>Signed in. <a href=\"/console/\">Continue to the console</a>.</p></main></body></html>";
 
 /// The `Set-Cookie` value for session `id`.
 pub fn set_cookie(req: &HttpRequest, id: &str, max_age_secs: u64) -> String {

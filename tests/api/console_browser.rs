@@ -1,7 +1,7 @@
 //! The console in a real browser: Debian's `chromium` driven through `chromium-driver`
 //! (WebDriver, with fantoccini) — sign in, filter, open a failed signup, retry it and see it
-//! `created`, preview a bulk retry, sign out; once with JavaScript on and once with it off
-//! (the console needs none). Without a chromedriver each test prints `skipped: <name> (no
+//! `created`, preview a bulk retry, sign out; once with JavaScript on (signing in on the form)
+//! and once with it off (signing in by a one-time link): the console needs none. Without a chromedriver each test prints `skipped: <name> (no
 //! chromedriver)` and passes. With `SIGNUP_BRIDGE_SCREENSHOTS=1` the first one rewrites the
 //! screenshots of docs/CONSOLE.md (docs/console/*.png).
 
@@ -116,6 +116,21 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// Wait until the browser is at a URL `arrived` accepts (a form's navigation may still be
+/// under way when its click returns); fails after 10 s.
+async fn wait_for(c: &Client, arrived: impl Fn(&url::Url) -> bool) {
+    let mut at = None;
+    for _ in 0..100 {
+        let url = c.current_url().await.unwrap();
+        if arrived(&url) {
+            return;
+        }
+        at = Some(url);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the browser stayed at {at:?}");
+}
+
 async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -139,34 +154,43 @@ async fn screenshot(c: &Client, name: &str) {
     .unwrap();
 }
 
-/// The whole walk: sign in, filter, open the failed signup, retry it until `created`, preview
+/// The whole walk: sign in (the form, or a one-time link), filter, open the failed signup, retry it until `created`, preview
 /// a bulk retry, sign out.
-async fn walk(app: &TestApp, c: &Client, shots: bool) {
+async fn walk(app: &TestApp, c: &Client, shots: bool, via_link: bool) {
     let failed = failed_signup(app, "betty@example.com").await;
     c.goto(&format!("{}/console/", app.address)).await.unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/console/login")
-    );
+    wait_for(c, |u| u.path().ends_with("/console/login")).await;
     if shots {
         screenshot(c, "login").await;
     }
-    c.find(Locator::Css("#token"))
-        .await
-        .unwrap()
-        .send_keys(ALICE)
-        .await
-        .unwrap();
-    click(c, "#sign-in").await;
-    assert_eq!(c.current_url().await.unwrap().path(), "/console/");
+    if via_link {
+        // The one-time link the sandbox prints; its page moves on without script.
+        let token = "browser-link-token-0123456789";
+        let expires = signup_bridge::domain::now_ms() + 60_000;
+        let hash = signup_bridge::console::hashed(token);
+        app.store
+            .save_login_link(&hash, "alice", expires)
+            .await
+            .unwrap();
+        c.goto(&format!("{}/console/login/link?token={token}", app.address))
+            .await
+            .unwrap();
+    } else {
+        c.find(Locator::Css("#token"))
+            .await
+            .unwrap()
+            .send_keys(ALICE)
+            .await
+            .unwrap();
+        click(c, "#sign-in").await;
+    }
+    wait_for(c, |u| u.path() == "/console/").await;
     assert!(text(c, "header").await.contains("alice"));
     if shots {
         screenshot(c, "overview").await;
     }
     click(c, "nav a[href='/console/signups']").await;
+    wait_for(c, |u| u.path() == "/console/signups").await;
     c.find(Locator::Css("#status"))
         .await
         .unwrap()
@@ -174,23 +198,21 @@ async fn walk(app: &TestApp, c: &Client, shots: bool) {
         .await
         .unwrap();
     click(c, "#filter").await;
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .query()
-            .unwrap_or_default()
-            .contains("status=failed")
-    );
+    wait_for(c, |u| {
+        u.query().unwrap_or_default().contains("status=failed")
+    })
+    .await;
     if shots {
         screenshot(c, "signups").await;
     }
     click(c, &format!("a[href='/console/signups/{failed}']")).await;
+    wait_for(c, |u| u.path().ends_with(&failed)).await;
     assert_eq!(text(c, "#signup-status").await, "failed");
     if shots {
         screenshot(c, "signup").await;
     }
     click(c, "#retry").await;
+    wait_for(c, |u| u.query().unwrap_or_default().starts_with("done=")).await;
     let mut status = String::new();
     for _ in 0..300 {
         // Read what the page shows; a page still loading is read again after the next reload.
@@ -209,6 +231,7 @@ async fn walk(app: &TestApp, c: &Client, shots: bool) {
     // A second failure to preview in bulk.
     failed_signup(app, "bamm-bamm@example.com").await;
     click(c, "nav a[href='/console/bulk-retry']").await;
+    wait_for(c, |u| u.path() == "/console/bulk-retry").await;
     c.find(Locator::Css("#tenant"))
         .await
         .unwrap()
@@ -216,6 +239,7 @@ async fn walk(app: &TestApp, c: &Client, shots: bool) {
         .await
         .unwrap();
     click(c, "#preview").await;
+    wait_for(c, |u| u.query().unwrap_or_default().contains("tenant=acme")).await;
     assert!(
         text(c, "#bulk-count")
             .await
@@ -225,21 +249,9 @@ async fn walk(app: &TestApp, c: &Client, shots: bool) {
         screenshot(c, "bulk-retry").await;
     }
     click(c, "#logout").await;
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/console/login")
-    );
+    wait_for(c, |u| u.path().ends_with("/console/login")).await;
     c.goto(&format!("{}/console/", app.address)).await.unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/console/login")
-    );
+    wait_for(c, |u| u.path().ends_with("/console/login")).await;
 }
 
 #[tokio::test]
@@ -250,7 +262,7 @@ async fn browser_signs_in_retries_a_failed_signup_and_signs_out() {
     };
     let app = console_app(|_| {}).await;
     let c = browser(&driver, true).await;
-    walk(&app, &c, true).await;
+    walk(&app, &c, true, false).await;
     c.close().await.unwrap();
     app.stop().await;
 }
@@ -263,7 +275,7 @@ async fn browser_without_javascript_does_the_same() {
     };
     let app = console_app(|_| {}).await;
     let c = browser(&driver, false).await;
-    walk(&app, &c, false).await;
+    walk(&app, &c, false, true).await;
     c.close().await.unwrap();
     app.stop().await;
 }

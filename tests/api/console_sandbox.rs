@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::console_helpers::Console;
+use crate::console_helpers::{Console, set_cookie};
 use crate::helpers::{binary, http_client};
 
 /// The ready message's lines, up to the login link.
@@ -86,7 +86,7 @@ async fn a_newcomer_opens_the_printed_link_and_retries_a_failed_signup() {
         cookie: None,
     };
     let signed_in = console.client.get(&link).send().await.unwrap();
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.status(), StatusCode::OK);
     console.keep_cookie(&signed_in);
     let list = console.page("/console/signups").await;
     assert!(list.contains(first["id"].as_str().unwrap()) && list.contains("f***@example.com"));
@@ -128,4 +128,37 @@ async fn a_newcomer_opens_the_printed_link_and_retries_a_failed_signup() {
     }
     assert_eq!(status, "created");
     child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_sandbox_turns_the_console_on_and_its_link_signs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = signup_bridge::config::Config::default();
+    config.server.listen = "127.0.0.1:0".into();
+    config.database.url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let options = signup_bridge::startup::ServeOptions {
+        sandbox: true,
+        handle_signals: false,
+    };
+    let app = signup_bridge::startup::Application::build(config, options)
+        .await
+        .unwrap();
+    let link = app
+        .sandbox_console_link()
+        .expect("a login link")
+        .to_string();
+    assert!(link.starts_with(&format!("{}/console/login/link?token=", app.base_url())));
+    let handle = app.handle();
+    let task = tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let first = client.get(&link).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(set_cookie(&first).is_some());
+    let again = client.get(&link).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    handle.stop(true).await;
+    task.await.unwrap().unwrap();
 }
