@@ -13,6 +13,7 @@ mod cli;
 mod commits;
 mod connect;
 mod console;
+mod console_audit;
 mod console_browser;
 #[allow(dead_code)]
 mod console_helpers;
