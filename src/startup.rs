@@ -162,6 +162,12 @@ impl Application {
         }
         let server = server.run();
         info!("listening on {base_url}");
+        if config.console.enabled {
+            info!(
+                "operator console on {}/console/",
+                public_url.trim_end_matches('/')
+            );
+        }
         Ok(Self {
             port: addr.port(),
             base_url,

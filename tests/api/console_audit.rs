@@ -1,4 +1,5 @@
-//! The audit log page: newest first, 50 a page, the next page by a cursor of the last entry.
+//! The audit log page (newest first, 50 a page, the next page by a cursor of the last entry),
+//! and sessions shared by every instance on one database.
 
 use signup_bridge::store::AuditAction;
 
@@ -35,3 +36,32 @@ async fn the_audit_log_pages_newest_first() {
     assert!(second.contains(">signup-0<") && !second.contains("rel=\"next\""));
     app.stop().await;
 }
+
+/// A session lives in the database: another instance on it (or the same one after a restart)
+/// honours the cookie, and a logout on one ends it on both.
+#[tokio::test]
+async fn a_session_is_honoured_by_every_instance_on_the_database() {
+    let first = console_app(|_| {}).await;
+    let sim = crate::helpers::start_sim(crate::helpers::sim_config()).await;
+    let second =
+        crate::helpers::spawn_bridge(sim, tempfile::tempdir().unwrap(), first.config.clone()).await;
+    let on_first = Console::signed_in(&first, ALICE).await;
+    let mut on_second = Console::new(&second);
+    on_second.cookie = on_first.cookie.clone();
+    assert!(
+        on_second
+            .page("/console/")
+            .await
+            .contains("<strong>alice</strong>")
+    );
+    let logout = on_second.post("/console/logout", &[]).await;
+    assert_eq!(logout.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(
+        on_first.get("/console/").await.status(),
+        reqwest::StatusCode::SEE_OTHER
+    );
+    second.stop().await;
+    first.stop().await;
+}
+
+crate::backends::also_on_postgres!(a_session_is_honoured_by_every_instance_on_the_database);

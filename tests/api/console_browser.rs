@@ -210,6 +210,10 @@ async fn walk(app: &TestApp, c: &Client, shots: bool, via_link: bool) {
     assert_eq!(text(c, "#signup-status").await, "failed");
     if shots {
         screenshot(c, "signup").await;
+        // The same page on a phone-sized window.
+        c.set_window_size(390, 844).await.unwrap();
+        screenshot(c, "phone").await;
+        c.set_window_size(1100, 800).await.unwrap();
     }
     click(c, "#retry").await;
     wait_for(c, |u| u.query().unwrap_or_default().starts_with("done=")).await;
