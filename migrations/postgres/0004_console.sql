@@ -33,3 +33,16 @@ CREATE INDEX audit_log_at ON audit_log (at, id);
 
 CREATE INDEX signups_email_lower ON signups (lower(email));
 CREATE INDEX signups_by_created ON signups (created_at, id);
+
+-- Each failed delivery run of a signup (the console's history of its attempts): its run number,
+-- when it ended, `retry` or `failed`, lastError and the masked detail. Written with the run's
+-- outcome; deleted with the signup.
+CREATE TABLE signup_attempts (
+    signup_id TEXT NOT NULL REFERENCES signups (id) ON DELETE CASCADE,
+    run       BIGINT NOT NULL,
+    at        BIGINT NOT NULL,
+    outcome   TEXT NOT NULL CHECK (outcome IN ('retry', 'failed')),
+    error     TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    PRIMARY KEY (signup_id, run)
+);

@@ -1,5 +1,5 @@
-//! One signup: every field, its steps, its delivery runs as the store records them (the count,
-//! the latest failure and its masked detail), the next attempt; Retry (the function
+//! One signup: every field, its steps, its failed delivery runs as the store records them (each
+//! run's time, category and masked detail), the next attempt; Retry (the function
 //! `signups retry ID` uses) and Reveal email (audited, shown in that one answer only).
 
 use actix_web::http::StatusCode;
@@ -15,7 +15,10 @@ use super::render::{Chrome, html};
 use super::session::{Operator, state_of};
 use super::time::{relative, show};
 use crate::domain::{Signup, SignupStatus, mask_email, mask_emails_in};
-use crate::store::{AuditAction, RetryOutcome};
+use crate::store::{AttemptRecord, AuditAction, RetryOutcome};
+
+/// The latest failed runs a signup page lists.
+const RUNS_SHOWN: u32 = 50;
 
 #[derive(Template)]
 #[template(path = "console/signup.html")]
@@ -27,6 +30,8 @@ struct SignupPage {
     fields: Vec<(&'static str, String)>,
     steps: Vec<(String, &'static str)>,
     next_attempt: Option<String>,
+    /// (run, ended, outcome, lastError, masked detail) of each recorded failed run.
+    runs: Vec<(i64, String, String, String, String)>,
     can_retry: bool,
     revealed: bool,
 }
@@ -52,7 +57,8 @@ pub async fn page(
         "already_done" => Some("It is already delivered; nothing to retry."),
         _ => None,
     };
-    render(&operator, &signup, notice, false)
+    let runs = state.store.signup_attempts(&signup.id, RUNS_SHOWN).await?;
+    render(&operator, &signup, &runs, notice, false)
 }
 
 /// POST …/retry: re-queue a failed signup or make a pending one due now.
@@ -105,7 +111,8 @@ pub async fn reveal(
         .store
         .audit(&operator.who, AuditAction::Reveal, &[id.to_string()], None)
         .await?;
-    render(&operator, &signup, None, true)
+    let runs = state.store.signup_attempts(&signup.id, RUNS_SHOWN).await?;
+    render(&operator, &signup, &runs, None, true)
 }
 
 fn found(signup: Option<Signup>, id: &str) -> Result<Signup, Refusal> {
@@ -115,6 +122,7 @@ fn found(signup: Option<Signup>, id: &str) -> Result<Signup, Refusal> {
 fn render(
     operator: &Operator,
     s: &Signup,
+    runs: &[AttemptRecord],
     notice: Option<&'static str>,
     revealed: bool,
 ) -> Result<HttpResponse, Refusal> {
@@ -179,6 +187,19 @@ fn render(
                 relative(s.next_attempt_at)
             )
         }),
+        runs: runs
+            .iter()
+            .map(|r| {
+                let at = show(r.at);
+                (
+                    r.run,
+                    at,
+                    r.outcome.clone(),
+                    r.error.clone(),
+                    r.detail.clone(),
+                )
+            })
+            .collect(),
         can_retry: matches!(s.status, SignupStatus::Failed | SignupStatus::Pending),
         revealed,
     };

@@ -4,6 +4,7 @@
 //! two dialects are kept to one copy of every query.
 
 mod admin;
+mod attempts;
 mod audit;
 mod backend;
 mod bulk_retry;
@@ -39,6 +40,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 
 pub use admin::{RetryOutcome, SignupSummary};
+pub use attempts::AttemptRecord;
 pub use audit::{AuditAction, AuditEntry};
 pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use bulk_retry::FailedFilter;

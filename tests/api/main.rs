@@ -18,6 +18,7 @@ mod console_browser;
 #[allow(dead_code)]
 mod console_helpers;
 mod console_pages;
+mod console_runs;
 mod console_sandbox;
 mod crash;
 mod engine;
