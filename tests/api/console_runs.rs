@@ -43,3 +43,19 @@ async fn the_signup_page_lists_each_failed_run() {
 }
 
 also_on_postgres!(the_signup_page_lists_each_failed_run);
+
+/// A 429 pauses the tenant: the overview says until when and why.
+#[tokio::test]
+async fn the_overview_shows_a_tenant_paused_by_a_429() {
+    let app = console_app(|_| {}).await;
+    app.sim
+        .state()
+        .push_fault(fault(Some(1), CUSTOMER_PATH, status(429, Some(600))));
+    let response = app.post_json(&signup_body("bambam@example.com", "B")).await;
+    assert_eq!(response.status(), reqwest::StatusCode::ACCEPTED);
+    let console = Console::signed_in(&app, ALICE).await;
+    let overview = console.page("/console/").await;
+    assert!(overview.contains("state paused"), "{overview}");
+    assert!(overview.contains("JSM answered 429 Too Many Requests"));
+    app.stop().await;
+}
