@@ -37,13 +37,7 @@ fn login_page(
         error,
         tokens: !state.tokens.is_empty(),
     };
-    let mut response = html(status, &page)?;
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
-    }
-    Ok(response)
+    html(status, &page)
 }
 
 /// `/console` → `/console/`.
@@ -76,8 +70,8 @@ pub async fn submit(req: HttpRequest, form: web::Form<LoginForm>) -> Result<Http
     let state = state_of(&req)?;
     same_origin(&req, &state)?;
     let ip = client_ip(&req, &state);
-    if ip.and_then(|ip| state.failed_logins.blocked(ip)).is_some() {
-        return too_many(&state);
+    if let Some(secs) = ip.and_then(|ip| state.failed_logins.blocked(ip)) {
+        return too_many(&state, secs);
     }
     let presented = digest(form.token.trim());
     let mut label = None;
@@ -110,8 +104,8 @@ pub struct LinkQuery {
 pub async fn link(req: HttpRequest, query: web::Query<LinkQuery>) -> Result<HttpResponse, Refusal> {
     let state = state_of(&req)?;
     let ip = client_ip(&req, &state);
-    if ip.and_then(|ip| state.failed_logins.blocked(ip)).is_some() {
-        return too_many(&state);
+    if let Some(secs) = ip.and_then(|ip| state.failed_logins.blocked(ip)) {
+        return too_many(&state, secs);
     }
     match state
         .store
@@ -156,12 +150,16 @@ pub async fn logout(
     Ok(response)
 }
 
-fn too_many(state: &ConsoleState) -> Result<HttpResponse, Refusal> {
-    login_page(
+fn too_many(state: &ConsoleState, retry_after_secs: u64) -> Result<HttpResponse, Refusal> {
+    let mut response = login_page(
         StatusCode::TOO_MANY_REQUESTS,
         Some("Too many failed sign-ins from this address; wait a minute.".into()),
         state,
-    )
+    )?;
+    if let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Ok(response)
 }
 
 fn failed(state: &ConsoleState, ip: Option<IpAddr>) {

@@ -65,3 +65,25 @@ async fn a_session_is_honoured_by_every_instance_on_the_database() {
 }
 
 crate::backends::also_on_postgres!(a_session_is_honoured_by_every_instance_on_the_database);
+
+/// The purge task removes audit entries older than `audit_retention` (and ended sessions).
+#[tokio::test]
+async fn the_purge_task_drops_audit_entries_past_their_retention() {
+    let app = console_app(|c| {
+        // The purge runs every min(retention, 1 minute): make it run every second.
+        c.idempotency.retention = std::time::Duration::from_secs(1);
+        c.console.audit_retention = std::time::Duration::from_millis(1);
+    })
+    .await;
+    Console::signed_in(&app, ALICE).await;
+    let mut left = usize::MAX;
+    for _ in 0..200 {
+        left = app.store.audit_page(None, 10).await.unwrap().len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the sign-in's entry is purged");
+    app.stop().await;
+}
