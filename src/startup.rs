@@ -129,7 +129,6 @@ impl Application {
                 Arc::clone(&config),
                 store.clone(),
                 Arc::clone(&engine),
-                Arc::clone(&directory),
             ))
         });
         let state = web::Data::new(AppState {
@@ -137,7 +136,7 @@ impl Application {
             rate_limits: RateLimits::from_config(&config),
             config: Arc::clone(&config),
             store: store.clone(),
-            directory: Arc::clone(&directory),
+            directory,
             engine: Arc::clone(&engine),
             in_progress: InProgress::default(),
             finished: FinishedSignups::new(config.idempotency.retention),

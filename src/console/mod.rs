@@ -44,7 +44,7 @@ pub use rejections::{RejectionLog, rejections};
 pub use session::LINK_TTL;
 
 use crate::config::Config;
-use crate::delivery::{Engine, TenantDirectory};
+use crate::delivery::Engine;
 use crate::store::Store;
 
 /// Everything a console handler needs.
@@ -52,7 +52,6 @@ pub struct ConsoleState {
     pub config: Arc<Config>,
     pub store: Store,
     pub engine: Arc<Engine>,
-    pub directory: Arc<TenantDirectory>,
     pub failed_logins: FailedLogins,
     /// (label, SHA-256 of the token) of every admin token.
     tokens: Vec<(String, [u8; 32])>,
@@ -62,12 +61,7 @@ pub struct ConsoleState {
 }
 
 impl ConsoleState {
-    pub fn new(
-        config: Arc<Config>,
-        store: Store,
-        engine: Arc<Engine>,
-        directory: Arc<TenantDirectory>,
-    ) -> Self {
+    pub fn new(config: Arc<Config>, store: Store, engine: Arc<Engine>) -> Self {
         let tokens = config
             .console
             .admin_tokens
@@ -85,7 +79,6 @@ impl ConsoleState {
             config,
             store,
             engine,
-            directory,
             failed_logins: FailedLogins::default(),
             tokens,
             public_origin,
