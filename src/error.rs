@@ -22,6 +22,12 @@ pub enum ApiError {
     InvalidSignature(String),
     #[error("{0}")]
     NotFound(String),
+    /// The operator console without a session (an API client; a browser is redirected).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A console POST without the session's CSRF token or from another origin.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("method not allowed; this route answers {allow}")]
     MethodNotAllowed { allow: String },
     #[error("a request with this idempotency key is still being answered")]
@@ -64,6 +70,8 @@ impl ApiError {
             Self::InvalidToken(_) => "invalid_token",
             Self::InvalidSignature(_) => "invalid_signature",
             Self::NotFound(_) => "not_found",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::RequestInProgress => "request_in_progress",
             Self::PayloadTooLarge(_) => "payload_too_large",
@@ -86,6 +94,8 @@ impl ApiError {
             Self::InvalidToken(_) => "Invalid token",
             Self::InvalidSignature(_) => "Invalid signature",
             Self::NotFound(_) => "Not found",
+            Self::Unauthenticated(_) => "Unauthenticated",
+            Self::Forbidden(_) => "Forbidden",
             Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::RequestInProgress => "Request in progress",
             Self::PayloadTooLarge(_) => "Payload too large",
@@ -124,6 +134,8 @@ impl ResponseError for ApiError {
             Self::InvalidPayload(_) | Self::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
             Self::InvalidToken(_) | Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestInProgress => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod connect;
+pub mod console;
 pub mod delivery;
 pub mod doctor;
 pub mod domain;

@@ -5,12 +5,15 @@
 //! The simulator's API token is kept the same way, and its address is recorded at each start,
 //! so `doctor --sandbox` from another shell checks the running sandbox tenant with the very
 //! credentials `serve` uses ([`recorded_tenant`]).
+//!
+//! It also turns the operator console on with an admin token of its own (never printed) and
+//! prints a one-time login link.
 
 use std::net::TcpListener;
 
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::config::{Config, Secret, SourceConfig, TenantAuth, TenantConfig};
+use crate::config::{AdminToken, Config, Secret, SourceConfig, TenantAuth, TenantConfig};
 use crate::sim::{SimConfig, SimServer};
 use crate::store::Store;
 
@@ -60,6 +63,18 @@ pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServ
         SANDBOX,
         Secret::new(sandbox_secret(store).await?),
     ));
+    config.console.enabled = true;
+    if !config
+        .console
+        .admin_tokens
+        .iter()
+        .any(|t| t.label == SANDBOX)
+    {
+        config.console.admin_tokens.push(AdminToken {
+            label: SANDBOX.into(),
+            token: Secret::new(Alphanumeric.sample_string(&mut rand::rng(), 48)),
+        });
+    }
     Ok(sim)
 }
 
@@ -85,6 +100,17 @@ pub async fn recorded_tenant(store: &Store) -> Result<Option<TenantConfig>, sqlx
     Ok(base_url
         .zip(api_token)
         .map(|(url, token)| tenant(&url, token)))
+}
+
+/// A one-time console login link for the operator `sandbox`: its token is random, stored only
+/// as a hash, spent by the first sign-in and void after `LINK_TTL` (a restart prints a new one).
+pub async fn console_link(store: &Store, base_url: &str) -> Result<String, sqlx::Error> {
+    let token = Alphanumeric.sample_string(&mut rand::rng(), 43);
+    let expires = crate::domain::now_ms() + crate::console::LINK_TTL.as_millis() as i64;
+    store
+        .save_login_link(&crate::console::hashed(&token), SANDBOX, expires)
+        .await?;
+    Ok(format!("{base_url}/console/login/link?token={token}"))
 }
 
 /// The one ready-to-paste curl line (the only place besides `token` that shows a token).

@@ -14,6 +14,7 @@ use tracing::info;
 use crate::auth::{RateLimits, TokenVerifier, mint_hs256};
 use crate::config::{self, Config, ConfigError};
 use crate::connect::{ConnectState, InstallKeys, descriptor};
+use crate::console::ConsoleState;
 use crate::delivery::{Engine, TenantDirectory, run_purge};
 use crate::http::middleware::request_context;
 use crate::http::{AppState, FinishedSignups, InProgress, not_found, routes};
@@ -62,6 +63,7 @@ pub struct Application {
     background: Vec<JoinHandle<()>>,
     sim: Option<SimServer>,
     curl: Option<String>,
+    console_link: Option<String>,
 }
 
 impl Application {
@@ -123,6 +125,7 @@ impl Application {
             tokio::spawn(run_purge(
                 store.clone(),
                 config.idempotency.clone(),
+                config.console.clone(),
                 shutdown_rx,
             )),
         ];
@@ -141,7 +144,18 @@ impl Application {
             }
             false => None,
         };
+        let console_link = match options.sandbox {
+            true => Some(sandbox::console_link(&store, &base_url).await?),
+            false => None,
+        };
         let config = Arc::new(config);
+        let console = config.console.enabled.then(|| {
+            web::Data::new(ConsoleState::new(
+                Arc::clone(&config),
+                store.clone(),
+                Arc::clone(&engine),
+            ))
+        });
         let state = web::Data::new(AppState {
             verifier,
             rate_limits: RateLimits::from_config(&config),
@@ -162,6 +176,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(request_context))
                 .app_data(state.clone())
                 .configure(routes)
+                .configure(crate::console::routes(console.clone()))
                 .default_service(web::to(not_found))
         })
         .client_request_timeout(config.server.client_request_timeout)
@@ -172,6 +187,12 @@ impl Application {
         }
         let server = server.run();
         info!("listening on {base_url}");
+        if config.console.enabled {
+            info!(
+                "operator console on {}/console/",
+                public_url.trim_end_matches('/')
+            );
+        }
         Ok(Self {
             port: addr.port(),
             base_url,
@@ -182,6 +203,7 @@ impl Application {
             background,
             sim,
             curl,
+            console_link,
         })
     }
 
@@ -197,6 +219,11 @@ impl Application {
     /// The sandbox's ready-to-paste curl command.
     pub fn sandbox_curl(&self) -> Option<&str> {
         self.curl.as_deref()
+    }
+
+    /// The sandbox's one-time console login link.
+    pub fn sandbox_console_link(&self) -> Option<&str> {
+        self.console_link.as_deref()
     }
 
     /// The embedded simulator of `--sandbox`.

@@ -35,6 +35,16 @@ pub async fn serve(config: Config, sandbox: bool) -> anyhow::Result<()> {
         }
         eprintln!();
     }
+    if let Some(link) = app.sandbox_console_link() {
+        if let Some(sim) = app.sandbox_sim() {
+            eprintln!(
+                "Embedded JSM simulator: {} (control API under /_sim/)",
+                sim.base_url
+            );
+        }
+        eprintln!("Operator console: {}/console/", app.base_url());
+        eprintln!("One-time login link (signs you in once, valid 30 minutes):\n\n{link}\n");
+    }
     app.run_until_stopped().await
 }
 

@@ -5,6 +5,7 @@
 
 pub mod base_hosts;
 mod database;
+mod console;
 mod forge;
 pub mod gateway;
 mod hardening;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use database::{Backend, DatabaseConfig, PoolSettings, decode_encryption_key};
+pub use console::{AdminToken, ConsoleConfig};
 pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
 pub use load::{ConfigError, error_at, load, load_from_env, load_from_text};
 pub use redact::{redact_database_url, redact_url};
@@ -46,6 +48,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub tenants: Vec<TenantConfig>,
     pub sources: Vec<SourceConfig>,
+    /// The operator console (off by default).
+    pub console: ConsoleConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -2,13 +2,15 @@
 //! purge never holds the writer long enough to stall intake; used single-use tokens are
 //! deleted once they have expired. Pending signups of an installation that stayed disabled or
 //! uninstalled past `failed_retention` fail here first, then age out like other failed ones.
+//! Console sessions and login links go once they ended, audit entries after
+//! `console.audit_retention`.
 
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::config::IdempotencyConfig;
+use crate::config::{ConsoleConfig, IdempotencyConfig};
 use crate::domain::{LastError, now_ms};
 use crate::store::Store;
 
@@ -18,6 +20,7 @@ const BATCH: u32 = 500;
 pub async fn run_purge(
     store: Store,
     config: IdempotencyConfig,
+    console: ConsoleConfig,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let every = config
@@ -70,6 +73,16 @@ pub async fn run_purge(
                 break;
             }
             tokio::task::yield_now().await;
+        }
+        let idle_before = now - console.session_idle.as_millis() as i64;
+        if let Err(e) = store.purge_console_sessions(now, idle_before).await {
+            warn!(error = %e, "purge of console sessions failed");
+        }
+        let audit_before = now - console.audit_retention.as_millis() as i64;
+        match store.purge_audit(audit_before).await {
+            Ok(n) if n > 0 => info!(purged = n, "expired audit entries purged"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "purge of audit entries failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

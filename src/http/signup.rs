@@ -39,6 +39,9 @@ pub(super) fn counted(
         Err(_) => "rejected",
     };
     crate::metrics::signup_answered(source, status);
+    if let Err(e) = &result {
+        crate::console::rejections().record(source, e.code());
+    }
     result.map(|(response, _)| response)
 }
 

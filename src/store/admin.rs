@@ -98,7 +98,8 @@ impl Store {
 
     /// Re-queue every failed signup; returns how many.
     pub async fn retry_all_failed(&self, extra_runs: u32) -> Result<u64, sqlx::Error> {
-        self.requeue_failed(None, extra_runs).await
+        let all = super::FailedFilter::default();
+        Ok(self.retry_failed_matching(&all, extra_runs).await?.len() as u64)
     }
 
     async fn requeue_failed(&self, id: Option<&str>, extra_runs: u32) -> Result<u64, sqlx::Error> {

@@ -6,6 +6,7 @@
 //! outcome together, so a one-step signup costs the worker two commits: the claim and this.
 
 use super::Store;
+use super::attempts::RunRecord;
 use super::queue::Lease;
 use crate::domain::{LastError, SignupStatus, StepState, now_ms};
 
@@ -129,7 +130,7 @@ impl Store {
         error: &LastError,
     ) -> Result<(), TransitionError> {
         let (summary, detail) = (error.summary.clone(), error.detail.clone());
-        self.fenced(
+        self.fenced_logged(
             concat!(
                 "UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = $4,
                      last_error = $5, last_error_detail = $6, updated_at = $7",
@@ -138,6 +139,7 @@ impl Store {
             id,
             lease,
             None,
+            Some(RunRecord::new("retry", error)),
             move |q| {
                 q.bind(next_attempt_at)
                     .bind(summary)
@@ -163,7 +165,8 @@ impl Store {
         );
         let (summary, detail) = (error.summary.clone(), error.detail.clone());
         let failed = Some((position, StepState::Failed));
-        self.fenced(sql, id, lease, failed, move |q| {
+        let run = Some(RunRecord::new("failed", error));
+        self.fenced_logged(sql, id, lease, failed, run, move |q| {
             q.bind(summary).bind(detail).bind(now_ms())
         })
         .await
@@ -194,6 +197,21 @@ impl Store {
         step: Option<(usize, StepState)>,
         bind_rest: impl FnOnce(FencedQuery) -> FencedQuery + Clone + Send + 'static,
     ) -> Result<(), TransitionError> {
+        self.fenced_logged(sql, id, lease, step, None, bind_rest)
+            .await
+    }
+
+    /// [`Self::fenced`], also recording how the run ended in `signup_attempts` (a failed run:
+    /// the operator's history of a signup's attempts), in the same write.
+    async fn fenced_logged(
+        &self,
+        sql: &'static str,
+        id: &str,
+        lease: &Lease,
+        step: Option<(usize, StepState)>,
+        run: Option<RunRecord>,
+        bind_rest: impl FnOnce(FencedQuery) -> FencedQuery + Clone + Send + 'static,
+    ) -> Result<(), TransitionError> {
         let (id, lease) = (id.to_string(), lease.clone());
         let held = self
             .commits
@@ -213,12 +231,15 @@ impl Store {
                             "UPDATE signup_steps SET state = $3, updated_at = $4
                              WHERE signup_id = $1 AND position = $2",
                         )
-                        .bind(id)
+                        .bind(id.clone())
                         .bind(position as i64)
                         .bind(state.as_str())
                         .bind(now_ms())
                         .execute(&mut *conn)
                         .await?;
+                    }
+                    if let Some(run) = run {
+                        run.insert(&id, &mut *conn).await?;
                     }
                     Ok(true)
                 })

@@ -5,7 +5,14 @@
 
 mod admin;
 mod admin_filter;
+mod attempts;
+mod audit;
 mod backend;
+mod bulk_retry;
+mod console_queries;
+mod console_sessions;
+#[cfg(test)]
+mod console_tests;
 mod fenced;
 mod file_mode;
 mod forge_installations;
@@ -41,7 +48,12 @@ use backend::Dialect as _;
 
 pub use admin::{RetryOutcome, SignupSummary};
 pub use admin_filter::{SignupFilter, SignupLine};
+pub use attempts::AttemptRecord;
+pub use audit::{AuditAction, AuditEntry};
 pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
+pub use bulk_retry::FailedFilter;
+pub use console_queries::{ConsoleFilter, SignupRow, TenantActivity};
+pub use console_sessions::ConsoleSession;
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};

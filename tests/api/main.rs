@@ -12,6 +12,14 @@ mod chaos_pause;
 mod cli;
 mod commits;
 mod connect;
+mod console;
+mod console_audit;
+mod console_browser;
+#[allow(dead_code)]
+mod console_helpers;
+mod console_pages;
+mod console_runs;
+mod console_sandbox;
 mod crash;
 mod doctor;
 mod engine;
