@@ -5,7 +5,7 @@
 use super::load_from_text;
 
 const TENANT: &str = "[[tenants]]\nid = \"t\"\nbase_url = \"https://t.atlassian.net\"\n\
-                      auth = { type = \"bearer\", token = \"bearer-token-value\" }\n";
+                      auth = { type = \"basic\", email = \"bot@t.test\", api_token = \"api-token-value\" }\n";
 
 fn load(text: &str, env: &[(&str, &str)]) -> Result<(), String> {
     let env: Vec<(String, String)> = env

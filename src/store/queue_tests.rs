@@ -127,13 +127,20 @@ async fn postgresql_connections_follow_the_pool_settings() {
         if db.backend != super::Backend::Postgres {
             continue;
         }
+        // Migrated first with the defaults: a loaded machine may take longer than this test's
+        // timeout to apply them, and the timeout is what is under test, not the migrations.
+        Store::open_with(&db.url, None, super::PoolSettings::default())
+            .await
+            .unwrap()
+            .close()
+            .await;
         let settings = super::PoolSettings {
             max_connections: 3,
-            statement_timeout: std::time::Duration::from_millis(200),
+            statement_timeout: std::time::Duration::from_secs(1),
         };
         let store = Store::open_with(&db.url, None, settings).await.unwrap();
         assert_eq!(store.reader.options().get_max_connections(), 3);
-        let error = sqlx::query("SELECT 1 FROM pg_sleep(2)")
+        let error = sqlx::query("SELECT 1 FROM pg_sleep(20)")
             .execute(&store.reader)
             .await
             .unwrap_err();

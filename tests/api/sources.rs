@@ -254,7 +254,7 @@ fn check_config_refuses_a_bad_public_key_with_exit_2() {
     std::fs::write(
         &path,
         "[[tenants]]\nid = \"t\"\nbase_url = \"https://t.atlassian.net\"\n\
-         auth = { type = \"bearer\", token = \"bearer-token-0123\" }\n\
+         auth = { type = \"basic\", email = \"bot@t.test\", api_token = \"api-token-0123\" }\n\
          [[sources]]\nid = \"s\"\ntenant = \"t\"\naudience = \"a\"\n\
          public_key_file = \"tests/fixtures/keys/missing.pub\"\n",
     )
