@@ -1,6 +1,7 @@
 //! The command line (README, "Command line"). Exit codes: 0 ok, 2 usage or configuration error, 1 runtime failure.
 
 mod admin;
+mod healthcheck;
 mod serve;
 mod sign;
 
@@ -17,7 +18,7 @@ use crate::telemetry::{self, LogTarget};
 #[derive(Parser)]
 #[command(
     name = "signup-bridge",
-    version,
+    version = crate::VERSION,
     about = "Signed signup webhooks become Jira Service Management customers, exactly once."
 )]
 pub struct Cli {
@@ -80,6 +81,14 @@ pub enum Command {
     JsmSim(Box<SimArgs>),
     /// Print the Forge app manifest with server.public_url as the remote's baseUrl.
     ForgeManifest,
+    /// Ask a running `serve` whether it is ready: exit 0 when its /readyz answers 2xx, 1
+    /// otherwise (for container health checks in images without curl).
+    Healthcheck {
+        /// The URL to ask; default /readyz on the configured listen address
+        /// (SIGNUP_BRIDGE_LISTEN included), wildcard addresses asked on loopback.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
 }
 
 /// Exit code 2: the user's input or configuration is wrong.
@@ -150,6 +159,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Signups { command } => admin::signups(&config::load(path)?, command).await,
         Command::Installations { command } => {
             admin::installations(&config::load(path)?, command).await
+        }
+        Command::Healthcheck { url } => {
+            // A probe knows ready or not: every failure, a config error included, is exit 1.
+            let url = match url {
+                Some(url) => url,
+                None => healthcheck::default_url(
+                    &config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?,
+                ),
+            };
+            healthcheck::run(&url).await
         }
         Command::ForgeManifest => {
             let config = config::load(path)?;

@@ -13,10 +13,12 @@ mod cli;
 mod commits;
 mod connect;
 mod crash;
+mod deploy;
 mod engine;
 mod faults;
 mod faults_mount;
 mod forge;
+mod healthcheck;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
