@@ -37,7 +37,7 @@ target_dir=${CARGO_TARGET_DIR:-target}
 # glibc linked statically: the binary needs nothing from the image but the CA bundle.
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target "$target" >&2
 bin="$target_dir/$target/release/signup-bridge"
-if ldd "$bin" >/dev/null 2>&1; then
+if ! ldd "$bin" 2>&1 | grep -qE 'statically linked|not a dynamic executable'; then
   echo "image.sh: $bin is dynamically linked; the scratch image needs a static binary" >&2
   exit 1
 fi
@@ -46,11 +46,13 @@ revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-install -D -m 0755 "$bin" "$root/usr/local/bin/signup-bridge"
+install -D -s -m 0755 "$bin" "$root/usr/local/bin/signup-bridge"
 install -D -m 0644 "$ca" "$root/etc/ssl/certs/ca-certificates.crt"
 install -d -m 0700 "$root/data"
 install -d -m 1777 "$root/tmp"
 
+# Docker's image format: the OCI format has no HEALTHCHECK.
+export BUILDAH_FORMAT=docker
 ctr=$(buildah from scratch)
 trap 'buildah rm "$ctr" >/dev/null 2>&1 || true; rm -rf "$root"' EXIT
 buildah copy --quiet "$ctr" "$root/usr" /usr >/dev/null
