@@ -83,7 +83,8 @@ check_flow smoke-sqlite "smoke-sqlite@example.com" "$port"
 # The database lives in /data, owned by the image's user.
 podman exec smoke-sqlite /usr/local/bin/signup-bridge signups list >/dev/null || fail "signups list in /data"
 podman rm -f smoke-sqlite >/dev/null
-# healthcheck exits 1 when nothing answers.
+# healthcheck exits 1 when nothing answers (its "no answer" message below is expected).
+say "healthcheck with nothing listening (expect exit 1):"
 if podman run --rm --network=host --no-healthcheck "$image" healthcheck --url "http://127.0.0.1:$port/readyz"; then
   fail "healthcheck answered 0 with nothing listening"
 fi
