@@ -47,6 +47,7 @@ pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServ
         },
         service_desk_ids: Vec::new(),
         organization_ids: Vec::new(),
+        api_gateway_url: crate::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
     });
     config.sources.push(SourceConfig::hmac(
         SANDBOX,

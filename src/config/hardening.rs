@@ -123,7 +123,7 @@ pub(super) fn check_source_hardening(s: &SourceConfig, key: &str) -> Result<(), 
 mod tests {
     use super::*;
 
-    const SOURCE: &str = "[[tenants]]\nid = \"t\"\nbase_url = \"https://t.atlassian.net\"\n\
+    const SOURCE: &str = "[[tenants]]\nid = \"t\"\nbase_url = \"https://api.atlassian.com/ex/jira/c1\"\n\
         auth = { type = \"bearer\", token = \"x\" }\n[[sources]]\nid = \"s\"\ntenant = \"t\"\n";
     const LONG: &str = "0123456789abcdef0123456789abcdef";
 

@@ -4,6 +4,7 @@
 //! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
 
 mod forge;
+pub mod gateway;
 mod hardening;
 mod load;
 mod redact;
@@ -205,6 +206,11 @@ pub struct TenantConfig {
     pub service_desk_ids: Vec<IdOrKey>,
     #[serde(default)]
     pub organization_ids: Vec<IdOrKey>,
+    /// Atlassian's API gateway, under which OAuth 2.0 tokens are accepted (`{api_gateway_url}
+    /// /ex/jira/{cloudId}`); only checked against `base_url` (see `gateway`). Tests point it at
+    /// the simulator.
+    #[serde(default = "gateway::default_api_gateway_url")]
+    pub api_gateway_url: String,
 }
 
 /// How the bridge authenticates to a configured tenant.

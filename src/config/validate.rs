@@ -82,6 +82,7 @@ impl Config {
             }
             check_https_or_loopback(&t.base_url)
                 .map_err(|e| format!("key `{key}.base_url`: {e}"))?;
+            super::gateway::check_tenant_gateway(&key, t)?;
             if let TenantAuth::OauthClientCredentials { token_url, .. } = &t.auth {
                 check_https_or_loopback(token_url)
                     .map_err(|e| format!("key `{key}.auth.token_url`: {e}"))?;

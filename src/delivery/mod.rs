@@ -8,6 +8,7 @@ mod credentials;
 mod events;
 mod forge_tenants;
 mod gate;
+mod lookup;
 mod outcome;
 mod purge;
 mod quota;

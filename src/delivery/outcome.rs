@@ -7,7 +7,7 @@ use tracing::{info, warn};
 use super::Engine;
 use super::backoff::retry_delay;
 use super::gate::TenantGate;
-use crate::domain::{SignupStatus, StepState, now_ms};
+use crate::domain::{LastError, SignupStatus, StepState, now_ms};
 use crate::jsm::JsmError;
 use crate::store::{ClaimedSignup, TransitionError};
 
@@ -24,6 +24,7 @@ impl Engine {
         &self,
         claimed: &ClaimedSignup,
         last: Option<LastStep>,
+        note: Option<&LastError>,
     ) -> Result<(), TransitionError> {
         let (id, lease) = (&claimed.signup.id, &claimed.lease);
         let step = last.as_ref().map(|step| (step.position, step.state));
@@ -31,7 +32,7 @@ impl Engine {
             .as_ref()
             .and_then(|step| step.resolution.as_ref())
             .map(|(status, customer)| (*status, customer.as_ref()));
-        self.store.complete(id, lease, step, resolution).await
+        self.store.complete(id, lease, step, resolution, note).await
     }
 
     pub(super) async fn record_failure(

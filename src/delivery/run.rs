@@ -11,14 +11,12 @@ use tracing::{Instrument, info, info_span, warn};
 use super::Engine;
 use super::gate::TenantGate;
 use super::outcome::LastStep;
-use crate::domain::{
-    LastError, SignupStatus, StepKind, StepState, existing_customer, mask_email, now_ms,
-};
+use crate::domain::{LastError, SignupStatus, StepKind, StepState, mask_email, now_ms};
 use crate::jsm::{CreateOutcome, JsmError, JsmTarget};
 use crate::store::{ClaimedSignup, TransitionError};
 
 /// Why a step did not finish.
-enum StepError {
+pub(super) enum StepError {
     Jsm(JsmError),
     Store(TransitionError),
 }
@@ -57,7 +55,7 @@ impl Engine {
                 return;
             }
             match self.run_steps(&claimed, &target, gate).await {
-                Ok(last) => match self.complete(&claimed, last).await {
+                Ok((last, note)) => match self.complete(&claimed, last, note.as_ref()).await {
                     Ok(()) => info!(email = %mask_email(&claimed.signup.email), "signup delivered"),
                     Err(e) => warn!(error = %e, "could not record completion"),
                 },
@@ -79,11 +77,12 @@ impl Engine {
         claimed: &ClaimedSignup,
         target: &JsmTarget,
         gate: &TenantGate,
-    ) -> Result<Option<LastStep>, (usize, StepError)> {
+    ) -> Result<(Option<LastStep>, Option<LastError>), (usize, StepError)> {
         let signup = &claimed.signup;
         let lease = &claimed.lease;
         let mut account_id = account_id_of(signup.customer.as_ref());
         let mut finished: Option<LastStep> = None;
+        let mut note = None;
         for (position, step) in signup.steps.iter().enumerate() {
             if step.state != StepState::Pending {
                 continue;
@@ -100,9 +99,10 @@ impl Engine {
             let kind = StepKind::parse(&step.name);
             match kind {
                 Some(StepKind::Create) => {
-                    let (status, customer) =
+                    let (status, customer, unreadable) =
                         self.create(claimed, target, gate).await.map_err(fail)?;
                     account_id = account_id_of(customer.as_ref());
+                    note = unreadable;
                     finished = Some(LastStep {
                         position,
                         state: StepState::Done,
@@ -135,7 +135,7 @@ impl Engine {
                             .map_err(fail)?;
                             StepState::Done
                         }
-                        // JSM hides the existing customer: nothing to add it with.
+                        // No readable existing account: nothing to add it with.
                         _ => StepState::Skipped,
                     };
                     finished = Some(LastStep {
@@ -146,16 +146,17 @@ impl Engine {
                 }
             }
         }
-        Ok(finished)
+        Ok((finished, note))
     }
 
-    /// Create the customer, or resolve JSM's duplicate to the existing one.
+    /// Create the customer, or resolve JSM's duplicate to the existing one; the third value
+    /// is the `account_unreadable` note when no readable account was found.
     async fn create(
         &self,
         claimed: &ClaimedSignup,
         target: &JsmTarget,
         gate: &TenantGate,
-    ) -> Result<(SignupStatus, Option<Value>), StepError> {
+    ) -> Result<(SignupStatus, Option<Value>, Option<LastError>), StepError> {
         let signup = &claimed.signup;
         let created = self
             .call(
@@ -168,28 +169,14 @@ impl Engine {
             )
             .await?;
         match created {
-            CreateOutcome::Created(customer) => Ok((SignupStatus::Created, Some(customer))),
-            CreateOutcome::AlreadyExists => {
-                let found = self
-                    .call(
-                        claimed,
-                        target,
-                        gate,
-                        ok,
-                        self.jsm.find_customer(target, &signup.email),
-                    )
-                    .await?;
-                // Record only what the sender may see of a customer it did not create.
-                let kept = found
-                    .and_then(|user| existing_customer(&user, &signup.email, &signup.display_name));
-                Ok((SignupStatus::Existing, kept))
-            }
+            CreateOutcome::Created(customer) => Ok((SignupStatus::Created, Some(customer), None)),
+            CreateOutcome::AlreadyExists => self.resolve_existing(claimed, target, gate).await,
         }
     }
 
     /// One JSM call through the tenant's gate, with the lease extended first; `outcome` names
     /// a success for the metrics.
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &self,
         claimed: &ClaimedSignup,
         target: &JsmTarget,
@@ -214,12 +201,9 @@ impl Engine {
         let took = started.elapsed();
         let label = result.as_ref().map_or_else(JsmError::outcome, outcome);
         crate::metrics::jsm_request(&target.metrics_label(), label, took);
-        if let Err(JsmError::RateLimited {
-            retry_after,
-            global,
-        }) = &result
-        {
-            self.pause_after_429(gate, *retry_after, *global).await;
+        if let Err(JsmError::RateLimited { retry_after, quota }) = &result {
+            self.pause_after_429(gate, target, *retry_after, *quota)
+                .await;
         }
         result.map_err(StepError::Jsm)
     }
@@ -245,7 +229,7 @@ fn account_id_of(customer: Option<&Value>) -> Option<String> {
     customer?.get("accountId")?.as_str().map(str::to_string)
 }
 
-fn ok<T>(_: &T) -> &'static str {
+pub(super) fn ok<T>(_: &T) -> &'static str {
     "ok"
 }
 

@@ -67,6 +67,22 @@ impl TenantDirectory {
         Ok(directory)
     }
 
+    /// The configured OAuth tenants calling with `client_id`: one OAuth app, one points-based
+    /// quota (SPEC §17 rule 5).
+    pub fn oauth_tenants_of(&self, client_id: &str) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .configured
+            .values()
+            .filter(|(tenant, _)| {
+                matches!(&tenant.auth, TenantAuth::OauthClientCredentials { client_id: c, .. }
+                    if c == client_id)
+            })
+            .map(|(tenant, _)| tenant.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// Add a configured tenant (the sandbox adds its own at start).
     pub fn add(&mut self, tenant: TenantConfig) -> Result<(), String> {
         let base_url = Url::parse(&tenant.base_url)

@@ -12,6 +12,8 @@ pub const CATEGORIES: &[&str] = &[
     "network_error",
     "rate_limited",
     "jsm_auth",
+    "jsm_permission",
+    "account_unreadable",
     "not_found",
     "rejected",
     "invalid_response",

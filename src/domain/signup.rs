@@ -149,7 +149,8 @@ pub struct SignupView {
     pub steps: Vec<Step>,
     /// Delivery runs so far.
     pub attempts: u32,
-    /// The latest failure while the signup is not done.
+    /// The latest failure while the signup is not done (`<category>: <short reason>`); on an
+    /// `existing` signup without a readable account, `account_unreadable: …`.
     pub last_error: Option<String>,
     /// RFC 3339.
     pub created_at: String,

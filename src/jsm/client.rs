@@ -1,4 +1,8 @@
 //! The JSM REST client: typed requests in, typed outcomes out (docs/DECISIONS.md, delivery).
+//!
+//! Every call carries `requestLanguage=en-US` (SPEC §17: JSM translates its messages to the
+//! caller's or the site's language otherwise), inside the signed URL, so the Connect qsh covers
+//! it; the only message the bridge reads — the duplicate-email 400 — is then English.
 
 use std::time::Duration;
 
@@ -6,8 +10,8 @@ use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::response::{classify, error_message, pick_exact, says_email_exists, transport_error};
-use super::{JsmError, OutboundAuth};
+use super::response::{classify, error_message, says_email_exists, transport_error};
+use super::{JsmCall, JsmError, OutboundAuth};
 use crate::outbound::{MAX_BODY, ReadError, read_capped};
 
 /// Where and how to call one tenant's JSM.
@@ -68,6 +72,7 @@ impl JsmClient {
         let response = self
             .send(
                 target,
+                JsmCall::Create,
                 Method::POST,
                 "/rest/servicedeskapi/customer",
                 &query,
@@ -78,6 +83,7 @@ impl JsmClient {
             Answer::Ok(body) => serde_json::from_slice(&body)
                 .map(CreateOutcome::Created)
                 .map_err(|e| JsmError::InvalidResponse(e.to_string())),
+            // The published duplicate answer with strictConflictStatusCode=true.
             Answer::Status(status, _, _) if status == StatusCode::CONFLICT => {
                 Ok(CreateOutcome::AlreadyExists)
             }
@@ -86,32 +92,7 @@ impl JsmClient {
                 if status == StatusCode::BAD_REQUEST && says_email_exists(&message) {
                     return Ok(CreateOutcome::AlreadyExists);
                 }
-                Err(classify(status, &headers, message))
-            }
-        }
-    }
-
-    /// The customer whose email is exactly `email` (case-insensitive), if JSM shows it.
-    /// JSM's user search matches prefixes and may hide emails: only an exact match counts, and
-    /// a search that shows every email but not this one is an error worth retrying (JSM's
-    /// search can lag just behind a create).
-    pub async fn find_customer(
-        &self,
-        target: &JsmTarget,
-        email: &str,
-    ) -> Result<Option<Value>, JsmError> {
-        let query = [("query", email)];
-        match self
-            .send(target, Method::GET, "/rest/api/3/user/search", &query, None)
-            .await?
-        {
-            Answer::Ok(body) => {
-                let users: Vec<Value> = serde_json::from_slice(&body)
-                    .map_err(|e| JsmError::InvalidResponse(e.to_string()))?;
-                pick_exact(users, email)
-            }
-            Answer::Status(status, headers, body) => {
-                Err(classify(status, &headers, error_message(&body)))
+                Err(JsmCall::Create.name(classify(status, &headers, message)))
             }
         }
     }
@@ -127,7 +108,8 @@ impl JsmClient {
             "/rest/servicedeskapi/servicedesk/{}/customer",
             segment(desk)
         );
-        self.post_account(target, &path, account_id).await
+        self.post_account(target, &path, account_id, JsmCall::DeskAdd(desk))
+            .await
     }
 
     /// `POST /rest/servicedeskapi/organization/{id}/user`.
@@ -138,7 +120,8 @@ impl JsmClient {
         account_id: &str,
     ) -> Result<(), JsmError> {
         let path = format!("/rest/servicedeskapi/organization/{}/user", segment(org));
-        self.post_account(target, &path, account_id).await
+        self.post_account(target, &path, account_id, JsmCall::OrganizationAdd(org))
+            .await
     }
 
     async fn post_account(
@@ -146,15 +129,16 @@ impl JsmClient {
         target: &JsmTarget,
         path: &str,
         account_id: &str,
+        call: JsmCall<'_>,
     ) -> Result<(), JsmError> {
         let body = json!({"accountIds": [account_id]});
         match self
-            .send(target, Method::POST, path, &[], Some(body))
+            .send(target, call, Method::POST, path, &[], Some(body))
             .await?
         {
             Answer::Ok(_) => Ok(()),
             Answer::Status(status, headers, body) => {
-                Err(classify(status, &headers, error_message(&body)))
+                Err(call.name(classify(status, &headers, error_message(&body))))
             }
         }
     }
@@ -162,15 +146,18 @@ impl JsmClient {
     /// One JSM call. A 401 to an OAuth token is retried once with a fresh token (the token
     /// may have been revoked or expired early); a second 401 is the caller's to classify.
     /// A 403 to an app is the app's to classify (a permission that may still arrive, or not).
-    async fn send(
+    pub(super) async fn send(
         &self,
         target: &JsmTarget,
+        call: JsmCall<'_>,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Result<Answer, JsmError> {
-        let url = jsm_url(&target.base_url, path, query)?;
+        let mut query = query.to_vec();
+        query.push(("requestLanguage", "en-US"));
+        let url = jsm_url(&target.base_url, path, &query)?;
         let auth = &target.auth;
         let authorization = auth.authorization(&method, &target.base_url, &url).await?;
         let answer = self
@@ -178,7 +165,7 @@ impl JsmClient {
             .await?;
         if let (Answer::Status(StatusCode::FORBIDDEN, ..), OutboundAuth::App(app)) = (&answer, auth)
         {
-            return Err(app.forbidden().await);
+            return Err(call.name(app.forbidden().await));
         }
         match answer {
             Answer::Status(StatusCode::UNAUTHORIZED, ..)
@@ -234,7 +221,7 @@ impl JsmClient {
     }
 }
 
-enum Answer {
+pub(super) enum Answer {
     Ok(Vec<u8>),
     Status(StatusCode, header::HeaderMap, Vec<u8>),
 }
@@ -251,7 +238,7 @@ pub fn jsm_url(base: &Url, path: &str, query: &[(&str, &str)]) -> Result<Url, Js
     Ok(url)
 }
 
-fn segment(id: &str) -> String {
+pub(super) fn segment(id: &str) -> String {
     percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 

@@ -5,20 +5,28 @@ use std::time::{Duration, SystemTime};
 /// Why a JSM call did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JsmError {
-    /// 429: the tenant must be left alone until `retry_after` (when JSM said); `global`
-    /// when the app's whole quota is spent (`RateLimit-Reason: jira-quota-global-based`).
-    #[error("JSM answered 429 Too Many Requests{}", if *.global { " (the app's global quota)" } else { "" })]
+    /// 429: the tenant must be left alone until `retry_after` (when JSM said); `quota` when
+    /// a points-based quota is spent (`RateLimit-Reason: jira-quota-global-based` or
+    /// `jira-quota-tenant-based`), which every tenant of the same app draws on.
+    #[error("JSM answered 429 Too Many Requests{}", if *.quota { " (the app's points-based quota)" } else { "" })]
     RateLimited {
         retry_after: Option<Duration>,
-        global: bool,
+        quota: bool,
     },
     #[error("JSM answered 401 Unauthorized: check the tenant's credentials")]
     Unauthorized,
     #[error("JSM answered 403 Forbidden: the credentials lack permission")]
     Forbidden,
+    /// A 403 naming the permission the call needs; an admin may still grant it, so retried.
+    #[error("JSM answered 403 Forbidden: the credentials lack {0}")]
+    PermissionDenied(String),
     /// A 403 that will not change by itself: the app lacks a permission (named).
-    #[error("JSM answered 403 Forbidden: {0}")]
+    #[error("JSM answered 403 Forbidden: the app lacks {0}")]
     PermissionMissing(String),
+    /// A 404 on a desk or organization step: final for the signup (the config names
+    /// something these credentials cannot see); the reason is the whole `lastError` text.
+    #[error("JSM answered 404 Not Found: {0}")]
+    StepNotFound(String),
     #[error("JSM answered 404 Not Found{}", detail(.0))]
     NotFound(Option<String>),
     #[error("JSM answered {status}{}", detail(.message))]
@@ -52,7 +60,10 @@ fn detail(message: &Option<String>) -> String {
 impl JsmError {
     /// Whether a later run may succeed (everything but a permanent rejection).
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::Rejected { .. } | Self::PermissionMissing(_))
+        !matches!(
+            self,
+            Self::Rejected { .. } | Self::PermissionMissing(_) | Self::StepNotFound(_)
+        )
     }
 
     /// The minimum wait JSM asked for, if any.
@@ -73,8 +84,10 @@ impl JsmError {
             Self::Timeout | Self::Network(_) | Self::Auth(_) => "network_error",
             Self::Unauthorized
             | Self::Forbidden
+            | Self::PermissionDenied(_)
             | Self::PermissionMissing(_)
             | Self::NotFound(_)
+            | Self::StepNotFound(_)
             | Self::Rejected { .. } => "client_error",
         }
     }
@@ -96,17 +109,17 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// Parse `X-RateLimit-Reset`: an RFC 3339 timestamp (as Atlassian sends it) or
-/// delay-seconds, at most [`MAX_RETRY_AFTER`] from `now`.
+/// Parse `X-RateLimit-Reset`: an ISO 8601 timestamp in any form Atlassian sends (see
+/// `reset_time`) or delay-seconds, at most [`MAX_RETRY_AFTER`] from `now`.
 pub fn parse_rate_limit_reset(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    match humantime::parse_rfc3339_weak(value) {
-        Ok(at) => Some(
+    match super::reset_time::parse_iso8601(value) {
+        Some(at) => Some(
             at.duration_since(now)
                 .unwrap_or(Duration::ZERO)
                 .min(MAX_RETRY_AFTER),
         ),
-        Err(_) => parse_retry_after(value, now),
+        None => parse_retry_after(value, now),
     }
 }
 
@@ -145,6 +158,9 @@ mod tests {
             ),
             ("2026-03-05T11:59:00Z", Some(Duration::ZERO)),
             ("2026-03-06T12:00:00Z", Some(MAX_RETRY_AFTER)),
+            ("2026-03-05T12:01Z", Some(Duration::from_secs(60))),
+            ("2026-03-05T14:00:30+02:00", Some(Duration::from_secs(30))),
+            ("2026-03-05T11:00:30-0100", Some(Duration::from_secs(30))),
             ("7", Some(Duration::from_secs(7))),
             ("tomorrow", None),
         ];
@@ -163,14 +179,16 @@ mod tests {
             .is_retryable()
         );
         assert!(!JsmError::PermissionMissing("admin".into()).is_retryable());
+        assert!(!JsmError::StepNotFound("service desk 1".into()).is_retryable());
         for e in [
             JsmError::Unauthorized,
             JsmError::Forbidden,
             JsmError::NotFound(None),
             JsmError::RateLimited {
                 retry_after: None,
-                global: false,
+                quota: false,
             },
+            JsmError::PermissionDenied("ADMINISTER".into()),
             JsmError::Server {
                 status: 503,
                 message: None,

@@ -69,6 +69,11 @@ struct TokenError {
 }
 
 impl OAuthTokenSource {
+    /// The OAuth client this source fetches tokens for (the app whose quota its calls draw on).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     /// A source for `client_id`/`client_secret` at `token_url`; `timeout` bounds each fetch.
     pub fn new(
         client_id: String,

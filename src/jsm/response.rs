@@ -8,27 +8,40 @@ use serde_json::Value;
 
 use super::{JsmError, parse_rate_limit_reset, parse_retry_after};
 
-/// The `RateLimit-Reason` of a 429 that spent the app's quota on every site.
-pub const GLOBAL_QUOTA_REASON: &str = "jira-quota-global-based";
+/// The prefix of every `RateLimit-Reason` of a points-based quota (published:
+/// `jira-quota-global-based`, `jira-quota-tenant-based`): the app's quota, shared by every
+/// tenant the app calls. Burst limits (`jira-burst-based`, API tokens) are per tenant.
+pub const QUOTA_REASON_PREFIX: &str = "jira-quota-";
 
-/// The exact match among search results: `Ok(None)` when JSM hides emails (the customer
-/// exists but cannot be named), an error when every email is shown and none is this one.
-pub(super) fn pick_exact(users: Vec<Value>, email: &str) -> Result<Option<Value>, JsmError> {
+/// What a search for an existing customer found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// The account whose readable email equals the signup's.
+    Found(Value),
+    /// Accounts were shown with their email hidden (profile visibility, an account managed
+    /// elsewhere) and none with a readable, equal email: searching again will not change that.
+    Unreadable { hidden: usize },
+    /// Nothing that could be this account was shown (no results, or only other readable
+    /// emails such as prefix near misses): JSM's index may lag just behind a create, or the
+    /// caller may not browse users (an empty list, not a 403).
+    Empty,
+}
+
+/// The exact match among search results (case-insensitive email, readable only).
+pub(super) fn pick_exact(users: Vec<Value>, email: &str) -> Lookup {
     let shown = |u: &Value| {
         u.get("emailAddress")
             .and_then(Value::as_str)
-            .map(str::to_string)
+            .map(str::to_owned)
     };
-    let any_hidden = users.iter().any(|u| shown(u).is_none());
+    let hidden = users.iter().filter(|u| shown(u).is_none()).count();
     match users
         .into_iter()
         .find(|u| shown(u).is_some_and(|e| e.eq_ignore_ascii_case(email)))
     {
-        Some(user) => Ok(Some(user)),
-        None if any_hidden => Ok(None),
-        None => Err(JsmError::NotFound(Some(
-            "JSM reported the email as taken, but its user search does not show it yet".into(),
-        ))),
+        Some(user) => Lookup::Found(user),
+        None if hidden > 0 => Lookup::Unreadable { hidden },
+        None => Lookup::Empty,
     }
 }
 
@@ -72,12 +85,20 @@ pub(super) fn error_message(body: &[u8]) -> Option<String> {
     })
 }
 
-/// JSM's duplicate-email 400 (without `strictConflictStatusCode`).
+/// The English messages of JSM's duplicate-email 400 (docs/DECISIONS.md lists them): a 400
+/// counts as "already exists" only when its `errorMessage` starts with one of these (any
+/// case). Only meaningful because every call sends `requestLanguage=en-US`.
+pub const DUPLICATE_EMAIL_PHRASES: &[&str] = &[
+    "an account already exists for this email",
+    "a customer with this email address already exists",
+    "email address is already in use",
+];
+
+/// JSM's duplicate-email 400 (the answer without `strictConflictStatusCode`).
 pub(super) fn says_email_exists(message: &Option<String>) -> bool {
     message.as_deref().is_some_and(|m| {
-        let m = m.to_lowercase();
-        m.contains("already")
-            && (m.contains("exist") || m.contains("in use") || m.contains("taken"))
+        let m = m.trim().to_lowercase();
+        DUPLICATE_EMAIL_PHRASES.iter().any(|p| m.starts_with(p))
     })
 }
 
@@ -102,8 +123,11 @@ pub(super) fn classify(
         404 => JsmError::NotFound(message),
         429 => JsmError::RateLimited {
             retry_after,
-            global: value("ratelimit-reason")
-                .is_some_and(|r| r.trim().eq_ignore_ascii_case(GLOBAL_QUOTA_REASON)),
+            quota: value("ratelimit-reason").is_some_and(|r| {
+                r.trim()
+                    .to_ascii_lowercase()
+                    .starts_with(QUOTA_REASON_PREFIX)
+            }),
         },
         // Redirects are not followed (see `outbound`). A JSM site that redirects has moved or
         // is misconfigured; retrying keeps the signup until an operator or a re-install
@@ -145,30 +169,49 @@ mod tests {
                 .collect()
         };
         let found = pick_exact(
-            users(&[Some("alfred@x.com"), Some("Fred@X.com")]),
+            users(&[Some("fred@x.com.au"), Some("Fred@X.com")]),
             "fred@x.com",
-        )
-        .unwrap();
-        assert_eq!(found.unwrap()["accountId"], "id-Fred@X.com");
-        assert_eq!(
-            pick_exact(users(&[None, Some("alfred@x.com")]), "fred@x.com").unwrap(),
-            None
         );
-        assert!(pick_exact(users(&[Some("alfred@x.com")]), "fred@x.com").is_err());
-        assert!(pick_exact(vec![], "fred@x.com").is_err());
+        assert!(
+            matches!(&found, Lookup::Found(u) if u["accountId"] == "id-Fred@X.com"),
+            "{found:?}"
+        );
+        assert_eq!(
+            pick_exact(users(&[None, Some("fred@x.com.au")]), "fred@x.com"),
+            Lookup::Unreadable { hidden: 1 }
+        );
+        // A readable near miss is not this account: as good as nothing shown (index lag).
+        assert_eq!(
+            pick_exact(users(&[Some("fred@x.com.au")]), "fred@x.com"),
+            Lookup::Empty
+        );
+        assert_eq!(pick_exact(vec![], "fred@x.com"), Lookup::Empty);
     }
 
     #[test]
     fn duplicate_email_messages() {
-        assert!(says_email_exists(&Some(
-            "An account already exists for this email".into()
-        )));
-        assert!(says_email_exists(&Some(
-            "Email address is already in use.".into()
-        )));
-        assert!(!says_email_exists(&Some(
-            "Enter a valid email address".into()
-        )));
+        let cases = [
+            ("An account already exists for this email: fred@x.com", true),
+            ("A customer with this email address already exists", true),
+            ("Email address is already in use.", true),
+            ("Enter a valid email address", false),
+            // Not the phrase: a message merely mentioning "already" is not a duplicate.
+            ("The email is already being validated; try again", false),
+            ("An invitation for this email already exists", false),
+            ("This email is already taken by a pending invitation", false),
+            // A translated message never counts (requestLanguage=en-US was not honoured).
+            (
+                "Für diese E-Mail-Adresse existiert bereits ein Konto",
+                false,
+            ),
+        ];
+        for (message, duplicate) in cases {
+            assert_eq!(
+                says_email_exists(&Some(message.into())),
+                duplicate,
+                "{message}"
+            );
+        }
         assert!(!says_email_exists(&None));
     }
 
@@ -201,7 +244,7 @@ mod tests {
             classify(StatusCode::TOO_MANY_REQUESTS, &h, None),
             JsmError::RateLimited {
                 retry_after: Some(Duration::from_secs(3)),
-                global: false
+                quota: false
             }
         );
     }
@@ -209,25 +252,36 @@ mod tests {
     #[test]
     fn points_based_429s() {
         let mut h = header::HeaderMap::new();
-        h.insert("ratelimit-reason", GLOBAL_QUOTA_REASON.parse().unwrap());
+        h.insert(
+            "ratelimit-reason",
+            "jira-quota-global-based".parse().unwrap(),
+        );
         h.insert("x-ratelimit-reset", "9".parse().unwrap());
         assert_eq!(
             classify(StatusCode::TOO_MANY_REQUESTS, &h, None),
             JsmError::RateLimited {
                 retry_after: Some(Duration::from_secs(9)),
-                global: true
+                quota: true
             },
             "X-RateLimit-Reset stands in for a missing Retry-After"
         );
+        h.insert(
+            "ratelimit-reason",
+            "Jira-Quota-Tenant-Based".parse().unwrap(),
+        );
+        assert!(matches!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &h, None),
+            JsmError::RateLimited { quota: true, .. }
+        ));
         h.insert(header::RETRY_AFTER, "2".parse().unwrap());
         h.insert("ratelimit-reason", "jira-burst-based".parse().unwrap());
         assert_eq!(
             classify(StatusCode::TOO_MANY_REQUESTS, &h, None),
             JsmError::RateLimited {
                 retry_after: Some(Duration::from_secs(2)),
-                global: false
+                quota: false
             },
-            "Retry-After first; another reason pauses one tenant"
+            "Retry-After first; a burst limit pauses one tenant"
         );
     }
 }

@@ -7,6 +7,10 @@ use crate::domain::LastError;
 impl JsmError {
     /// What a run that failed on `step` with this error records.
     pub fn last_error(&self, step: &str) -> LastError {
+        if let Self::StepNotFound(reason) = self {
+            // SPEC §17: the reason is the whole text (it names the desk or organization).
+            return LastError::new("not_found", reason, &format!("{step}: {self}"));
+        }
         LastError::new(
             self.category(),
             &format!("{} (step {step})", self.short_reason()),
@@ -20,10 +24,9 @@ impl JsmError {
             Self::Server { .. } => "jsm_unavailable",
             Self::Timeout | Self::Network(_) => "network_error",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Unauthorized | Self::Forbidden | Self::PermissionMissing(_) | Self::Auth(_) => {
-                "jsm_auth"
-            }
-            Self::NotFound(_) => "not_found",
+            Self::Unauthorized | Self::Forbidden | Self::Auth(_) => "jsm_auth",
+            Self::PermissionDenied(_) | Self::PermissionMissing(_) => "jsm_permission",
+            Self::NotFound(_) | Self::StepNotFound(_) => "not_found",
             Self::Rejected { .. } => "rejected",
             Self::InvalidResponse(_) => "invalid_response",
         }
@@ -38,9 +41,11 @@ impl JsmError {
             Self::RateLimited { .. } => "JSM answered 429; the tenant is paused".into(),
             Self::Unauthorized => "JSM refused the bridge's credentials (401)".into(),
             Self::Forbidden => "the bridge's credentials lack permission (403)".into(),
-            Self::PermissionMissing(permission) => {
-                format!("the app lacks the {permission} (403)")
+            Self::PermissionDenied(permission) => {
+                format!("the credentials lack {permission} (403)")
             }
+            Self::PermissionMissing(permission) => format!("the app lacks {permission} (403)"),
+            Self::StepNotFound(reason) => reason.clone(),
             Self::Auth(_) => "could not obtain credentials for JSM".into(),
             Self::NotFound(_) => "JSM answered 404".into(),
             Self::Rejected { status, .. } => format!("JSM refused the customer ({status})"),

@@ -6,8 +6,14 @@
 //! equal to the query-string hash of this very request (method, path relative to the context
 //! path, raw query). The scheme word is case-insensitive. Anything else is rejected.
 //! Connect apps are the configured one plus those installed through `/_sim/install`.
+//!
+//! Published fact (SPEC §17, Atlassian's OAuth 2.0 docs): OAuth 2.0 access tokens (3LO and
+//! client credentials) are accepted only under `https://api.atlassian.com/ex/jira/{cloudId}`;
+//! the site URL answers 401 to them. So Bearer tokens are refused at the site root unless the
+//! `oauth_at_site` switch is on, and Connect JWTs are refused under the gateway path.
 
 use super::config::{SimConfig, SimConnect};
+use super::identity::Caller;
 use crate::auth::qsh::qsh;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -21,6 +27,10 @@ pub(crate) struct AuthInput<'a> {
     /// Path relative to the context path, still percent-encoded.
     pub relative_path: &'a str,
     pub raw_query: &'a str,
+    /// The call came under `/ex/jira/{cloudId}` (the API gateway), not the site root.
+    pub at_gateway: bool,
+    /// Bearer tokens are accepted at the site root too (the `oauth_at_site` switch).
+    pub oauth_at_site: bool,
 }
 
 #[derive(Deserialize)]
@@ -28,13 +38,14 @@ struct ConnectClaims {
     qsh: Option<String>,
 }
 
-/// Ok when the request carries credentials this simulator accepts.
+/// The caller when the request carries credentials this simulator accepts; `oauth_client`
+/// names the client a live issued token belongs to.
 pub(crate) fn authenticate(
     config: &SimConfig,
     installed: &[SimConnect],
-    oauth_token_live: &dyn Fn(&str) -> bool,
+    oauth_client: &dyn Fn(&str) -> Option<String>,
     input: &AuthInput<'_>,
-) -> Result<(), String> {
+) -> Result<Caller, String> {
     let header = input.authorization.ok_or("no Authorization header")?;
     let (scheme, credentials) = header
         .trim()
@@ -44,14 +55,19 @@ pub(crate) fn authenticate(
     match scheme.to_ascii_lowercase().as_str() {
         "basic" => check_basic(config, credentials),
         "bearer" => {
-            if config.bearer_tokens.iter().any(|t| t == credentials)
-                || oauth_token_live(credentials)
-            {
-                Ok(())
+            let caller = if config.bearer_tokens.iter().any(|t| t == credentials) {
+                Caller::Bearer(credentials.to_string())
+            } else if let Some(client) = oauth_client(credentials) {
+                Caller::OAuth(client)
             } else {
-                Err("unknown bearer token".into())
+                return Err("unknown bearer token".into());
+            };
+            if !input.at_gateway && !input.oauth_at_site {
+                return Err("OAuth 2.0 tokens are accepted only under /ex/jira/{cloudId}".into());
             }
+            Ok(caller)
         }
+        "jwt" if input.at_gateway => Err("Connect JWTs are not accepted by the API gateway".into()),
         "jwt" => {
             let mut apps = config.connect.iter().chain(installed).peekable();
             if apps.peek().is_none() {
@@ -60,7 +76,7 @@ pub(crate) fn authenticate(
             let mut last = String::new();
             for app in apps {
                 match check_connect(app, credentials, input) {
-                    Ok(()) => return Ok(()),
+                    Ok(()) => return Ok(Caller::Connect),
                     Err(why) => last = why,
                 }
             }
@@ -70,7 +86,7 @@ pub(crate) fn authenticate(
     }
 }
 
-fn check_basic(config: &SimConfig, credentials: &str) -> Result<(), String> {
+fn check_basic(config: &SimConfig, credentials: &str) -> Result<Caller, String> {
     let decoded = STANDARD
         .decode(credentials)
         .map_err(|_| "basic credentials are not base64")?;
@@ -79,15 +95,12 @@ fn check_basic(config: &SimConfig, credentials: &str) -> Result<(), String> {
         .split_once(':')
         .ok_or("basic credentials without ':'")?;
     // JSM treats the email of an API token login case-insensitively; the token is exact.
-    let known = config
+    config
         .basic
         .iter()
-        .any(|(e, t)| e.eq_ignore_ascii_case(email) && t == token);
-    if known {
-        Ok(())
-    } else {
-        Err("unknown email or API token".into())
-    }
+        .find(|(e, t)| e.eq_ignore_ascii_case(email) && t == token)
+        .map(|(e, _)| Caller::Basic(e.clone()))
+        .ok_or_else(|| "unknown email or API token".into())
 }
 
 fn check_connect(connect: &SimConnect, token: &str, input: &AuthInput<'_>) -> Result<(), String> {

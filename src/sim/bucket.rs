@@ -25,6 +25,11 @@ impl TokenBucket {
         self.take_at(Instant::now())
     }
 
+    /// The bucket size and the whole tokens left (for `X-RateLimit-Limit` / `-Remaining`).
+    pub(crate) fn headroom(&self) -> (u32, u32) {
+        (self.limit.burst, self.tokens.max(0.0).floor() as u32)
+    }
+
     fn take_at(&mut self, now: Instant) -> Result<(), u64> {
         let elapsed = now
             .saturating_duration_since(self.refilled_at)

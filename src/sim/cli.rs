@@ -75,6 +75,9 @@ pub struct SimArgs {
     /// Life of a system token the simulator issues as the Forge platform (humantime).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "4h")]
     pub forge_token_ttl: Duration,
+    /// The SPEC §17 switches (see `cli_facts`).
+    #[command(flatten)]
+    pub facts: super::cli_facts::FactsArgs,
 }
 
 fn parse_basic(value: &str) -> Result<(String, String), String> {
@@ -117,6 +120,7 @@ impl SimArgs {
             latency: self.latency,
             rate_limit,
             forge_token_ttl: self.forge_token_ttl,
+            facts: self.facts.facts(),
         }
     }
 
@@ -272,6 +276,11 @@ mod tests {
         assert!(
             Cli::try_parse_from(["jsm-sim", "--forge-install-into=http://x"]).is_err(),
             "the app id is required"
+        );
+        assert_eq!(
+            config.facts,
+            crate::sim::SimFacts::default(),
+            "real JSM by default"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! What a simulator accepts and how it behaves at start.
 
+use super::facts::SimFacts;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub struct SimConfig {
     pub rate_limit: Option<SimRateLimit>,
     /// Life of an app system token the simulator issues as the Forge platform; default 4 h.
     pub forge_token_ttl: Duration,
+    /// The §17 switches at start (and after `/_sim/reset`).
+    pub facts: SimFacts,
 }
 
 /// The Connect app the simulator trusts.
@@ -62,6 +65,7 @@ impl Default for SimConfig {
             latency: Duration::ZERO,
             rate_limit: None,
             forge_token_ttl: Duration::from_secs(4 * 3600),
+            facts: SimFacts::default(),
         }
     }
 }

@@ -2,7 +2,16 @@
 //!
 //! - `GET /_sim/customers`, `GET /_sim/requests`, `GET /_sim/faults`
 //! - `POST /_sim/faults` with a fault or `{"faults": [...]}`, `DELETE /_sim/faults`
-//! - `POST /_sim/config` with any of `hideEmails`, `latencyMs`, `rateLimit` (object or null)
+//! - `POST /_sim/config` with any of `hideEmails`, `latencyMs`, `rateLimit` (object or null),
+//!   and the §17 switches (see `facts`): `language` (`en`|`de`), `serviceDesks` and
+//!   `organizations` (arrays of existing ids, or null = any id), `permissions` (`{"*" | identity:
+//!   {"administer", "userPicker", "deskAdmin"}}`, identities: the basic email, `connect`,
+//!   `bearer:<token>`, `oauth:<client_id>`, `forge`; replaces the whole map), `clockSkewSecs`,
+//!   `rateLimitReason`, `substringSearch`, `includeInactive`, `oauthAtSite`
+//! - `POST /_sim/accounts` with `{"email", "displayName", "accountType"?, "active"?,
+//!   "emailVisible"?}`: adds an account (a site user, an inactive or email-hidden one);
+//!   `GET /_sim/customers` lists every account with those fields
+//! - `GET /_edge/tenant_info` (outside `/_sim/`, like the site's): `{"cloudId"}`
 //! - `POST /_sim/install` with `{"bridgeUrl", "clientKey"?, "sharedSecret"?, "event"?}`: send
 //!   a bridge a Connect lifecycle callback as Jira would (see `installer`)
 //! - `GET /_sim/forge/jwks.json`, `POST /_sim/forge/trigger`, `POST /_sim/forge/config`: the
@@ -12,11 +21,13 @@
 //! - `GET /_sim/health`
 
 use super::config::SimRateLimit;
+use super::facts::{SimLanguage, SimPermissions};
 use super::faults::Fault;
-use super::state::SimState;
+use super::state::{SimCustomer, SimState};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Registers the control routes.
@@ -28,6 +39,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),
             )
             .route("/customers", web::get().to(customers))
+            .route("/accounts", web::post().to(add_account))
             .route("/requests", web::get().to(requests))
             .route("/faults", web::get().to(list_faults))
             .route("/faults", web::post().to(push_faults))
@@ -107,6 +119,36 @@ struct ConfigPatch {
     latency_ms: Option<u64>,
     #[serde(default, deserialize_with = "present")]
     rate_limit: Option<Option<SimRateLimit>>,
+    language: Option<SimLanguage>,
+    #[serde(default, deserialize_with = "present")]
+    service_desks: Option<Option<Vec<IdValue>>>,
+    #[serde(default, deserialize_with = "present")]
+    organizations: Option<Option<Vec<IdValue>>>,
+    permissions: Option<BTreeMap<String, SimPermissions>>,
+    clock_skew_secs: Option<i64>,
+    rate_limit_reason: Option<String>,
+    substring_search: Option<bool>,
+    include_inactive: Option<bool>,
+    oauth_at_site: Option<bool>,
+}
+
+/// An id given as a string or a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdValue {
+    Text(String),
+    Number(i64),
+}
+
+fn ids(list: Option<Vec<IdValue>>) -> Option<Vec<String>> {
+    list.map(|ids| {
+        ids.into_iter()
+            .map(|id| match id {
+                IdValue::Text(s) => s,
+                IdValue::Number(n) => n.to_string(),
+            })
+            .collect()
+    })
 }
 
 async fn set_config(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
@@ -123,7 +165,89 @@ async fn set_config(state: web::Data<SimState>, body: web::Bytes) -> HttpRespons
     if let Some(limit) = patch.rate_limit {
         state.set_rate_limit(limit);
     }
+    state.update_facts(|facts| {
+        if let Some(language) = patch.language {
+            facts.language = language;
+        }
+        if let Some(desks) = patch.service_desks {
+            facts.service_desks = ids(desks);
+        }
+        if let Some(orgs) = patch.organizations {
+            facts.organizations = ids(orgs);
+        }
+        if let Some(permissions) = patch.permissions {
+            facts.permissions = permissions;
+        }
+        if let Some(skew) = patch.clock_skew_secs {
+            facts.clock_skew_secs = skew;
+        }
+        if let Some(reason) = patch.rate_limit_reason {
+            facts.rate_limit_reason = reason;
+        }
+        if let Some(on) = patch.substring_search {
+            facts.substring_search = on;
+        }
+        if let Some(on) = patch.include_inactive {
+            facts.include_inactive = on;
+        }
+        if let Some(on) = patch.oauth_at_site {
+            facts.oauth_at_site = on;
+        }
+    });
     HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewAccount {
+    email: String,
+    display_name: String,
+    #[serde(default = "customer")]
+    account_type: String,
+    #[serde(default = "yes")]
+    active: bool,
+    #[serde(default = "yes")]
+    email_visible: bool,
+}
+
+fn customer() -> String {
+    "customer".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /_sim/accounts`: 201 with the account as `GET /_sim/customers` lists it.
+async fn add_account(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
+    let account = match serde_json::from_slice::<NewAccount>(&body) {
+        Ok(account) => account,
+        Err(err) => return bad_request("invalid account", err),
+    };
+    if !matches!(
+        account.account_type.as_str(),
+        "customer" | "atlassian" | "app"
+    ) {
+        return HttpResponse::BadRequest()
+            .json(json!({"error": "accountType is customer, atlassian or app"}));
+    }
+    let mut customer = SimCustomer {
+        account_id: String::new(),
+        email_address: account.email,
+        display_name: account.display_name,
+        active: account.active,
+        account_type: account.account_type,
+        email_visible: account.email_visible,
+        service_desks: Vec::new(),
+        organizations: Vec::new(),
+    };
+    customer.account_id = state.add_account(customer.clone());
+    HttpResponse::Created().json(customer)
+}
+
+/// `GET /_edge/tenant_info`: published fact (SPEC §17), a site serves its cloudId here.
+pub(crate) async fn tenant_info(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "cloudId": state.cloud_id() }))
 }
 
 async fn reset(state: web::Data<SimState>) -> HttpResponse {

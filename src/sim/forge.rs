@@ -128,7 +128,7 @@ pub fn fit_claims(
 }
 
 /// A uuid-shaped value stable for `seed`.
-fn stable_uuid(seed: &str) -> String {
+pub(crate) fn stable_uuid(seed: &str) -> String {
     let d = hex::encode(&Sha256::digest(seed.as_bytes())[..16]);
     format!(
         "{}-{}-{}-{}-{}",

@@ -3,14 +3,19 @@
 //! another site's → 401). Its modes: 403 until N seconds after the install (an app account's
 //! permissions lag the install event), and 429 with a `RateLimit-Reason` and `Retry-After` or
 //! `X-RateLimit-Reset`. Requests are logged like every JSM request (the path as received).
+//!
+//! Any other credential under `/ex/jira/{cloudId}` is served by the common pipeline (see
+//! `server`) as the API gateway: published fact (SPEC §17), OAuth 2.0 tokens work only here,
+//! for the site's own cloudId (another cloudId: 401, as the gateway answers a token
+//! without access to that site).
 
 use std::time::{Duration, SystemTime};
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::reply::Reply;
+use super::identity::Caller;
+use super::reply::{Lang, Reply};
 use super::routes::{JsmRequest, handle};
 use super::state::{SimState, unix_ms};
 
@@ -20,7 +25,6 @@ pub(crate) async fn entry(
     body: web::Bytes,
     state: web::Data<SimState>,
 ) -> HttpResponse {
-    let seq = super::server::log_incoming(&state, &req, &body);
     let cloud_id = req
         .match_info()
         .get("cloud_id")
@@ -32,7 +36,19 @@ pub(crate) async fn entry(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (reply, extra) = answer(
+    let forge = is_forge_token(&state, authorization.as_deref());
+    if !forge && state.cloud_id() == cloud_id {
+        return super::server::serve(&state, &req, &body, Some(&tail), true).await;
+    }
+    let seq = super::server::log_incoming(&state, &req, &body);
+    if !forge {
+        // Another cloudId: no credential but a Forge token issued for it gets in.
+        let lang = Lang::of(req.query_string(), state.lock().facts.language);
+        state.log_response(seq, Some(401));
+        let skew = state.lock().facts.clock_skew_secs;
+        return Reply::unauthorized(lang).into_http(skew);
+    }
+    let (mut reply, extra) = answer(
         &state,
         &cloud_id,
         authorization.as_deref(),
@@ -40,26 +56,34 @@ pub(crate) async fn entry(
         &req,
         &body,
     );
-    let near = state.lock().forge.near_limit;
+    let (near, skew) = {
+        let inner = state.lock();
+        (inner.forge.near_limit, inner.facts.clock_skew_secs)
+    };
     state.log_response(seq, Some(reply.status));
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut builder = HttpResponse::build(status);
-    if let Some(secs) = reply.retry_after {
-        builder.insert_header(("Retry-After", secs.to_string()));
-    }
-    for (name, value) in extra {
-        builder.insert_header((name, value));
-    }
+    reply.headers.extend(extra);
     if near {
-        builder.insert_header(("X-RateLimit-NearLimit", "true"));
+        reply.headers.push(("X-RateLimit-NearLimit", "true".into()));
     }
-    match reply.body {
-        Some(body) => builder.json(body),
-        None => builder.finish(),
-    }
+    reply.into_http(skew)
 }
 
 type Headers = Vec<(&'static str, String)>;
+
+/// Whether the request carries a Bearer token the simulator issued as the Forge platform.
+fn is_forge_token(state: &SimState, authorization: Option<&str>) -> bool {
+    let Some(token) = bearer(authorization) else {
+        return false;
+    };
+    state.lock().forge.tokens.iter().any(|t| t.token == token)
+}
+
+fn bearer(authorization: Option<&str>) -> Option<&str> {
+    authorization
+        .and_then(|h| h.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+}
 
 fn answer(
     state: &SimState,
@@ -70,10 +94,8 @@ fn answer(
     body: &[u8],
 ) -> (Reply, Headers) {
     let now = unix_ms(SystemTime::now());
-    let token = authorization
-        .and_then(|h| h.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim());
+    let token = bearer(authorization);
+    let lang = Lang::of(req.query_string(), state.lock().facts.language);
     {
         let mut inner = state.lock();
         let forge = &mut inner.forge;
@@ -87,7 +109,7 @@ fn answer(
         };
         if let Some(why) = refused {
             tracing::debug!(reason = why, "jsm-sim: Forge call refused");
-            return (Reply::unauthorized(), Vec::new());
+            return (Reply::unauthorized(lang), Vec::new());
         }
         if let (Some(window), Some(at)) = (forge.forbidden_for, forge.installed_at(cloud_id))
             && now < at + window.as_millis() as u64
@@ -120,7 +142,11 @@ fn answer(
             path: tail,
             query: req.query_string(),
             content_type: header("content-type"),
+            experimental: header("x-experimentalapi")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("opt-in")),
             body,
+            caller: &Caller::Forge,
+            lang,
         },
     );
     (reply, Vec::new())

@@ -4,16 +4,21 @@
 //! Forge platform with its API gateway path `/ex/jira/{cloudId}`), with latency, fault scripts, a token-bucket
 //! rate limit and a control API (`/_sim/`) that exposes its customers and request log.
 
+mod accounts;
 mod auth;
 mod bucket;
 mod cli;
+mod cli_facts;
 mod config;
 mod control;
+mod desks;
+mod facts;
 mod faults;
 mod forge;
 mod forge_control;
 mod forge_jsm;
 mod forge_state;
+mod identity;
 mod installer;
 mod installer_key;
 mod oauth;
@@ -23,9 +28,11 @@ mod server;
 mod state;
 #[cfg(test)]
 mod tests;
+mod users;
 
 pub use cli::{SimArgs, run};
 pub use config::{SimConfig, SimConnect, SimRateLimit};
+pub use facts::{SimFacts, SimLanguage, SimPermissions};
 pub use faults::{Fault, FaultAction};
 pub use forge::{
     ForgeTrigger, ForgeTriggerReport, fit_claims, forge_jwks, forge_kid, mint_fit,
@@ -42,6 +49,12 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
+
+/// The cloudId of the simulator site reached at `control_url` (`http://127.0.0.1:PORT`): what
+/// its `/_edge/tenant_info` answers and the Forge platform names it by.
+pub fn cloud_id_of(control_url: &str) -> String {
+    forge::stable_uuid(control_url.trim_end_matches('/'))
+}
 
 /// A running simulator.
 pub struct SimServer {
@@ -64,13 +77,15 @@ impl SimServer {
         let control_url = format!("http://{addr}");
         let base_url = format!("{control_url}{}", config.normalised_context_path());
         let state = SimState::new(config);
-        state.set_base_url(base_url.clone());
+        // The Forge platform names this site by the same cloudId (see `forge`).
+        state.set_base_url(base_url.clone(), cloud_id_of(&control_url));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(app_state.clone()))
                 .configure(control::routes)
                 .service(web::resource("/ex/jira/{cloud_id}/{tail:.*}").to(forge_jsm::entry))
+                .route("/_edge/tenant_info", web::get().to(control::tenant_info))
                 .service(
                     web::resource("/{kid}")
                         .route(web::get().to(installer::public_key_route))
@@ -93,6 +108,17 @@ impl SimServer {
             handle,
             task,
         })
+    }
+
+    /// The site's cloudId (what `GET /_edge/tenant_info` answers).
+    pub fn cloud_id(&self) -> String {
+        self.state.cloud_id()
+    }
+
+    /// `http://127.0.0.1:PORT/ex/jira/{cloudId}`: the API gateway base URL of this site, where
+    /// OAuth 2.0 tokens are accepted.
+    pub fn gateway_url(&self) -> String {
+        format!("{}/ex/jira/{}", self.control_url, self.cloud_id())
     }
 
     /// In-process access for tests (customers, request log, faults).

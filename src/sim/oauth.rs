@@ -25,7 +25,8 @@ use std::time::Instant;
 /// The tokens the endpoint issued, and how often it was asked.
 #[derive(Default)]
 pub(crate) struct OAuthTokens {
-    issued: HashMap<String, Instant>,
+    /// token → (expiry, client id).
+    issued: HashMap<String, (Instant, String)>,
     requests: u64,
 }
 
@@ -48,13 +49,15 @@ impl SimState {
         self.lock().oauth.issued.clear();
     }
 
-    /// Whether `token` was issued here and has not expired or been revoked.
-    pub(crate) fn oauth_token_live(&self, token: &str) -> bool {
+    /// The client a token was issued to, when it was issued here and has not expired or
+    /// been revoked.
+    pub(crate) fn oauth_token_client(&self, token: &str) -> Option<String> {
         self.lock()
             .oauth
             .issued
             .get(token)
-            .is_some_and(|expires| Instant::now() < *expires)
+            .filter(|(expires, _)| Instant::now() < *expires)
+            .map(|(_, client)| client.clone())
     }
 }
 
@@ -133,8 +136,11 @@ async fn token(req: HttpRequest, body: web::Bytes, state: web::Data<SimState>) -
     {
         let now = Instant::now();
         let mut inner = state.lock();
-        inner.oauth.issued.retain(|_, expires| now < *expires);
-        inner.oauth.issued.insert(access_token.clone(), now + ttl);
+        inner.oauth.issued.retain(|_, (expires, _)| now < *expires);
+        inner
+            .oauth
+            .issued
+            .insert(access_token.clone(), (now + ttl, id.clone()));
     }
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -154,6 +160,11 @@ async fn revoke(state: web::Data<SimState>) -> HttpResponse {
 async fn summary(state: web::Data<SimState>) -> HttpResponse {
     let now = Instant::now();
     let inner = state.lock();
-    let live = inner.oauth.issued.values().filter(|e| now < **e).count();
+    let live = inner
+        .oauth
+        .issued
+        .values()
+        .filter(|(e, _)| now < *e)
+        .count();
     HttpResponse::Ok().json(json!({"tokenRequests": inner.oauth.requests, "liveTokens": live}))
 }

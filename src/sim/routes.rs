@@ -1,13 +1,16 @@
-//! The JSM Cloud API surface the bridge uses, over the simulator's state.
+//! The JSM Cloud API surface the bridge uses, over the simulator's state. Each behaviour
+//! names the published fact it models (Atlassian's OpenAPI documents: JSM Cloud `jsm.v3.json`,
+//! Jira platform swagger v3; SPEC §17):
 //!
-//! - `POST /rest/servicedeskapi/customer` creates a customer; emails are unique
-//!   case-insensitively: a duplicate is 409 with `strictConflictStatusCode=true`, else 400.
-//! - `GET /rest/api/3/user/search?query=` finds users whose email or display name contains
-//!   the query (case-insensitive), so near misses come back like on JSM.
-//! - `POST /rest/servicedeskapi/servicedesk/{id}/customer` and
-//!   `POST /rest/servicedeskapi/organization/{id}/user` add `accountIds`: 204.
+//! - `POST /rest/servicedeskapi/customer` (jsm.v3.json `createCustomer`): 201 UserDTO; emails
+//!   are unique case-insensitively: a duplicate is 409 with `strictConflictStatusCode=true`,
+//!   else 400; 403 without *Jira Administrators* (`ADMINISTER`).
+//! - `GET /rest/api/3/user/search`, `myself`, `mypermissions` and the desk customer search:
+//!   see `users`.
+//! - `GET`/`POST` on `servicedesk/{id}` and `organization/{id}`: see `desks`.
 
-use super::reply::Reply;
+use super::identity::Caller;
+use super::reply::{Lang, Reply};
 use super::state::{SimCustomer, SimState};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,40 +22,66 @@ pub(crate) struct JsmRequest<'a> {
     pub path: &'a str,
     pub query: &'a str,
     pub content_type: Option<&'a str>,
+    /// `X-ExperimentalApi: opt-in` was sent.
+    pub experimental: bool,
     pub body: &'a [u8],
+    /// Who the credentials say the caller is.
+    pub caller: &'a Caller,
+    /// The language of the answer's messages.
+    pub lang: Lang,
 }
 
 /// Answers one JSM API request, applying its effect to `state`.
 pub(crate) fn handle(state: &SimState, req: &JsmRequest<'_>) -> Reply {
+    use super::{desks, users};
     let path = req.path.trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').skip(1).collect();
-    let (allowed, handler): (&str, Handler<'_>) = match segments.as_slice() {
-        ["rest", "servicedeskapi", "customer"] => ("POST", Box::new(create_customer)),
-        ["rest", "api", "3", "user", "search"] => ("GET", Box::new(search_users)),
-        ["rest", "servicedeskapi", "servicedesk", id, "customer"] => {
-            ("POST", Box::new(|s, r| add_members(s, r, id, false)))
+    let get = req.method.eq_ignore_ascii_case("GET");
+    let post = req.method.eq_ignore_ascii_case("POST");
+    // JSM organization ids are int32 path ids (jsm.v3.json): anything else names no resource.
+    let numeric = |id: &str| id.parse::<i32>().is_ok();
+    match segments.as_slice() {
+        ["rest", "servicedeskapi", "customer"] if post => create_customer(state, req),
+        ["rest", "api", "3", "user", "search"] if get => users::search(state, req),
+        ["rest", "api", "3", "myself"] if get => users::myself(state, req),
+        ["rest", "api", "3", "mypermissions"] if get => users::my_permissions(state, req),
+        ["rest", "servicedeskapi", "servicedesk", id] if get => desks::get_desk(state, req, id),
+        ["rest", "servicedeskapi", "servicedesk", id, "customer"] if get => {
+            users::desk_customers(state, req, id)
         }
-        // JSM organization ids are numbers; anything else names no resource.
-        ["rest", "servicedeskapi", "organization", id, "user"] if id.parse::<u64>().is_ok() => {
-            ("POST", Box::new(|s, r| add_members(s, r, id, true)))
+        ["rest", "servicedeskapi", "servicedesk", id, "customer"] if post => {
+            desks::add_members(state, req, id, false)
         }
-        _ => return Reply::not_found(),
-    };
-    if !req.method.eq_ignore_ascii_case(allowed) {
-        return Reply::method_not_allowed();
+        ["rest", "servicedeskapi", "organization", id] if get && numeric(id) => {
+            desks::get_organization(state, req, id)
+        }
+        ["rest", "servicedeskapi", "organization", id, "user"] if post && numeric(id) => {
+            desks::add_members(state, req, id, true)
+        }
+        ["rest", "servicedeskapi", "customer"]
+        | [
+            "rest",
+            "api",
+            "3",
+            "user",
+            "search" | "myself" | "mypermissions",
+        ]
+        | ["rest", "servicedeskapi", "servicedesk", _]
+        | ["rest", "servicedeskapi", "servicedesk", _, "customer"] => Reply::method_not_allowed(),
+        ["rest", "servicedeskapi", "organization", id, ..] if numeric(id) => {
+            Reply::method_not_allowed()
+        }
+        _ => Reply::not_found(req.lang),
     }
-    handler(state, req)
 }
 
-type Handler<'h> = Box<dyn FnOnce(&SimState, &JsmRequest<'_>) -> Reply + 'h>;
-
-fn is_json(content_type: Option<&str>) -> bool {
+pub(crate) fn is_json(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|ct| ct.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-fn query_param(query: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
@@ -81,10 +110,22 @@ fn create_customer(state: &SimState, req: &JsmRequest<'_>) -> Reply {
     if !is_json(req.content_type) {
         return Reply::empty(415);
     }
+    let lang = req.lang;
+    if !state
+        .lock()
+        .facts
+        .permissions_of(&req.caller.key())
+        .administer
+    {
+        return forbidden(lang);
+    }
     let Ok(body) = serde_json::from_slice::<CreateBody>(req.body) else {
         return Reply::jsm_error(
             400,
-            "The request body is not valid.",
+            &lang.pick(
+                "The request body is not valid.",
+                "Der Anfragetext ist ungültig.",
+            ),
             "sd.public.api.error.invalid.request.body",
             &[],
         );
@@ -93,7 +134,10 @@ fn create_customer(state: &SimState, req: &JsmRequest<'_>) -> Reply {
     if !valid_email(&email) {
         return Reply::jsm_error(
             400,
-            "The email address is invalid.",
+            &lang.pick(
+                "The email address is invalid.",
+                "Die E-Mail-Adresse ist ungültig.",
+            ),
             "sd.customer.email.invalid",
             &[email.as_str()],
         );
@@ -106,7 +150,10 @@ fn create_customer(state: &SimState, req: &JsmRequest<'_>) -> Reply {
     if name.is_empty() {
         return Reply::jsm_error(
             400,
-            "The display name is required.",
+            &lang.pick(
+                "The display name is required.",
+                "Der Anzeigename ist erforderlich.",
+            ),
             "sd.customer.display.name.required",
             &[],
         );
@@ -122,7 +169,10 @@ fn create_customer(state: &SimState, req: &JsmRequest<'_>) -> Reply {
         let status = if strict { 409 } else { 400 };
         return Reply::jsm_error(
             status,
-            &format!("An account already exists for this email: {email}"),
+            &lang.pick(
+                format!("{DUPLICATE_EMAIL_EN}: {email}"),
+                format!("Für diese E-Mail-Adresse existiert bereits ein Konto: {email}"),
+            ),
             "sd.customer.email.already.exists",
             &[email.as_str()],
         );
@@ -132,6 +182,8 @@ fn create_customer(state: &SimState, req: &JsmRequest<'_>) -> Reply {
         email_address: email,
         display_name: name,
         active: true,
+        account_type: "customer".into(),
+        email_visible: true,
         service_desks: Vec::new(),
         organizations: Vec::new(),
     };
@@ -140,11 +192,28 @@ fn create_customer(state: &SimState, req: &JsmRequest<'_>) -> Reply {
     Reply::json(201, body)
 }
 
-/// A customer as JSM's create answer shows it.
-fn customer_json(c: &SimCustomer, base_url: &str) -> Value {
+/// The English message of the duplicate-email 400 (and 409) the simulator answers.
+pub(crate) const DUPLICATE_EMAIL_EN: &str = "An account already exists for this email";
+
+/// 403 with JSM's error body.
+pub(crate) fn forbidden(lang: Lang) -> Reply {
+    Reply::jsm_error(
+        403,
+        &lang.pick(
+            "You do not have permission to perform this operation.",
+            "Sie haben keine Berechtigung, diesen Vorgang auszuführen.",
+        ),
+        "sd.public.api.error.forbidden",
+        &[],
+    )
+}
+
+/// A customer as JSM shows it: jsm.v3.json `UserDTO` (accountId, name, key, emailAddress,
+/// displayName, active, timeZone, _links); `emailAddress` absent when the profile hides it.
+pub(crate) fn customer_json(c: &SimCustomer, base_url: &str) -> Value {
     let user_url = format!("{base_url}/rest/api/2/user?accountId={}", c.account_id);
     let avatar = |size: &str| format!("{base_url}/secure/useravatar?size={size}&avatarId=10122");
-    json!({
+    let mut user = json!({
         "accountId": c.account_id,
         "name": c.account_id,
         "key": c.account_id,
@@ -162,108 +231,9 @@ fn customer_json(c: &SimCustomer, base_url: &str) -> Value {
             },
             "self": user_url,
         },
-    })
-}
-
-fn search_users(state: &SimState, req: &JsmRequest<'_>) -> Reply {
-    let query = query_param(req.query, "query").unwrap_or_default();
-    if query.trim().is_empty() {
-        return Reply::platform_error(
-            400,
-            "The query parameter 'query' or 'accountId' is required.",
-        );
+    });
+    if !c.email_visible {
+        user.as_object_mut().map(|o| o.remove("emailAddress"));
     }
-    let number = |name: &str, default: usize| {
-        query_param(req.query, name)
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or(default)
-    };
-    let (start_at, max_results) = (number("startAt", 0), number("maxResults", 50).min(1000));
-    let needle = query.trim().to_lowercase();
-    let inner = state.lock();
-    let users: Vec<Value> = inner
-        .customers
-        .iter()
-        .filter(|c| {
-            c.email_address.to_lowercase().contains(&needle)
-                || c.display_name.to_lowercase().contains(&needle)
-        })
-        .skip(start_at)
-        .take(max_results)
-        .map(|c| {
-            let mut user = json!({
-                "self": format!("{}/rest/api/3/user?accountId={}", inner.base_url, c.account_id),
-                "accountId": c.account_id,
-                "accountType": "customer",
-                "displayName": c.display_name,
-                "active": c.active,
-                // Jira's user search shows the whole profile; the bridge must not pass it on.
-                "avatarUrls": {
-                    "48x48": format!("{}/secure/useravatar?size=large&avatarId=10122", inner.base_url),
-                },
-                "timeZone": "Etc/UTC",
-                "locale": "en_US",
-            });
-            if !inner.hide_emails {
-                user["emailAddress"] = json!(c.email_address);
-            }
-            user
-        })
-        .collect();
-    Reply::json(200, Value::Array(users))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MembersBody {
-    #[serde(default)]
-    account_ids: Vec<String>,
-}
-
-fn add_members(state: &SimState, req: &JsmRequest<'_>, id: &str, organization: bool) -> Reply {
-    if !is_json(req.content_type) {
-        return Reply::empty(415);
-    }
-    let body = match serde_json::from_slice::<MembersBody>(req.body) {
-        Ok(body) if !body.account_ids.is_empty() => body,
-        _ => {
-            return Reply::jsm_error(
-                400,
-                "You must provide at least one accountId.",
-                "sd.public.api.error.account.ids.required",
-                &[],
-            );
-        }
-    };
-    let mut inner = state.lock();
-    let unknown: Vec<&str> = body
-        .account_ids
-        .iter()
-        .filter(|id| !inner.customers.iter().any(|c| &c.account_id == *id))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        let list = unknown.join(", ");
-        return Reply::jsm_error(
-            400,
-            &format!("The following users do not exist: {list}"),
-            "sd.public.api.error.users.not.found",
-            &[list.as_str()],
-        );
-    }
-    for customer in inner
-        .customers
-        .iter_mut()
-        .filter(|c| body.account_ids.contains(&c.account_id))
-    {
-        let list = if organization {
-            &mut customer.organizations
-        } else {
-            &mut customer.service_desks
-        };
-        if !list.iter().any(|x| x == id) {
-            list.push(id.to_string());
-        }
-    }
-    Reply::empty(204)
+    user
 }

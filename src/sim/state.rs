@@ -1,26 +1,14 @@
 //! What the simulator holds: customers, the request log, faults and the mutable settings.
 
+pub use super::accounts::SimCustomer;
 use super::bucket::TokenBucket;
 use super::config::{SimConfig, SimConnect, SimRateLimit};
+use super::facts::SimFacts;
 use super::faults::{Fault, FaultAction, FaultQueue};
 use super::oauth::OAuthTokens;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// A JSM customer as the simulator stores it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SimCustomer {
-    pub account_id: String,
-    pub email_address: String,
-    pub display_name: String,
-    pub active: bool,
-    /// Service desks (ids or keys as sent) the customer was added to.
-    pub service_desks: Vec<String>,
-    /// Organizations the customer was added to.
-    pub organizations: Vec<String>,
-}
 
 /// One JSM API request as received, and how it was answered.
 #[derive(Clone, Debug, Serialize)]
@@ -68,6 +56,10 @@ pub(crate) struct Inner {
     pub(crate) latency: Duration,
     pub(crate) bucket: Option<TokenBucket>,
     pub(crate) base_url: String,
+    /// The site's cloudId (`/_edge/tenant_info`, the gateway path `/ex/jira/{cloudId}`).
+    pub(crate) cloud_id: String,
+    /// The §17 switches, as changed by `POST /_sim/config`.
+    pub(crate) facts: SimFacts,
     /// Connect apps installed through `/_sim/install`, by clientKey (survive `reset`).
     pub(crate) installed: Vec<(String, SimConnect)>,
     /// OAuth access tokens issued by `/_sim/oauth/token` (survive `reset`).
@@ -106,8 +98,35 @@ impl SimState {
         &self.config
     }
 
-    pub(crate) fn set_base_url(&self, base_url: String) {
-        self.lock().base_url = base_url;
+    pub(crate) fn set_base_url(&self, base_url: String, cloud_id: String) {
+        let mut inner = self.lock();
+        inner.base_url = base_url;
+        inner.cloud_id = cloud_id;
+    }
+
+    /// The site's cloudId.
+    pub fn cloud_id(&self) -> String {
+        self.lock().cloud_id.clone()
+    }
+
+    /// The §17 switches now in force.
+    pub fn facts(&self) -> SimFacts {
+        self.lock().facts.clone()
+    }
+
+    /// Changes the §17 switches.
+    pub fn update_facts(&self, change: impl FnOnce(&mut SimFacts)) {
+        change(&mut self.lock().facts);
+    }
+
+    /// Adds an account (as `POST /_sim/accounts` does); its accountId.
+    pub fn add_account(&self, mut account: SimCustomer) -> String {
+        if account.account_id.is_empty() {
+            account.account_id = format!("qm:{}", uuid::Uuid::new_v4());
+        }
+        let id = account.account_id.clone();
+        self.lock().customers.push(account);
+        id
     }
 
     /// Every customer, in creation order.
@@ -154,6 +173,7 @@ impl SimState {
     pub fn reset(&self) {
         let mut inner = self.lock();
         let base_url = std::mem::take(&mut inner.base_url);
+        let cloud_id = std::mem::take(&mut inner.cloud_id);
         let installed = std::mem::take(&mut inner.installed);
         let oauth = std::mem::take(&mut inner.oauth);
         let forge = std::mem::take(&mut inner.forge);
@@ -169,6 +189,8 @@ impl SimState {
             latency: self.config.latency,
             bucket: self.config.rate_limit.map(TokenBucket::new),
             base_url,
+            cloud_id,
+            facts: self.config.facts.clone(),
             ..Inner::default()
         };
     }
@@ -201,11 +223,12 @@ impl SimState {
         self.lock().faults.take(method, path)
     }
 
-    /// Takes a token; Err(retry_after_secs) when the bucket is empty.
-    pub(crate) fn take_token(&self) -> Result<(), u64> {
+    /// Takes a token; Err(retry_after_secs) when the bucket is empty. Ok carries the
+    /// bucket's (size, tokens left) when a bucket is configured.
+    pub(crate) fn take_token(&self) -> Result<Option<(u32, u32)>, u64> {
         match self.lock().bucket.as_mut() {
-            Some(bucket) => bucket.take(),
-            None => Ok(()),
+            Some(bucket) => bucket.take().map(|()| Some(bucket.headroom())),
+            None => Ok(None),
         }
     }
 

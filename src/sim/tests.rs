@@ -2,8 +2,10 @@
 
 mod auth;
 mod customers;
+mod facts;
 mod faults;
 mod forge;
+mod gateway;
 mod installer;
 mod log;
 mod oauth;

@@ -94,18 +94,28 @@ impl Store {
         lease: &Lease,
         last_step: Option<(usize, StepState)>,
         resolution: Option<(SignupStatus, Option<&serde_json::Value>)>,
+        note: Option<&LastError>,
     ) -> Result<(), TransitionError> {
         let sql = concat!(
             "UPDATE signups SET ",
             resolution_set!(),
-            ", status = COALESCE($4, resolution, 'created'), last_error = NULL,
-                 last_error_detail = NULL, lease_owner = NULL, lease_until = NULL,
+            ", status = COALESCE($4, resolution, 'created'), last_error = $7,
+                 last_error_detail = $8, lease_owner = NULL, lease_until = NULL,
                  completed_at = $6, updated_at = $6",
             lease_match!()
         );
         let (status, customer) = resolution_binds(resolution);
+        // An `existing` signup without a readable account keeps why (`account_unreadable`).
+        let (summary, detail) = (
+            note.map(|n| n.summary.clone()),
+            note.map(|n| n.detail.clone()),
+        );
         self.fenced(sql, id, lease, last_step, move |q| {
-            q.bind(status).bind(customer).bind(now_ms())
+            q.bind(status)
+                .bind(customer)
+                .bind(now_ms())
+                .bind(summary)
+                .bind(detail)
         })
         .await
     }

@@ -267,7 +267,7 @@ fn a_sandbox_name_clash_exits_2() {
     let path = dir.path().join("clash.toml");
     std::fs::write(
         &path,
-        "[[tenants]]\nid = \"sandbox\"\nbase_url = \"https://a.atlassian.net\"\nauth = { type = \"bearer\", token = \"t\" }\n",
+        "[[tenants]]\nid = \"sandbox\"\nbase_url = \"https://a.atlassian.net\"\nauth = { type = \"basic\", email = \"bot@a.com\", api_token = \"t\" }\n",
     )
     .unwrap();
     let output = std::process::Command::new(binary())

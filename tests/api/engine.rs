@@ -185,12 +185,11 @@ async fn a_failing_step_keeps_the_customer_and_retry_resumes_there() {
             {"name": "organization:7", "state": "pending"}
         ])
     );
-    assert!(
-        failed["lastError"]
-            .as_str()
-            .unwrap()
-            .contains("service_desk:10")
+    assert_eq!(
+        failed["lastError"],
+        "not_found: service desk 10 does not exist or cannot be seen by these credentials"
     );
+    assert_eq!(failed["attempts"], 1, "a step's 404 is final");
 
     app.sim.state().clear_faults();
     let store = signup_bridge::store::Store::open(&app.config.database.url)

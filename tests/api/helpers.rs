@@ -58,6 +58,7 @@ pub fn test_config(dir: &Path, jsm_base_url: &str) -> Config {
         },
         service_desk_ids: vec![],
         organization_ids: vec![],
+        api_gateway_url: signup_bridge::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
     });
     config.sources.push(source(SOURCE, SECRET, TENANT));
     config
@@ -65,6 +66,15 @@ pub fn test_config(dir: &Path, jsm_base_url: &str) -> Config {
 
 pub fn source(id: &str, secret: &str, tenant: &str) -> SourceConfig {
     SourceConfig::hmac(id, tenant, Secret::new(secret))
+}
+
+/// The API gateway root (the simulator's origin) and the site's cloudId, for the simulator
+/// whose JSM base URL is `base_url`: OAuth tenants call `{root}/ex/jira/{cloudId}`.
+pub fn sim_gateway(base_url: &str) -> (String, String) {
+    let url = reqwest::Url::parse(base_url).expect("simulator URL");
+    let origin = url.origin().ascii_serialization();
+    let cloud = signup_bridge::sim::cloud_id_of(&origin);
+    (origin, cloud)
 }
 
 pub async fn start_sim(config: SimConfig) -> SimServer {

@@ -41,7 +41,11 @@ async fn a_signup_becomes_one_customer_with_the_spec_body() {
     let creates = app.creates();
     assert_eq!(creates.len(), 1);
     let create = &creates[0];
-    assert_eq!(create.query, "strictConflictStatusCode=true");
+    // Every JSM call asks for English messages (SPEC §17 rule 1).
+    assert_eq!(
+        create.query,
+        "strictConflictStatusCode=true&requestLanguage=en-US"
+    );
     assert_eq!(create.x_experimentalapi.as_deref(), Some("opt-in"));
     assert_eq!(create.accept.as_deref(), Some("application/json"));
     assert_eq!(create.content_type.as_deref(), Some("application/json"));
@@ -200,10 +204,10 @@ async fn the_same_email_under_another_key_resolves_to_the_existing_customer() {
 #[tokio::test]
 async fn user_search_near_misses_are_never_taken_for_the_customer() {
     let app = spawn_app().await;
-    // alfred@ contains fred@: the simulator's search returns it first.
+    // fred@example.com is a prefix of fred@example.com.au: JSM's search returns both.
     let near = app
         .post(
-            &signup_body("alfred@example.com", "Alfred").to_string(),
+            &signup_body("fred@example.com.au", "Alfred").to_string(),
             "application/json",
             &[("Idempotency-Key", "a")],
         )

@@ -37,7 +37,8 @@ async fn full_run(format: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
          \n[[sources]]\nid = \"oauthsrc\"\ntenant = \"oauthco\"\nsecret = \"{SHOP_SECRET}\"\n\
          \n[[sources]]\nid = \"forgesrc\"\ntenant = \"{FORGE_CLOUD}\"\nsecret = \"{SHOP_SECRET}\"\n\
          \n[forge]\napp_id = \"{FORGE_APP}\"\njwks_url = \"{control}/_sim/forge/jwks.json\"\n",
-        base = sim.base_url
+        // OAuth 2.0 tokens are accepted only under the API gateway (SPEC §17).
+        base = sim.gateway_url()
     );
     let config = write_config(dir.path(), &sim.base_url, "inline_wait = \"3s\"", &extra);
     let bridge = BridgeProcess::start_with_env(

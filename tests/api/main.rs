@@ -22,6 +22,7 @@ mod healthcheck;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
 mod intake;
+mod jsm17;
 mod jwks;
 mod logs;
 mod multi_instance;

@@ -36,6 +36,10 @@ async fn spawn_with(sim: SimConfig, secret: &str, tweak: impl FnOnce(&mut Config
             client_secret: Secret::new(secret),
             token_url: format!("{}/_sim/oauth/token", tenant.base_url),
         };
+        // OAuth 2.0 tokens are accepted only under the API gateway (SPEC §17).
+        let (control, cloud) = sim_gateway(&tenant.base_url);
+        tenant.base_url = format!("{control}/ex/jira/{cloud}");
+        tenant.api_gateway_url = control;
         tweak(config);
     })
     .await

@@ -215,7 +215,7 @@ url = "sqlite://{}?dbtoken=db-query-secret"
 
 [[tenants]]
 id = "acme"
-base_url = "https://tenant-user:tenant-pass@acme.atlassian.net/jira?sig=base-query-secret"
+base_url = "https://tenant-user:tenant-pass@api.atlassian.com/ex/jira/cloud-1?sig=base-query-secret"
 auth = {{ type = "oauth_client_credentials", client_id = "c", client_secret = "s", token_url = "https://auth.example.com/oauth/token?token=token-query-secret" }}
 
 [[sources]]
@@ -244,7 +244,7 @@ audience = "signup-bridge"
         assert!(!stderr.contains(leaked), "{leaked} in {stderr}");
     }
     for shown in [
-        "https://[redacted]@acme.atlassian.net/jira?[redacted]",
+        "https://[redacted]@api.atlassian.com/ex/jira/cloud-1?[redacted]",
         "https://auth.example.com/oauth/token?[redacted]",
         "https://[redacted]@idp.example.com/jwks.json?[redacted]",
     ] {

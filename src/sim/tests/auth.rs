@@ -59,14 +59,27 @@ async fn basic_auth_needs_a_known_email_and_token() {
 }
 
 #[tokio::test]
-async fn bearer_auth_needs_a_known_token() {
+async fn bearer_auth_needs_a_known_token_under_the_gateway() {
     let sim = start(config()).await;
-    assert_eq!(create_with_auth(&sim, "Bearer nope").await.0, 401);
-    assert!(sim.state().customers().is_empty());
+    let at_gateway = |auth: String| {
+        let gateway = sim.gateway_url();
+        async move {
+            let resp = create_req(&client(), &gateway, "fred@example.com", true)
+                .header("Authorization", auth)
+                .send()
+                .await
+                .expect("create");
+            status_and_json(resp).await.0
+        }
+    };
+    assert_eq!(at_gateway("Bearer nope".into()).await, 401);
+    // Published: OAuth 2.0 tokens are refused at the site URL.
     assert_eq!(
         create_with_auth(&sim, &format!("bearer {BEARER}")).await.0,
-        201
+        401
     );
+    assert!(sim.state().customers().is_empty());
+    assert_eq!(at_gateway(format!("bearer {BEARER}")).await, 201);
     sim.stop().await;
 }
 

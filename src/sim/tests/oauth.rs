@@ -24,8 +24,9 @@ async fn grant(server: &SimServer, form: &[(&str, &str)]) -> (u16, Value) {
     status_and_json(resp).await
 }
 
+/// OAuth tokens are accepted only under the API gateway path (SPEC §17).
 async fn create_with(server: &SimServer, token: &str, email: &str) -> u16 {
-    create_req(&client(), &server.base_url, email, true)
+    create_req(&client(), &server.gateway_url(), email, true)
         .bearer_auth(token)
         .send()
         .await

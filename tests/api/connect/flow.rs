@@ -8,7 +8,9 @@ use signup_bridge::sim::{Fault, FaultAction};
 use super::*;
 use crate::helpers::{CUSTOMER_PATH, id_of, jsm_requests};
 
-const CREATE_QSH: &str = "4ff08937aeccd4fce54201618b35f296106c647a59087abe464feeba861feb91";
+/// SHA-256 of `POST&/rest/servicedeskapi/customer&requestLanguage=en-US&strictConflictStatusCode=true`
+/// (the query sorted, as the Connect qsh wants): `requestLanguage` is inside the signed URL.
+const CREATE_QSH: &str = "112900700582318cfb0a21c85fb701a620bef4e7ceea33b7de9195dd48a38b74";
 
 /// The claims of the JWT the bridge sent, verified with `secret`.
 fn jwt_claims(authorization: &str, secret: &str) -> Result<Value, jsonwebtoken::errors::Error> {

@@ -20,7 +20,10 @@ async fn a_customer_is_created_with_the_system_token_through_api_base_url() {
         creates[0].path,
         format!("/ex/jira/{CLOUD}/rest/servicedeskapi/customer")
     );
-    assert_eq!(creates[0].query, "strictConflictStatusCode=true");
+    assert_eq!(
+        creates[0].query,
+        "strictConflictStatusCode=true&requestLanguage=en-US"
+    );
     let auth = creates[0].authorization.clone().unwrap();
     assert!(
         auth.starts_with("Bearer ") && auth.split('.').count() == 3,

@@ -37,7 +37,8 @@ async fn a_403_after_the_permission_grace_fails_naming_the_permission() {
     assert_eq!(done["status"], "failed", "{done}");
     let error = done["lastError"].as_str().unwrap();
     assert!(
-        error.starts_with("jsm_auth:") && error.contains("Jira administrator global permission"),
+        error.starts_with("jsm_permission:")
+            && error.contains("Jira Administrators global permission (ADMINISTER)"),
         "{error}"
     );
     assert_eq!(
