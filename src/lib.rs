@@ -17,6 +17,7 @@ pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod traces;
 
 /// `--version`: the crate version and, when built from a git checkout, the commit.
 pub const VERSION: &str = {

@@ -102,11 +102,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve { .. } | Command::JsmSim(_) => LogTarget::Stdout,
         _ => LogTarget::Stderr,
     };
-    let default_filter = match target {
-        LogTarget::Stdout => "info,actix_server=warn",
-        LogTarget::Stderr => "warn",
-    };
-    telemetry::init(target, default_filter);
+    // `serve` starts its logs once its config is read: they may carry the trace exporter.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        telemetry::init(target, default_filter(target));
+    }
     match dispatch(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -122,6 +121,35 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+fn default_filter(target: LogTarget) -> &'static str {
+    match target {
+        LogTarget::Stdout => "info,actix_server=warn",
+        LogTarget::Stderr => "warn",
+    }
+}
+
+/// `serve`'s logs, with the trace exporter when an OTLP endpoint is configured; the returned
+/// handle flushes the traces when dropped.
+fn serve_logs_and_traces(config: &Config) -> anyhow::Result<Option<crate::traces::Traces>> {
+    let env = |name: &str| std::env::var(name).ok();
+    let Some(endpoint) = config.telemetry.endpoint(&env) else {
+        telemetry::init(LogTarget::Stdout, default_filter(LogTarget::Stdout));
+        return Ok(None);
+    };
+    let (layer, traces) =
+        crate::traces::exporter_layer(&endpoint, &config.telemetry.service_name)?;
+    telemetry::init_with(
+        LogTarget::Stdout,
+        default_filter(LogTarget::Stdout),
+        Some(layer),
+    );
+    tracing::info!(
+        endpoint = %config::redact_url(&endpoint),
+        "exporting traces over OTLP/HTTP"
+    );
+    Ok(Some(traces))
+}
+
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let path = cli.config.as_deref();
     match cli.command {
@@ -134,7 +162,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     .validate()
                     .map_err(|e| UsageError(format!("--listen: {e}")))?;
             }
-            serve::serve(config, sandbox).await
+            let traces = serve_logs_and_traces(&config)?;
+            let served = serve::serve(config, sandbox).await;
+            drop(traces);
+            served
         }
         Command::Token { source, ttl, jti } => {
             serve::token(&config::load(path)?, &source, ttl, jti).await

@@ -10,6 +10,7 @@ mod load;
 mod redact;
 mod secret;
 mod sender;
+mod telemetry;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
 pub use load::{ConfigError, load, load_from_env, load_from_text};
 pub use redact::redact_url;
 pub use secret::Secret;
+pub use telemetry::{OTLP_ENDPOINT_ENV, TelemetryConfig};
 pub use sender::{DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, validate_sender};
 
 /// The effective configuration.
@@ -37,6 +39,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub tenants: Vec<TenantConfig>,
     pub sources: Vec<SourceConfig>,
+    /// OpenTelemetry traces (off unless an endpoint is set).
+    pub telemetry: TelemetryConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

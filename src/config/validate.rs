@@ -40,6 +40,7 @@ impl Config {
             return Err("key `auth.max_token_lifetime`: must be more than 0".into());
         }
         self.forge.validate()?;
+        self.telemetry.validate(&|name| std::env::var(name).ok())?;
         self.validate_delivery()?;
         self.validate_ranges()?;
         self.validate_tenants()?;
