@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod delivery;
+pub mod doctor;
 pub mod domain;
 pub mod error;
 pub mod forge;

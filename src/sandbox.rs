@@ -1,6 +1,10 @@
 //! `serve --sandbox`: an embedded JSM simulator, a tenant `sandbox` pointing at it and a source
 //! `sandbox` whose secret is generated once and kept in the database, so a restart or
 //! `token --source sandbox` from another shell keeps working.
+//!
+//! The simulator's API token is kept the same way, and its address is recorded at each start,
+//! so `doctor --sandbox` from another shell checks the running sandbox tenant with the very
+//! credentials `serve` uses ([`recorded_tenant`]).
 
 use std::net::TcpListener;
 
@@ -14,6 +18,8 @@ use crate::store::Store;
 pub const SANDBOX: &str = "sandbox";
 const SECRET_NAME: &str = "sandbox_source_secret";
 const SANDBOX_EMAIL: &str = "sandbox-bot@example.com";
+const API_TOKEN_NAME: &str = "sandbox_jsm_api_token";
+const BASE_URL_NAME: &str = "sandbox_jsm_base_url";
 
 /// The sandbox source's HMAC secret, created on first use.
 pub async fn sandbox_secret(store: &Store) -> Result<String, sqlx::Error> {
@@ -32,15 +38,30 @@ pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServ
         ))
         .into());
     }
-    let api_token = Alphanumeric.sample_string(&mut rand::rng(), 32);
+    let api_token = store
+        .local_secret(API_TOKEN_NAME, || {
+            Alphanumeric.sample_string(&mut rand::rng(), 32)
+        })
+        .await?;
     let sim_config = SimConfig {
         basic: vec![(SANDBOX_EMAIL.to_string(), api_token.clone())],
         ..SimConfig::default()
     };
     let sim = SimServer::start(sim_config, TcpListener::bind("127.0.0.1:0")?).await?;
-    config.tenants.push(TenantConfig {
+    store.put_local_secret(BASE_URL_NAME, &sim.base_url).await?;
+    config.tenants.push(tenant(&sim.base_url, api_token));
+    config.sources.push(SourceConfig::hmac(
+        SANDBOX,
+        SANDBOX,
+        Secret::new(sandbox_secret(store).await?),
+    ));
+    Ok(sim)
+}
+
+fn tenant(base_url: &str, api_token: String) -> TenantConfig {
+    TenantConfig {
         id: SANDBOX.into(),
-        base_url: sim.base_url.clone(),
+        base_url: base_url.into(),
         auth: TenantAuth::Basic {
             email: SANDBOX_EMAIL.into(),
             api_token: Secret::new(api_token),
@@ -48,13 +69,17 @@ pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServ
         service_desk_ids: Vec::new(),
         organization_ids: Vec::new(),
         api_gateway_url: crate::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
-    });
-    config.sources.push(SourceConfig::hmac(
-        SANDBOX,
-        SANDBOX,
-        Secret::new(sandbox_secret(store).await?),
-    ));
-    Ok(sim)
+    }
+}
+
+/// The sandbox tenant the last `serve --sandbox` on this database started (its simulator
+/// address and API token), read without writing; `None` when no sandbox ever ran on it.
+pub async fn recorded_tenant(store: &Store) -> Result<Option<TenantConfig>, sqlx::Error> {
+    let base_url = store.stored_local_secret(BASE_URL_NAME).await?;
+    let api_token = store.stored_local_secret(API_TOKEN_NAME).await?;
+    Ok(base_url
+        .zip(api_token)
+        .map(|(url, token)| tenant(&url, token)))
 }
 
 /// The one ready-to-paste curl line (the only place besides `token` that shows a token).

@@ -1,6 +1,7 @@
 //! The command line (README, "Command line"). Exit codes: 0 ok, 2 usage or configuration error, 1 runtime failure.
 
 mod admin;
+mod doctor;
 mod healthcheck;
 mod serve;
 mod sign;
@@ -65,6 +66,19 @@ pub enum Command {
     },
     /// Validate the configuration and print it as TOML, every secret redacted.
     CheckConfig,
+    /// Read-only checks of every tenant and installation against JSM (base URL, reachability,
+    /// credentials, permissions, desks, organizations, clock, rate limit); creates nothing.
+    Doctor {
+        /// Only this tenant (a `[[tenants]]` id, a Connect clientKey or a Forge installationId).
+        #[arg(long, value_name = "ID")]
+        tenant: Option<String>,
+        /// One JSON object per check and line (tenant, check, status, detail, fix).
+        #[arg(long)]
+        json: bool,
+        /// Also check the `sandbox` tenant of the `serve --sandbox` running on this database.
+        #[arg(long)]
+        sandbox: bool,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Inspect and re-queue signups (safe while `serve` runs).
@@ -178,6 +192,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config.to_redacted_toml());
             Ok(())
         }
+        Command::Doctor {
+            tenant,
+            json,
+            sandbox,
+        } => doctor::doctor(config::load(path)?, tenant, json, sandbox).await,
         Command::Migrate => {
             let config = config::load(path)?;
             open_store(&config).await?;

@@ -224,22 +224,25 @@ impl FitVerifier {
     }
 
     fn api_base_allowed(&self, raw: &str) -> bool {
-        let Ok(url) = Url::parse(raw) else {
-            return false;
-        };
-        if url.username() != "" || url.password().is_some() {
-            return false;
-        }
-        match url.scheme() {
-            "https" | "http" if is_loopback(&url) => true,
-            "https" => url.host_str().is_some_and(|host| {
-                self.forge
-                    .api_hosts
-                    .iter()
-                    .any(|h| h.eq_ignore_ascii_case(host))
-            }),
-            _ => false,
-        }
+        api_base_allowed(&self.forge.api_hosts, raw)
+    }
+}
+
+/// Whether an `apiBaseUrl` may receive the app system token: https on one of `api_hosts`, or
+/// http/https on a loopback host; never with userinfo.
+pub fn api_base_allowed(api_hosts: &[String], raw: &str) -> bool {
+    let Ok(url) = Url::parse(raw) else {
+        return false;
+    };
+    if url.username() != "" || url.password().is_some() {
+        return false;
+    }
+    match url.scheme() {
+        "https" | "http" if is_loopback(&url) => true,
+        "https" => url
+            .host_str()
+            .is_some_and(|host| api_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))),
+        _ => false,
     }
 }
 

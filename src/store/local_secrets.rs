@@ -39,4 +39,21 @@ impl Store {
         tx.commit().await?;
         Ok(value)
     }
+
+    /// Store `value` under `name`, replacing what was there (the sandbox records where its
+    /// simulator listens now).
+    pub async fn put_local_secret(&self, name: &str, value: &str) -> Result<(), sqlx::Error> {
+        let context = sealed::local_secret_context(name);
+        self.write_alone(
+            sqlx::query(
+                "INSERT INTO local_secrets (name, value, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(name)
+            .bind(sealed::conceal(self.key(), &context, value))
+            .bind(now_ms()),
+        )
+        .await
+        .map(drop)
+    }
 }

@@ -20,6 +20,7 @@ mod open;
 mod queue;
 #[cfg(test)]
 mod queue_tests;
+mod read_only;
 pub mod sealed;
 mod signups;
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod commits;
 mod connect;
 mod crash;
 mod deploy;
+mod doctor;
 mod engine;
 mod faults;
 mod faults_mount;
