@@ -150,8 +150,7 @@ fn serve_logs_and_traces(config: &Config) -> anyhow::Result<Option<crate::traces
         telemetry::init(LogTarget::Stdout, default_filter(LogTarget::Stdout));
         return Ok(None);
     };
-    let (layer, traces) =
-        crate::traces::exporter_layer(&endpoint, &config.telemetry.service_name)?;
+    let (layer, traces) = crate::traces::exporter_layer(&endpoint, &config.telemetry.service_name)?;
     telemetry::init_with(
         LogTarget::Stdout,
         default_filter(LogTarget::Stdout),

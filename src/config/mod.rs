@@ -22,8 +22,8 @@ pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
 pub use load::{ConfigError, load, load_from_env, load_from_text};
 pub use redact::redact_url;
 pub use secret::Secret;
-pub use telemetry::{OTLP_ENDPOINT_ENV, TelemetryConfig};
 pub use sender::{DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, validate_sender};
+pub use telemetry::{OTLP_ENDPOINT_ENV, TelemetryConfig};
 
 /// The effective configuration.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -61,15 +61,20 @@ mod tests {
 
     #[test]
     fn the_key_wins_over_the_environment_and_both_are_checked() {
-        let env = |name: &str| {
-            (name == OTLP_ENDPOINT_ENV).then(|| "http://from-env:4318".to_string())
-        };
+        let env =
+            |name: &str| (name == OTLP_ENDPOINT_ENV).then(|| "http://from-env:4318".to_string());
         let none = |_: &str| None;
         let mut config = TelemetryConfig::default();
         assert_eq!(config.endpoint(&none), None);
-        assert_eq!(config.endpoint(&env).as_deref(), Some("http://from-env:4318"));
+        assert_eq!(
+            config.endpoint(&env).as_deref(),
+            Some("http://from-env:4318")
+        );
         config.otlp_endpoint = Some("http://127.0.0.1:4318".into());
-        assert_eq!(config.endpoint(&env).as_deref(), Some("http://127.0.0.1:4318"));
+        assert_eq!(
+            config.endpoint(&env).as_deref(),
+            Some("http://127.0.0.1:4318")
+        );
         assert!(config.validate(&none).is_ok());
         for bad in ["ftp://x", "not a url", "http://user:pw@collector:4318"] {
             config.otlp_endpoint = Some(bad.into());

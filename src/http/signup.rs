@@ -146,7 +146,11 @@ pub(super) async fn accept(
     intake.record("signup_bridge.signup_id", record.id.as_str());
     let mut events = state.engine.events().subscribe();
     let commit = tracing::info_span!("commit", "db.operation.name" = "insert signup");
-    let inserted = state.store.insert_signup(&record).instrument(commit).await?;
+    let inserted = state
+        .store
+        .insert_signup(&record)
+        .instrument(commit)
+        .await?;
     let signup = match inserted {
         InsertOutcome::Existing(existing) => return replay(state, existing, &print, None).await,
         InsertOutcome::Inserted(signup) => signup,

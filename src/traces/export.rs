@@ -92,8 +92,8 @@ impl HttpClient for OnRuntime {
                 let response = http.execute(request).await?;
                 let status = response.status();
                 let headers = response.headers().clone();
-                let body = crate::outbound::read_capped(response, crate::outbound::MAX_BODY)
-                    .await?;
+                let body =
+                    crate::outbound::read_capped(response, crate::outbound::MAX_BODY).await?;
                 let mut answer = Response::builder().status(status).body(Bytes::from(body))?;
                 *answer.headers_mut() = headers;
                 Ok::<_, HttpError>(answer)

@@ -48,7 +48,10 @@ fn assert_subcommand(args: &[&str]) {
         .output()
         .unwrap()
         .status;
-    assert!(status.success(), "`signup-bridge {args:?}` is no subcommand");
+    assert!(
+        status.success(),
+        "`signup-bridge {args:?}` is no subcommand"
+    );
 }
 
 /// `check-config` with this config text and environment: exit 0, and the effective config.
@@ -90,7 +93,11 @@ async fn assert_probe_path(path: &str) {
 #[tokio::test]
 async fn kubernetes_manifests_name_what_the_binary_serves() {
     let mut docs = Vec::new();
-    for file in ["config.yaml", "statefulset-sqlite.yaml", "deployment-postgres.yaml"] {
+    for file in [
+        "config.yaml",
+        "statefulset-sqlite.yaml",
+        "deployment-postgres.yaml",
+    ] {
         docs.extend(yaml_documents(&repo(&format!("deploy/kubernetes/{file}"))));
     }
     let kind = |d: &Value| d["kind"].as_str().unwrap_or_default().to_string();
@@ -101,11 +108,23 @@ async fn kubernetes_manifests_name_what_the_binary_serves() {
         .iter()
         .filter(|d| ["StatefulSet", "Deployment"].contains(&kind(d).as_str()))
         .collect();
-    assert_eq!(workloads.len(), 2, "a StatefulSet for SQLite, a Deployment for PostgreSQL");
+    assert_eq!(
+        workloads.len(),
+        2,
+        "a StatefulSet for SQLite, a Deployment for PostgreSQL"
+    );
     for workload in workloads {
-        let name = format!("{} {}", kind(workload), str_of(workload, &["metadata", "name"]));
+        let name = format!(
+            "{} {}",
+            kind(workload),
+            str_of(workload, &["metadata", "name"])
+        );
         let pod = &workload["spec"]["template"]["spec"];
-        assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true), "{name}");
+        assert_eq!(
+            pod["securityContext"]["runAsNonRoot"].as_bool(),
+            Some(true),
+            "{name}"
+        );
         let container = &pod["containers"][0];
         let args: Vec<&str> = container["args"]
             .as_sequence()
@@ -115,9 +134,20 @@ async fn kubernetes_manifests_name_what_the_binary_serves() {
             .collect();
         assert_subcommand(&args);
         let security = &container["securityContext"];
-        assert_eq!(security["readOnlyRootFilesystem"].as_bool(), Some(true), "{name}");
-        assert_eq!(security["allowPrivilegeEscalation"].as_bool(), Some(false), "{name}");
-        assert!(container["resources"]["requests"].is_mapping(), "{name}: resources");
+        assert_eq!(
+            security["readOnlyRootFilesystem"].as_bool(),
+            Some(true),
+            "{name}"
+        );
+        assert_eq!(
+            security["allowPrivilegeEscalation"].as_bool(),
+            Some(false),
+            "{name}"
+        );
+        assert!(
+            container["resources"]["requests"].is_mapping(),
+            "{name}: resources"
+        );
 
         let mut env = BTreeMap::new();
         for var in container["env"].as_sequence().unwrap() {
@@ -148,7 +178,11 @@ async fn kubernetes_manifests_name_what_the_binary_serves() {
         assert_eq!(u64::from(listen_port(&config)), port, "{name}: port");
         let database = config["database"]["url"].as_str().unwrap();
         if kind(workload) == "StatefulSet" {
-            assert_eq!(workload["spec"]["replicas"].as_u64(), Some(1), "SQLite: one writer");
+            assert_eq!(
+                workload["spec"]["replicas"].as_u64(),
+                Some(1),
+                "SQLite: one writer"
+            );
             assert!(database.starts_with("sqlite:///data/"), "{database}");
         } else {
             assert!(database.starts_with("postgres"), "{database}");
@@ -189,11 +223,17 @@ async fn the_compose_file_starts_two_instances_in_order() {
     let services = &compose["services"];
     assert!(services["postgres"]["healthcheck"].is_mapping());
     assert_eq!(
-        str_of(services, &["bridge-1", "depends_on", "postgres", "condition"]),
+        str_of(
+            services,
+            &["bridge-1", "depends_on", "postgres", "condition"]
+        ),
         "service_healthy"
     );
     assert_eq!(
-        str_of(services, &["bridge-2", "depends_on", "bridge-1", "condition"]),
+        str_of(
+            services,
+            &["bridge-2", "depends_on", "bridge-1", "condition"]
+        ),
         "service_healthy",
         "the second instance starts once the first has migrated"
     );
@@ -205,7 +245,11 @@ async fn the_compose_file_starts_two_instances_in_order() {
             .iter()
             .map(|a| a.as_str().unwrap())
             .collect();
-        assert_eq!(health[..2], ["CMD", "/usr/local/bin/signup-bridge"], "{name}");
+        assert_eq!(
+            health[..2],
+            ["CMD", "/usr/local/bin/signup-bridge"],
+            "{name}"
+        );
         assert_subcommand(&health[2..]);
         let command: Vec<&str> = service["command"]
             .as_sequence()
@@ -222,7 +266,10 @@ async fn the_compose_file_starts_two_instances_in_order() {
         }
         let volume = service["volumes"][0].as_str().unwrap();
         let (host, in_container) = volume.split_once(':').unwrap();
-        assert!(in_container.starts_with(&env["SIGNUP_BRIDGE_CONFIG"]), "{name}: config mount");
+        assert!(
+            in_container.starts_with(&env["SIGNUP_BRIDGE_CONFIG"]),
+            "{name}: config mount"
+        );
         let bridge_toml = std::fs::read_to_string(repo("deploy").join(host)).unwrap();
         let config = effective_config(&bridge_toml, &env);
         let published = service["ports"][0].as_str().unwrap();
@@ -261,7 +308,10 @@ fn the_systemd_unit_runs_the_binary_hardened() {
     let text = String::from_utf8_lossy(&output.stdout);
     let exposure: f64 = text
         .lines()
-        .find_map(|l| l.split("Overall exposure level for signup-bridge.service: ").nth(1))
+        .find_map(|l| {
+            l.split("Overall exposure level for signup-bridge.service: ")
+                .nth(1)
+        })
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no exposure level in: {text}"));
@@ -271,7 +321,10 @@ fn the_systemd_unit_runs_the_binary_hardened() {
 #[test]
 fn the_containerfile_runs_unprivileged_with_a_health_check() {
     let file = std::fs::read_to_string(repo("Containerfile")).unwrap();
-    let runtime = file.split("FROM scratch").nth(1).expect("a scratch runtime stage");
+    let runtime = file
+        .split("FROM scratch")
+        .nth(1)
+        .expect("a scratch runtime stage");
     for line in [
         "USER 65532:65532",
         "WORKDIR /data",

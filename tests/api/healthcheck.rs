@@ -85,5 +85,8 @@ fn version_names_the_git_commit_of_a_checkout() {
         return;
     }
     let commit = String::from_utf8_lossy(&git.stdout).trim().to_string();
-    assert!(version.contains(&format!("({commit})")), "{version} lacks {commit}");
+    assert!(
+        version.contains(&format!("({commit})")),
+        "{version} lacks {commit}"
+    );
 }

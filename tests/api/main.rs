@@ -42,4 +42,5 @@ mod senders;
 mod senders_cli;
 mod senders_routes;
 mod sources;
+mod traces;
 mod vendors;
