@@ -32,7 +32,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("this idempotency key was used with a different signup")]
     IdempotencyKeyReused,
-    #[error("too many requests from this source")]
+    #[error(
+        "too many requests from this source, or too many failed verifications from this address"
+    )]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     TenantUnavailable(String),
@@ -191,15 +193,30 @@ impl From<sqlx::Error> for ApiError {
 /// without a restart: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
 const UNAVAILABLE_CODES: [i64; 6] = [5, 6, 8, 10, 13, 14];
 
-/// PostgreSQL's SQLSTATE classes for a server that cannot take a request now: connection
-/// exceptions, insufficient resources, operator intervention (shutdown, restart).
-const UNAVAILABLE_CLASSES: [&str; 3] = ["08", "53", "57"];
+/// PostgreSQL's SQLSTATE classes for a server that cannot serve now: connection exceptions (08),
+/// insufficient resources (53: too many clients, disk full), object not in prerequisite state
+/// (55: a database not accepting connections, an object in use, a lock not available),
+/// operator intervention (57: admin shutdown, terminated backend, cannot connect now) and system
+/// errors (58: I/O).
+const UNAVAILABLE_CLASSES: [&str; 5] = ["08", "53", "55", "57", "58"];
 
-/// The fault is the database's state (space, locks, the file, a server restarting), not the
-/// request or the code.
+/// Single SQLSTATEs outside those classes that mean the same: `read_only_sql_transaction` is
+/// what a write gets from a standby that a failover left the pool connected to.
+const UNAVAILABLE_STATES: [&str; 1] = ["25006"];
+
+/// The fault is the database's state (space, locks, the file, a server restarting or refusing
+/// connections, a read-only standby), not the request or the code. Mapped by what failed:
+/// getting or keeping a connection (pool, I/O, TLS, the wire protocol, a crashed driver worker)
+/// is always "unavailable", whatever the server's message; a statement's error is when its
+/// SQLSTATE says the server cannot serve now.
 fn storage_unavailable(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
         // Lost to another transaction after the store's own retries: worth a retry later.
         sqlx::Error::Database(_) if crate::store::lost_to_another_transaction(e) => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
@@ -212,9 +229,10 @@ fn storage_unavailable(e: &sqlx::Error) -> bool {
 fn unavailable_code(code: &str) -> bool {
     // SQLite's codes, extended ones included, have at most four digits.
     if code.len() == 5 {
-        return UNAVAILABLE_CLASSES
-            .iter()
-            .any(|class| code.starts_with(class));
+        return UNAVAILABLE_STATES.contains(&code)
+            || UNAVAILABLE_CLASSES
+                .iter()
+                .any(|class| code.starts_with(class));
     }
     code.parse::<i64>()
         .ok()
@@ -228,15 +246,26 @@ mod tests {
 
     #[test]
     fn database_faults_answer_503_and_other_sqlx_errors_500() {
-        let cases: [(sqlx::Error, u16, &str); 4] = [
+        let cases: [(sqlx::Error, u16, &str); 7] = [
             (sqlx::Error::PoolTimedOut, 503, "storage_unavailable"),
             (
                 sqlx::Error::Io(std::io::Error::other("no space left on device")),
                 503,
                 "storage_unavailable",
             ),
+            (sqlx::Error::PoolClosed, 503, "storage_unavailable"),
+            (sqlx::Error::WorkerCrashed, 503, "storage_unavailable"),
+            (
+                sqlx::Error::Protocol("odd".into()),
+                503,
+                "storage_unavailable",
+            ),
             (sqlx::Error::RowNotFound, 500, "internal_error"),
-            (sqlx::Error::Protocol("odd".into()), 500, "internal_error"),
+            (
+                sqlx::Error::ColumnNotFound("x".into()),
+                500,
+                "internal_error",
+            ),
         ];
         for (error, status, code) in cases {
             let api = ApiError::from(error);
@@ -250,11 +279,16 @@ mod tests {
         // SQLite: BUSY, IOERR_WRITE (extended), FULL; PostgreSQL: connection failure, admin
         // shutdown, cannot connect now, disk full. (A deadlock or serialization failure is
         // `store::lost_to_another_transaction`, checked on the error itself.)
-        for code in ["5", "778", "13", "08006", "57P01", "57P03", "53100"] {
+        // PostgreSQL also: not accepting connections, too many clients, terminated by an
+        // operator, read-only standby, I/O error.
+        for code in [
+            "5", "778", "13", "08006", "57P01", "57P03", "53100", "55000", "53300", "57P02",
+            "25006", "58030",
+        ] {
             assert!(unavailable_code(code), "{code}");
         }
         // SQLite: CONSTRAINT_UNIQUE; PostgreSQL: unique violation, syntax error.
-        for code in ["2067", "23505", "42601", "not a code"] {
+        for code in ["2067", "23505", "42601", "25P02", "22001", "not a code"] {
             assert!(!unavailable_code(code), "{code}");
         }
     }

@@ -30,10 +30,15 @@ pub async fn sandbox_secret(store: &Store) -> Result<String, sqlx::Error> {
         .await
 }
 
+/// The sandbox source's secret if `serve --sandbox` ever ran on this database (never created).
+pub async fn existing_sandbox_secret(store: &Store) -> Result<Option<String>, sqlx::Error> {
+    store.existing_local_secret(SECRET_NAME).await
+}
+
 /// Start the simulator and add the sandbox tenant and source to `config`.
 pub async fn start(config: &mut Config, store: &Store) -> anyhow::Result<SimServer> {
     if config.tenant(SANDBOX).is_some() || config.source(SANDBOX).is_some() {
-        return Err(crate::cli::UsageError(format!(
+        return Err(crate::config::ConfigError(format!(
             "--sandbox adds a tenant and a source named {SANDBOX:?}; the config already has one"
         ))
         .into());
@@ -108,6 +113,28 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(config.validate(), Ok(()));
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_config_that_already_names_the_sandbox_is_a_config_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let mut config: Config = toml::from_str(
+            "[[tenants]]\nid = \"sandbox\"\nbase_url = \"http://127.0.0.1:1\"\n\
+             auth = { type = \"bearer\", token = \"t\" }\n",
+        )
+        .unwrap();
+        let Err(error) = start(&mut config, &store).await else {
+            panic!("the sandbox started over a tenant of that name");
+        };
+        // Exit code 2, as any configuration error.
+        assert!(error.downcast_ref::<crate::config::ConfigError>().is_some());
+        assert!(
+            error.to_string().contains("--sandbox adds a tenant"),
+            "{error}"
+        );
         store.close().await;
     }
 }

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::auth::{RateLimits, TokenVerifier, mint_hs256};
-use crate::config::Config;
+use crate::config::{self, Config, ConfigError};
 use crate::connect::{ConnectState, InstallKeys, descriptor};
 use crate::delivery::{Engine, TenantDirectory, run_purge};
 use crate::http::middleware::request_context;
@@ -21,6 +21,26 @@ use crate::jsm::JsmClient;
 use crate::sandbox;
 use crate::sim::SimServer;
 use crate::store::Store;
+
+/// `config::load`, then the checks that need a parser above `config/` (a source's public-key
+/// PEM): `serve` and `check-config` both load through here, so both refuse the same files.
+pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+    let loaded = config::load(path)?;
+    crate::auth::check_public_keys(&loaded).map_err(|e| config::error_at(path, &e))?;
+    Ok(loaded)
+}
+
+/// Open the configured database (running migrations).
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let key = crate::store::SecretBox::of_config(&config.database).map_err(ConfigError)?;
+    let settings = config.database.pool_settings();
+    Store::open_with(&config.database.url, key, settings)
+        .await
+        .map_err(|e| {
+            let url = config::redact_database_url(&config.database.url);
+            anyhow::anyhow!("cannot open the database {url}: {e}")
+        })
+}
 
 /// How to start.
 #[derive(Debug, Clone, Default)]
@@ -52,7 +72,7 @@ impl Application {
         for warning in config.warnings() {
             tracing::warn!("{warning}");
         }
-        let store = crate::cli::open_store(&config).await?;
+        let store = open_store(&config).await?;
         let sim = match options.sandbox {
             true => Some(sandbox::start(&mut config, &store).await?),
             false => None,
@@ -60,8 +80,13 @@ impl Application {
         // Before anything starts: a source key that cannot be loaded is a config error (exit 2).
         let verifier = TokenVerifier::from_config(&config)?;
         verifier.prefetch_jwks();
-        let listener = TcpListener::bind(&config.server.listen)
-            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let listener = TcpListener::bind(&config.server.listen).with_context(|| {
+            format!(
+                "cannot listen on {} (another address: --listen ADDR, server.listen or \
+                     SIGNUP_BRIDGE_LISTEN)",
+                config.server.listen
+            )
+        })?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
         let public_url = config
@@ -120,6 +145,7 @@ impl Application {
         let state = web::Data::new(AppState {
             verifier,
             rate_limits: RateLimits::from_config(&config),
+            failures: crate::auth::FailureLimits::default(),
             config: Arc::clone(&config),
             store: store.clone(),
             directory,

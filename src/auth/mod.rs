@@ -1,6 +1,7 @@
 //! Inbound authentication: sources, JWT verification (HMAC, public keys, JWKS), Connect
 //! query-string hashes, and the per-source rate limit applied after authentication.
 
+mod failure_limit;
 pub mod jwks;
 mod jwt;
 pub mod keys;
@@ -11,10 +12,12 @@ mod sender;
 pub mod signature;
 mod source_keys;
 
+pub use failure_limit::{FAILURES_PER_MINUTE, FailureLimits};
 pub use jwt::{RequestTarget, TokenError, TokenVerifier, VerifiedToken};
 pub use mint::mint_hs256;
 pub use rate_limit::{RateLimited, RateLimits};
 pub use sender::{RequestHead, Sender, SenderRejection, verify_sender};
+pub use source_keys::check_public_keys;
 
 /// The token of an `Authorization` header: `Bearer <jwt>` or `JWT <jwt>` (scheme case-insensitive).
 pub fn bearer_token(header: &str) -> Option<&str> {

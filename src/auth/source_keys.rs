@@ -29,6 +29,15 @@ impl SourceKeys {
     }
 }
 
+/// Every source's `public_key_pem` / `public_key_file` read and parsed, so `check-config`
+/// refuses a bad key as `serve` does; the error names the key.
+pub fn check_public_keys(config: &Config) -> Result<(), String> {
+    for (i, source) in config.sources.iter().enumerate() {
+        configured_public_key(source, &format!("sources[{i}]")).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// The keys of the source at `index`; one HTTP client is shared by every JWKS source.
 pub(super) fn source_keys(
     config: &Config,

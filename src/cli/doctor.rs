@@ -20,7 +20,7 @@ pub async fn doctor(
     json: bool,
     sandbox: bool,
 ) -> anyhow::Result<()> {
-    let key = config.database.secret_box().map_err(config::ConfigError)?;
+    let key = crate::store::SecretBox::of_config(&config.database).map_err(config::ConfigError)?;
     let url = config::redact_url(&config.database.url).into_owned();
     let store = Store::open_read_only(&config.database.url, key)
         .await

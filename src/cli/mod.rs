@@ -2,9 +2,13 @@
 
 mod admin;
 mod doctor;
+mod existing;
 mod healthcheck;
+#[cfg(test)]
+mod help_tests;
 mod serve;
 mod sign;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +16,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, Config};
+use crate::config;
 use crate::sim::SimArgs;
 use crate::telemetry::{self, LogTarget};
 
@@ -43,9 +47,12 @@ pub enum Command {
     },
     /// Print a signed JWT for an HMAC source (for trying a setup with curl).
     Token {
+        /// The source whose secret signs the token (its id is the token's `iss`); `sandbox`
+        /// reads the secret `serve --sandbox` keeps in the database.
         #[arg(long, value_name = "ID")]
         source: String,
-        /// Lifetime; defaults to auth.max_token_lifetime.
+        /// Lifetime (e.g. 5m); defaults to auth.max_token_lifetime, and may not exceed it
+        /// (`serve` would refuse the token).
         #[arg(long, value_parser = humantime::parse_duration)]
         ttl: Option<Duration>,
         /// A jti claim (it becomes the idempotency key when no Idempotency-Key header is sent).
@@ -55,6 +62,7 @@ pub enum Command {
     /// Print the headers a sender of the source's scheme would add to a body (current time), or
     /// with --curl a ready-to-paste curl line (for trying a source before wiring the tool).
     Sign {
+        /// The `[[sources]]` id whose scheme and secret sign the body.
         #[arg(long, value_name = "ID")]
         source: String,
         /// The exact body to sign.
@@ -63,6 +71,14 @@ pub enum Command {
         /// Print one curl line calling this URL (e.g. http://127.0.0.1:8080/webhooks/signup/ID).
         #[arg(long, value_name = "URL")]
         curl: Option<String>,
+        /// A fixed delivery id, to repeat a delivery as a sender's retry does: the `webhook-id`
+        /// of a standard-webhooks source, an `Idempotency-Key` header for any other.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        /// Sign as of this Unix time in seconds (standard-webhooks, stripe, webflow,
+        /// hubspot-v3); the bridge accepts it within the source's `tolerance` of now.
+        #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+        timestamp: Option<i64>,
     },
     /// Validate the configuration and print it as TOML, every secret redacted.
     CheckConfig,
@@ -144,7 +160,7 @@ fn default_filter(target: LogTarget) -> &'static str {
 
 /// `serve`'s logs, with the trace exporter when an OTLP endpoint is configured; the returned
 /// handle flushes the traces when dropped.
-fn serve_logs_and_traces(config: &Config) -> anyhow::Result<Option<crate::traces::Traces>> {
+fn serve_logs_and_traces(config: &config::Config) -> anyhow::Result<Option<crate::traces::Traces>> {
     let env = |name: &str| std::env::var(name).ok();
     let Some(endpoint) = config.telemetry.endpoint(&env) else {
         telemetry::init(LogTarget::Stdout, default_filter(LogTarget::Stdout));
@@ -168,7 +184,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::JsmSim(args) => crate::sim::run(*args).await,
         Command::Serve { listen, sandbox } => {
-            let mut config = config::load(path)?;
+            let mut config = crate::startup::load_config(path)?;
             if let Some(listen) = listen {
                 config.server.listen = listen;
                 config
@@ -183,11 +199,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Token { source, ttl, jti } => {
             serve::token(&config::load(path)?, &source, ttl, jti).await
         }
-        Command::Sign { source, body, curl } => {
-            sign::sign(&config::load(path)?, &source, &body, curl.as_deref())
+        Command::Sign {
+            source,
+            body,
+            curl,
+            id,
+            timestamp,
+        } => {
+            let fixed = sign::Fixed { id, timestamp };
+            sign::sign(
+                &config::load(path)?,
+                &source,
+                &body,
+                curl.as_deref(),
+                &fixed,
+            )
         }
         Command::CheckConfig => {
-            let config = config::load(path)?;
+            let config = crate::startup::load_config(path)?;
             print!("{}", config.to_redacted_toml());
             Ok(())
         }
@@ -201,7 +230,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             open_store(&config).await?;
             eprintln!(
                 "migrations applied to {}",
-                config::redact_url(&config.database.url)
+                config::redact_database_url(&config.database.url)
             );
             Ok(())
         }
@@ -239,14 +268,4 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Open the configured database (running migrations).
-pub(crate) async fn open_store(config: &Config) -> anyhow::Result<crate::store::Store> {
-    let key = config.database.secret_box().map_err(config::ConfigError)?;
-    let settings = config.database.pool_settings();
-    crate::store::Store::open_with(&config.database.url, key, settings)
-        .await
-        .map_err(|e| {
-            let url = config::redact_url(&config.database.url);
-            anyhow::anyhow!("cannot open the database {url}: {e}")
-        })
-}
+pub(crate) use crate::startup::open_store;

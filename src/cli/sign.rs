@@ -7,8 +7,17 @@ use std::path::Path;
 use super::UsageError;
 use crate::auth::mint_hs256;
 use crate::auth::signature::{self, sign::sign as sign_as_sender};
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, SourceConfig, VerifyScheme};
 use crate::domain::now_ms;
+
+/// A fixed delivery id and signing time, to repeat a delivery the way a sender retries it.
+#[derive(Debug, Default, Clone)]
+pub struct Fixed {
+    /// `webhook-id` of a Standard Webhooks source; an `Idempotency-Key` header for any other.
+    pub id: Option<String>,
+    /// Unix seconds of the signature (schemes that sign a timestamp).
+    pub timestamp: Option<i64>,
+}
 
 /// Print the headers (or, with `curl`, one curl line) for `body_file` sent to `source_id`.
 pub fn sign(
@@ -16,6 +25,7 @@ pub fn sign(
     source_id: &str,
     body_file: &Path,
     curl: Option<&str>,
+    fixed: &Fixed,
 ) -> anyhow::Result<()> {
     let source = config
         .source(source_id)
@@ -26,7 +36,7 @@ pub fn sign(
         Some(url) => url.to_string(),
         None => format!("{}/webhooks/signup/{}", public_url(config), source.id),
     };
-    let (headers, url) = signed(config, source, &body, &url)?;
+    let (headers, url) = signed(config, source, &body, &url, fixed)?;
     match curl {
         None => {
             for (name, value) in &headers {
@@ -47,6 +57,42 @@ fn signed(
     source: &SourceConfig,
     body: &[u8],
     url: &str,
+    fixed: &Fixed,
+) -> anyhow::Result<(Vec<(String, String)>, String)> {
+    let timestamped = matches!(
+        source.verify,
+        VerifyScheme::StandardWebhooks
+            | VerifyScheme::Stripe
+            | VerifyScheme::Webflow
+            | VerifyScheme::HubspotV3
+    );
+    if fixed.timestamp.is_some() && !timestamped {
+        return Err(UsageError(format!(
+            "--timestamp: source {:?} (verify = {}) signs no timestamp; it applies to \
+             standard-webhooks, stripe, webflow and hubspot-v3 sources",
+            source.id,
+            source.verify.as_str()
+        ))
+        .into());
+    }
+    let mut headers = signed_headers(config, source, body, url, fixed)?;
+    // Schemes without a delivery id repeat a delivery through the Idempotency-Key header.
+    if let Some(id) = fixed
+        .id
+        .as_ref()
+        .filter(|_| source.verify != VerifyScheme::StandardWebhooks)
+    {
+        headers.0.push(("Idempotency-Key".into(), id.clone()));
+    }
+    Ok(headers)
+}
+
+fn signed_headers(
+    config: &Config,
+    source: &SourceConfig,
+    body: &[u8],
+    url: &str,
+    fixed: &Fixed,
 ) -> anyhow::Result<(Vec<(String, String)>, String)> {
     if source.verify.is_jwt() {
         let secret = source.hmac_secrets().next().ok_or_else(|| {
@@ -69,8 +115,14 @@ fn signed(
     }
     // HubSpot signs the URL it calls, with a few escapes decoded.
     let signed_url = signature::signed_uri(url, "", "");
-    let delivery_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-    let signature = sign_as_sender(source, body, now_ms(), &signed_url, &delivery_id)
+    let delivery_id = fixed
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("msg_{}", uuid::Uuid::new_v4().simple()));
+    let at = fixed
+        .timestamp
+        .map_or_else(now_ms, |secs| secs.saturating_mul(1000));
+    let signature = sign_as_sender(source, body, at, &signed_url, &delivery_id)
         .map_err(|e| UsageError(format!("source {:?}: {e}", source.id)))?;
     let url = match signature.query {
         Some(query) if url.contains('?') => format!("{url}&{query}"),
@@ -102,7 +154,7 @@ fn curl_line(url: &str, headers: &[(String, String)], body: &[u8], file: &Path) 
         "application/x-www-form-urlencoded"
     };
     let mut line = format!(
-        "curl -sS -X POST {} -H {}",
+        "curl -sS -i -X POST {} -H {}",
         quote(url),
         quote(&format!("Content-Type: {content_type}"))
     );
@@ -131,7 +183,7 @@ mod tests {
         let line = curl_line("http://h/w?key=x", &headers, b" {}", Path::new("b.json"));
         assert_eq!(
             line,
-            "curl -sS -X POST 'http://h/w?key=x' -H 'Content-Type: application/json' \
+            "curl -sS -i -X POST 'http://h/w?key=x' -H 'Content-Type: application/json' \
              -H 'Tally-Signature: a'\\''b' --data-binary '@b.json'"
         );
         let form = curl_line("http://h/w", &[], b"a=1", Path::new("f"));

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::validate::check_https_or_loopback;
+use url::Url;
+
+use super::validate::{check_https_or_loopback, is_loopback};
 
 /// Where Forge publishes the keys that sign Forge Invocation Tokens.
 pub const DEFAULT_FORGE_JWKS_URL: &str =
@@ -43,6 +45,25 @@ impl ForgeConfig {
     /// Whether the Forge routes are on.
     pub fn enabled(&self) -> bool {
         !self.app_id.is_empty()
+    }
+
+    /// Whether an installation's `app.apiBaseUrl` may be called: https on a `forge.api_hosts`
+    /// host, or http/https on a loopback host, without user-info. Checked when a FIT brings it
+    /// and again before every call to it (a stored URL may have been changed since).
+    pub fn api_base_allowed(&self, raw: &str) -> bool {
+        let Ok(url) = Url::parse(raw) else {
+            return false;
+        };
+        if url.username() != "" || url.password().is_some() {
+            return false;
+        }
+        match url.scheme() {
+            "https" | "http" if is_loopback(&url) => true,
+            "https" => url
+                .host_str()
+                .is_some_and(|host| self.api_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))),
+            _ => false,
+        }
     }
 
     /// Check `[forge]`; the error names the key.

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Config, DatabaseConfig, SourceConfig};
-use crate::store::SecretBox;
+use super::{Config, SourceConfig};
 
 /// The shortest JWT HMAC secret accepted, in bytes as configured.
 pub const MIN_HMAC_SECRET_BYTES: usize = 32;
@@ -33,7 +32,7 @@ impl Config {
                 ));
             }
         }
-        self.database.secret_box()?;
+        self.database.encryption_key_bytes()?;
         for (key, value) in [
             ("idempotency.retention", self.idempotency.retention),
             (
@@ -74,18 +73,8 @@ impl Config {
                 humantime::format_duration(self.idempotency.retention)
             ));
         }
+        out.extend(self.database.transport_warning());
         out
-    }
-}
-
-impl DatabaseConfig {
-    /// The at-rest cipher of `encryption_key`, if one is set.
-    pub fn secret_box(&self) -> Result<Option<SecretBox>, String> {
-        self.encryption_key
-            .as_ref()
-            .map(|k| SecretBox::from_base64(k.expose()))
-            .transpose()
-            .map_err(|e| format!("key `database.encryption_key`: {e}"))
     }
 }
 

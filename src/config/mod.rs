@@ -3,11 +3,16 @@
 //!
 //! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
 
+pub mod base_hosts;
+mod database;
 mod forge;
 pub mod gateway;
 mod hardening;
+#[cfg(test)]
+mod limits_tests;
 mod load;
 mod redact;
+mod report;
 mod secret;
 mod sender;
 mod telemetry;
@@ -18,11 +23,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use database::{Backend, DatabaseConfig, PoolSettings, decode_encryption_key};
 pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
-pub use load::{ConfigError, load, load_from_env, load_from_text};
-pub use redact::redact_url;
+pub use load::{ConfigError, error_at, load, load_from_env, load_from_text};
+pub use redact::{redact_database_url, redact_url};
 pub use secret::Secret;
-pub use sender::{DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, validate_sender};
+pub use sender::{
+    DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, compile_path, standard_webhooks_key,
+    validate_sender,
+};
 pub use telemetry::{OTLP_ENDPOINT_ENV, TelemetryConfig};
 
 /// The effective configuration.
@@ -71,42 +80,6 @@ impl Default for ServerConfig {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct DatabaseConfig {
-    pub url: String,
-    /// Base64 of 32 bytes, from `${ENV}`: stored secrets are encrypted with it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub encryption_key: Option<Secret>,
-    /// PostgreSQL pool size per instance (SQLite ignores it).
-    pub max_connections: u32,
-    /// PostgreSQL `statement_timeout` of every connection; zero for none (SQLite ignores it).
-    #[serde(with = "humantime_serde")]
-    pub statement_timeout: Duration,
-}
-
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        let pool = crate::store::PoolSettings::default();
-        Self {
-            url: "sqlite://signup-bridge.db".into(),
-            encryption_key: None,
-            max_connections: pool.max_connections,
-            statement_timeout: pool.statement_timeout,
-        }
-    }
-}
-
-impl DatabaseConfig {
-    /// The pool settings of `[database]`.
-    pub fn pool_settings(&self) -> crate::store::PoolSettings {
-        crate::store::PoolSettings {
-            max_connections: self.max_connections,
-            statement_timeout: self.statement_timeout,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct ConnectConfig {
     pub app_key: String,
     pub app_name: String,
@@ -121,7 +94,7 @@ impl Default for ConnectConfig {
             app_key: "com.example.signup-bridge".into(),
             app_name: "Signup Bridge".into(),
             install_keys_url: "https://connect-install-keys.atlassian.com".into(),
-            allowed_base_hosts: crate::connect::base_hosts::default_allowed(),
+            allowed_base_hosts: base_hosts::default_allowed(),
         }
     }
 }

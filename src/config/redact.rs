@@ -42,12 +42,61 @@ pub fn redact_url(raw: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Query parameters of a database URL that carry no secret: shown as they are, so settings such
+/// as `options[search_path]` or `sslmode` can be compared across hosts. Any other parameter
+/// (`password`, `sslpassword`, `user`, one this list does not know) shows `[redacted]`.
+const PLAIN_DATABASE_PARAMETERS: [&str; 16] = [
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "application_name",
+    "statement-cache-capacity",
+    "connect_timeout",
+    "target_session_attrs",
+    "mode",
+    "cache",
+    "immutable",
+    "vfs",
+];
+
+/// A database URL as printed: user-info redacted like [`redact_url`], the query's parameters
+/// kept one by one, each value `[redacted]` unless its name is known to be harmless
+/// (`options…`, which sets `search_path`, and those above).
+pub fn redact_database_url(raw: &str) -> Cow<'_, str> {
+    let Some(at) = raw.find('?') else {
+        return redact_url(raw);
+    };
+    let (head, query) = (&raw[..at], &raw[at + 1..]);
+    let query = query.split('#').next().unwrap_or_default();
+    let parameters: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (name, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded = name.replace("%5B", "[").replace("%5b", "[");
+            let plain = decoded.starts_with("options")
+                || PLAIN_DATABASE_PARAMETERS.contains(&decoded.as_str());
+            if plain {
+                pair.to_string()
+            } else {
+                format!("{name}={REDACTED}")
+            }
+        })
+        .collect();
+    Cow::Owned(format!("{}?{}", redact_url(head), parameters.join("&")))
+}
+
 impl Config {
     /// A copy whose every URL setting is redacted, for printing.
     pub(super) fn with_urls_redacted(&self) -> Config {
         let mut c = self.clone();
         let redact = |s: &mut String| *s = redact_url(s).into_owned();
-        redact(&mut c.database.url);
+        c.database.url = redact_database_url(&c.database.url).into_owned();
         redact(&mut c.connect.install_keys_url);
         c.server.public_url.iter_mut().for_each(redact);
         for t in &mut c.tenants {
@@ -66,6 +115,33 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_urls_keep_their_harmless_parameters() {
+        let cases = [
+            ("sqlite://bridge.db", "sqlite://bridge.db"),
+            ("sqlite:///var/b.db?mode=rwc", "sqlite:///var/b.db?mode=rwc"),
+            (
+                "postgres://bridge:s3cret@db:5432/b?options[search_path]=bridge&sslmode=require",
+                "postgres://[redacted]@db:5432/b?options[search_path]=bridge&sslmode=require",
+            ),
+            (
+                "postgres://db/b?password=p&sslpassword=q&user=u&sslmode=verify-full",
+                "postgres://db/b?password=[redacted]&sslpassword=[redacted]&user=[redacted]&sslmode=verify-full",
+            ),
+            (
+                "postgres://db/b?options%5Bsearch_path%5D=x&unknown=v",
+                "postgres://db/b?options%5Bsearch_path%5D=x&unknown=[redacted]",
+            ),
+            (
+                "postgres://db/b?secret",
+                "postgres://db/b?secret=[redacted]",
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(redact_database_url(raw), want, "{raw}");
+        }
+    }
 
     #[test]
     fn user_info_and_query_are_redacted() {

@@ -4,8 +4,11 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json_path::JsonPath;
 
-use super::SourceConfig;
+use base64::Engine as _;
+
+use super::{Secret, SourceConfig};
 
 /// How a source's requests are verified.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -46,6 +49,12 @@ impl VerifyScheme {
     pub fn is_jwt(self) -> bool {
         self == Self::Jwt
     }
+
+    /// Whether the scheme signs the body with an HMAC: then only signed material may name the
+    /// idempotency key, never the unsigned `Idempotency-Key` header (docs/INTEGRATIONS.md).
+    pub fn is_hmac(self) -> bool {
+        !matches!(self, Self::Jwt | Self::Header | Self::Query)
+    }
 }
 
 /// `[sources.fields]`: RFC 9535 JSONPath queries into the body; each one is optional.
@@ -79,16 +88,57 @@ impl FieldsConfig {
     }
 }
 
+/// The longest query accepted, and the most `[` and `(` in one. The JSONPath parser backtracks
+/// exponentially in nesting (a fuzzed 131-character query of unclosed filters took seconds to
+/// reject); real mappings need a handful.
+const MAX_QUERY_LEN: usize = 256;
+const MAX_QUERY_NESTING: usize = 8;
+
+/// Compile a `[sources.fields]` query (moved here from `domain/fields.rs`, so `config/` checks
+/// it without importing upward); the error says why it does not parse.
+pub fn compile_path(path: &str) -> Result<JsonPath, String> {
+    if path.len() > MAX_QUERY_LEN {
+        return Err(format!(
+            "a JSONPath query is at most {MAX_QUERY_LEN} characters"
+        ));
+    }
+    if path.chars().filter(|c| matches!(c, '[' | '(')).count() > MAX_QUERY_NESTING {
+        return Err(format!(
+            "{path:?} has more than {MAX_QUERY_NESTING} `[` and `(` together"
+        ));
+    }
+    // The parser panics on some malformed queries (an unfinished `\u` escape) instead of
+    // failing; contained here, such a query is a config error, not a crash.
+    match std::panic::catch_unwind(|| JsonPath::parse(path)) {
+        Ok(Ok(query)) => Ok(query),
+        Ok(Err(e)) => Err(format!("{path:?} is not an RFC 9535 JSONPath: {e}")),
+        Err(_) => Err(format!("{path:?} is not an RFC 9535 JSONPath")),
+    }
+}
+
 /// The default `tolerance` of timestamped schemes.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
-/// Shortest secret a signature, `header` or `query` source accepts, counted as configured.
+/// The longest `tolerance` accepted.
+pub const MAX_TOLERANCE: Duration = Duration::from_secs(3600);
+
+/// Shortest secret a signature, `header` or `query` source accepts, counted as configured
+/// (a Standard Webhooks secret counted after decoding).
 pub const MIN_SENDER_SECRET_BYTES: usize = 16;
+
+/// The MAC key of a Standard Webhooks secret: base64 after an optional `whsec_`.
+pub fn standard_webhooks_key(secret: &Secret) -> Option<Vec<u8>> {
+    let raw = secret.expose();
+    let encoded = raw.strip_prefix("whsec_").unwrap_or(raw);
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
+}
 
 /// The sender rules of one source; `key` is its config path (`sources[1]`).
 pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
     for (name, path) in s.fields.iter().flat_map(FieldsConfig::entries) {
-        crate::domain::compile_path(path).map_err(|e| format!("key `{key}.fields.{name}`: {e}"))?;
+        compile_path(path).map_err(|e| format!("key `{key}.fields.{name}`: {e}"))?;
     }
     if s.verify.is_jwt() {
         if s.header.is_some() {
@@ -111,21 +161,26 @@ pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
     let named = s.secret.iter().map(|v| ("secret".to_string(), v));
     let listed = (s.secrets.iter().enumerate()).map(|(i, v)| (format!("secrets[{i}]"), v));
     for (name, secret) in named.chain(listed) {
-        if secret.expose().len() < MIN_SENDER_SECRET_BYTES {
+        // A Standard Webhooks secret is counted decoded: its key is the bytes after `whsec_`.
+        let bytes = match s.verify {
+            VerifyScheme::StandardWebhooks => standard_webhooks_key(secret)
+                .ok_or_else(|| {
+                    format!(
+                        "key `{key}.{name}`: a Standard Webhooks secret is base64 after an optional whsec_"
+                    )
+                })?
+                .len(),
+            _ => secret.expose().len(),
+        };
+        if bytes < MIN_SENDER_SECRET_BYTES {
             return Err(format!(
-                "key `{key}.{name}`: must be at least {MIN_SENDER_SECRET_BYTES} bytes"
+                "key `{key}.{name}`: must be at least {MIN_SENDER_SECRET_BYTES} bytes{}",
+                if s.verify == VerifyScheme::StandardWebhooks {
+                    " after base64-decoding"
+                } else {
+                    ""
+                }
             ));
-        }
-    }
-    if s.verify == VerifyScheme::StandardWebhooks {
-        let named = s.secret.iter().map(|v| ("secret".to_string(), v));
-        let listed = (s.secrets.iter().enumerate()).map(|(i, v)| (format!("secrets[{i}]"), v));
-        for (name, secret) in named.chain(listed) {
-            if crate::auth::signature::standard_webhooks_key(secret).is_none() {
-                return Err(format!(
-                    "key `{key}.{name}`: a Standard Webhooks secret is base64 after an optional whsec_"
-                ));
-            }
         }
     }
     match (s.verify, &s.header) {
@@ -152,6 +207,12 @@ pub fn validate_sender(s: &SourceConfig, key: &str) -> Result<(), String> {
     }
     if s.tolerance.is_some_and(|t| t.is_zero()) {
         return Err(format!("key `{key}.tolerance`: must be more than 0"));
+    }
+    if s.tolerance.is_some_and(|t| t > MAX_TOLERANCE) {
+        return Err(format!(
+            "key `{key}.tolerance`: must be at most 1h (a longer window lets a captured delivery \
+             be replayed for longer)"
+        ));
     }
     Ok(())
 }

@@ -7,6 +7,9 @@ use url::Url;
 
 use super::{Config, SourceConfig, TenantAuth};
 
+/// The largest `server.max_body_bytes` accepted (10 MiB).
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
 impl Config {
     /// Check the configuration as a whole; the error names the offending key.
     pub fn validate(&self) -> Result<(), String> {
@@ -28,12 +31,18 @@ impl Config {
         if self.server.max_body_bytes == 0 {
             return Err("key `server.max_body_bytes`: must be at least 1".into());
         }
-        check_database(&self.database)?;
+        if self.server.max_body_bytes > MAX_BODY_BYTES {
+            return Err(format!(
+                "key `server.max_body_bytes`: must be at most {MAX_BODY_BYTES} (10 MiB); a signup \
+                 body is a few KiB and every request holds its body in memory"
+            ));
+        }
+        self.database.validate()?;
         check_app_key(&self.connect.app_key)?;
         check_https_or_loopback(&self.connect.install_keys_url)
             .map_err(|e| format!("key `connect.install_keys_url`: {e}"))?;
         for (i, pattern) in self.connect.allowed_base_hosts.iter().enumerate() {
-            crate::connect::base_hosts::check_pattern(pattern)
+            super::base_hosts::check_pattern(pattern)
                 .map_err(|e| format!("key `connect.allowed_base_hosts[{i}]`: {e}"))?;
         }
         if self.auth.max_token_lifetime.is_zero() {
@@ -108,8 +117,6 @@ impl Config {
             super::validate_sender(s, &key)?;
             check_source_keys(s).map_err(|e| format!("key `{key}`: {e}"))?;
             super::hardening::check_source_hardening(s, &key)?;
-            // Public key files are read and parsed here too, so check-config reports a bad key.
-            crate::auth::keys::configured_public_key(s, &key).map_err(|e| e.to_string())?;
             if let Some(url) = &s.jwks_url {
                 check_https_or_loopback(url).map_err(|e| format!("key `{key}.jwks_url`: {e}"))?;
             }
@@ -145,30 +152,6 @@ fn check_source_keys(s: &SourceConfig) -> Result<(), String> {
 }
 
 /// Connect app keys: `^[a-zA-Z0-9-._]+$`, at most 80 characters.
-/// `sqlite:` (embedded, one process) or `postgres:` / `postgresql:` (several instances), and
-/// the PostgreSQL pool settings in range.
-fn check_database(database: &super::DatabaseConfig) -> Result<(), String> {
-    if crate::store::Backend::of_url(&database.url).is_none() {
-        let scheme = database.url.split(':').next().unwrap_or_default();
-        return Err(format!(
-            "key `database.url`: must be a sqlite:, postgres: or postgresql: URL, got {scheme:?}"
-        ));
-    }
-    if !(1..=1000).contains(&database.max_connections) {
-        return Err("key `database.max_connections`: must be between 1 and 1000".into());
-    }
-    let timeout = database.statement_timeout;
-    if !timeout.is_zero()
-        && (timeout < std::time::Duration::from_millis(100)
-            || timeout > std::time::Duration::from_secs(86_400))
-    {
-        return Err(
-            "key `database.statement_timeout`: must be 0s (none) or between 100ms and 1 day".into(),
-        );
-    }
-    Ok(())
-}
-
 fn check_app_key(key: &str) -> Result<(), String> {
     let ok = !key.is_empty()
         && key.len() <= 80

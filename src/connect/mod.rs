@@ -2,7 +2,6 @@
 //! Installations themselves are stored by `store`; calls to JSM as the app are signed by
 //! `jsm::OutboundAuth::Connect`.
 
-pub mod base_hosts;
 pub mod descriptor;
 mod fetch_budget;
 mod install_keys;

@@ -28,6 +28,24 @@ pub struct ConnectCredentials {
     pub app_key: String,
     pub client_key: String,
     pub store: Store,
+    /// `connect.allowed_base_hosts`, checked again before each signed call.
+    pub allowed_base_hosts: Vec<String>,
+}
+
+/// The stored URL an installation's secret belongs to, checked before each call with it: the
+/// URL called must be that one, and on the allowed hosts (it may have changed since the run
+/// resolved its target).
+fn check_stored_url(
+    stored: &str,
+    base: &Url,
+    allowed: impl Fn(&Url) -> bool,
+) -> Result<(), JsmError> {
+    match Url::parse(stored) {
+        Ok(url) if url == *base && allowed(&url) => Ok(()),
+        _ => Err(JsmError::Auth(
+            "the installation's stored URL is not the one called, or not on an allowed host".into(),
+        )),
+    }
 }
 
 impl AppCredentials for ConnectCredentials {
@@ -44,7 +62,16 @@ impl AppCredentials for ConnectCredentials {
                 .await
                 .map_err(|e| JsmError::Auth(format!("cannot read the installation: {e}")))?
                 .filter(|i| i.state == InstallationState::Installed);
-            let secret = installation.and_then(|i| i.shared_secret).ok_or_else(|| {
+            let installation = installation.ok_or_else(|| {
+                JsmError::Auth(format!(
+                    "installation {:?} is not installed",
+                    self.client_key
+                ))
+            })?;
+            check_stored_url(&installation.base_url, base, |url| {
+                crate::config::base_hosts::is_allowed(url, &self.allowed_base_hosts)
+            })?;
+            let secret = installation.shared_secret.ok_or_else(|| {
                 JsmError::Auth(format!(
                     "installation {:?} is not installed",
                     self.client_key
@@ -66,13 +93,15 @@ pub struct ForgeCredentials {
     pub installation_id: String,
     pub store: Store,
     pub permission_grace: Duration,
+    /// `[forge]`, whose `api_hosts` are checked again before each call with the token.
+    pub forge: crate::config::ForgeConfig,
 }
 
 impl AppCredentials for ForgeCredentials {
     fn authorization<'a>(
         &'a self,
         _method: &'a Method,
-        _base: &'a Url,
+        base: &'a Url,
         _url: &'a Url,
     ) -> BoxFuture<'a, Result<String, JsmError>> {
         Box::pin(async move {
@@ -82,6 +111,11 @@ impl AppCredentials for ForgeCredentials {
                 .await
                 .map_err(|e| JsmError::Auth(format!("cannot read the installation: {e}")))?
                 .filter(|i| i.state == ForgeState::Installed);
+            if let Some(i) = &installation {
+                check_stored_url(&i.api_base_url, base, |url| {
+                    self.forge.api_base_allowed(url.as_str())
+                })?;
+            }
             let margin = TOKEN_MARGIN.as_millis() as i64;
             let token = installation
                 .filter(|i| {

@@ -73,6 +73,15 @@ pub fn forge_wait_reason(installation: &ForgeInstallation, now: i64) -> Option<W
 }
 
 impl TenantDirectory {
+    /// Where to call for a recorded signup's tenant; `None` while it cannot be called (an
+    /// installation that is disabled, uninstalled or unknown: its signups wait).
+    pub async fn target(&self, tenant_id: &str) -> Option<JsmTarget> {
+        match self.readiness(tenant_id).await {
+            Readiness::Ready(target) => Some(*target),
+            _ => None,
+        }
+    }
+
     /// Where to call for a recorded signup's tenant, or why not now.
     pub async fn readiness(&self, tenant_id: &str) -> Readiness {
         if let Some(target) = self.connect_target(tenant_id).await {
@@ -92,6 +101,16 @@ impl TenantDirectory {
         if let Some(reason) = forge_wait_reason(&installation, now_ms()) {
             return Readiness::Waiting(reason);
         }
+        // Checked when a FIT brought it, and again here: a stored apiBaseUrl changed since
+        // (or an `api_hosts` list narrowed since) never receives the system token.
+        if !lookup.forge.api_base_allowed(&installation.api_base_url) {
+            tracing::warn!(
+                tenant = %tenant_id,
+                api_base_url = %crate::config::redact_url(&installation.api_base_url),
+                "the installation's apiBaseUrl is not on forge.api_hosts; not calling it"
+            );
+            return Readiness::Unavailable;
+        }
         let base_url = match Url::parse(&installation.api_base_url) {
             Ok(url) => url,
             Err(e) => {
@@ -106,6 +125,7 @@ impl TenantDirectory {
                 installation_id: installation.installation_id,
                 store: lookup.store.clone(),
                 permission_grace: lookup.permission_grace,
+                forge: lookup.forge.clone(),
             })),
         }))
     }

@@ -13,6 +13,8 @@ mod outcome;
 mod purge;
 mod quota;
 mod run;
+#[cfg(test)]
+mod stored_urls_tests;
 mod tenants;
 mod waiting;
 mod worker;

@@ -1,6 +1,7 @@
 //! Retention: finished signups are deleted after their retention, in small batches, so the
 //! purge never holds the writer long enough to stall intake; used single-use tokens are
-//! deleted once they have expired.
+//! deleted once they have expired. Pending signups of an installation that stayed disabled or
+//! uninstalled past `failed_retention` fail here first, then age out like other failed ones.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::config::IdempotencyConfig;
-use crate::domain::now_ms;
+use crate::domain::{LastError, now_ms};
 use crate::store::Store;
 
 const BATCH: u32 = 500;
@@ -28,6 +29,19 @@ pub async fn run_purge(
         let now = now_ms();
         let done_before = now - config.retention.as_millis() as i64;
         let failed_before = now - config.failed_retention.as_millis() as i64;
+        let stranded = LastError::new(
+            "exhausted",
+            "the installation stayed disabled or uninstalled past idempotency.failed_retention",
+            "the installation stayed disabled or uninstalled past idempotency.failed_retention",
+        );
+        match store.fail_stranded(failed_before, &stranded).await {
+            Ok(0) => {}
+            Ok(n) => info!(
+                failed = n,
+                "signups of disabled or uninstalled installations failed"
+            ),
+            Err(e) => warn!(error = %e, "failing stranded signups failed"),
+        }
         let mut total = 0;
         loop {
             match store.purge_expired(done_before, failed_before, BATCH).await {

@@ -6,7 +6,7 @@
 //! so installs, disables and re-installs take effect without a restart. Only an `installed`
 //! installation takes new signups or receives calls; its signups are recorded under its
 //! clientKey (installationId), and while it is disabled or uninstalled they wait. A Forge
-//! installation's signups also wait while it holds no usable system token (see `forge_tenants`).
+//! installation's signups also wait while it holds no usable system token (`readiness`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +15,8 @@ use std::time::Duration;
 use url::Url;
 
 use super::credentials::ConnectCredentials;
-use crate::config::{Config, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
+use crate::config::base_hosts::is_allowed;
+use crate::config::{Config, ForgeConfig, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
 use crate::jsm::{JsmTarget, OAuthTokenSource, OutboundAuth};
 use crate::store::{Installation, InstallationState, Store};
 
@@ -47,6 +48,10 @@ pub(super) struct Installations {
     pub(super) store: Store,
     app_key: String,
     pub(super) permission_grace: Duration,
+    /// `connect.allowed_base_hosts`: checked again before every call to a stored `baseUrl`.
+    allowed_base_hosts: Vec<String>,
+    /// `[forge]`: its `api_hosts` checked again before every call to a stored `apiBaseUrl`.
+    pub(super) forge: ForgeConfig,
 }
 
 impl TenantDirectory {
@@ -57,6 +62,8 @@ impl TenantDirectory {
                 store,
                 app_key: config.connect.app_key.clone(),
                 permission_grace: config.forge.permission_grace,
+                allowed_base_hosts: config.connect.allowed_base_hosts.clone(),
+                forge: config.forge.clone(),
             }),
             token_timeout: config.delivery.request_timeout,
             ..Self::default()
@@ -165,15 +172,6 @@ impl TenantDirectory {
         })
     }
 
-    /// Where to call for a recorded signup's tenant; `None` while it cannot be called (an
-    /// installation that is disabled, uninstalled or unknown: its signups wait).
-    pub async fn target(&self, tenant_id: &str) -> Option<JsmTarget> {
-        match self.readiness(tenant_id).await {
-            super::forge_tenants::Readiness::Ready(target) => Some(*target),
-            _ => None,
-        }
-    }
-
     /// A configured tenant or a Connect installation that can be called now.
     pub(super) async fn connect_target(&self, tenant_id: &str) -> Option<JsmTarget> {
         if let Some((_, target)) = self.configured.get(tenant_id) {
@@ -191,6 +189,16 @@ impl TenantDirectory {
                 return None;
             }
         };
+        // Checked at install, and again here: a stored baseUrl changed since (or an allowed
+        // list narrowed since) never receives a signed call.
+        if !is_allowed(&base_url, &lookup.allowed_base_hosts) {
+            tracing::warn!(
+                tenant = %tenant_id,
+                base_url = %crate::config::redact_url(&installation.base_url),
+                "the installation's baseUrl is not on connect.allowed_base_hosts; not calling it"
+            );
+            return None;
+        }
         Some(JsmTarget {
             tenant: installation.client_key.clone(),
             base_url,
@@ -198,6 +206,7 @@ impl TenantDirectory {
                 app_key: lookup.app_key.clone(),
                 client_key: installation.client_key,
                 store: lookup.store.clone(),
+                allowed_base_hosts: lookup.allowed_base_hosts.clone(),
             })),
         })
     }

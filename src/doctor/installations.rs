@@ -17,7 +17,7 @@ pub(super) async fn connect(config: &Config, i: Installation, dir: &TenantDirect
     let key = format!("installation {}", i.client_key);
     let allowed = crate::config::validate::check_https_or_loopback(&i.base_url).is_ok()
         && Url::parse(&i.base_url).is_ok_and(|u| {
-            crate::connect::base_hosts::is_allowed(&u, &config.connect.allowed_base_hosts)
+            crate::config::base_hosts::is_allowed(&u, &config.connect.allowed_base_hosts)
         });
     let fit = match allowed {
         true => Verdict::ok(
@@ -75,7 +75,7 @@ pub(super) async fn connect(config: &Config, i: Installation, dir: &TenantDirect
 }
 
 pub(super) async fn forge(config: &Config, i: ForgeInstallation, dir: &TenantDirectory) -> Target {
-    let fit = match crate::forge::fit::api_base_allowed(&config.forge.api_hosts, &i.api_base_url) {
+    let fit = match config.forge.api_base_allowed(&i.api_base_url) {
         true => Verdict::ok("base_url", format!("Forge app through {}", i.api_base_url)),
         false => Verdict::fail(
             "base_url",

@@ -5,39 +5,11 @@
 //! source's `[sources.fields]` leaves out.
 
 use serde_json::{Map, Value};
-use serde_json_path::JsonPath;
 
+use super::FieldError;
 use super::NewSignup;
 use super::new_signup::{BodyFormat, document};
-use crate::config::{FieldsConfig, SourceConfig, VerifyScheme};
-use crate::error::FieldError;
-
-/// The longest query accepted, and the most `[` and `(` in one. The JSONPath parser backtracks
-/// exponentially in nesting (a fuzzed 131-character query of unclosed filters took seconds to
-/// reject); real mappings need a handful.
-const MAX_QUERY_LEN: usize = 256;
-const MAX_QUERY_NESTING: usize = 8;
-
-/// Compile a query; the error says why it does not parse.
-pub fn compile_path(path: &str) -> Result<JsonPath, String> {
-    if path.len() > MAX_QUERY_LEN {
-        return Err(format!(
-            "a JSONPath query is at most {MAX_QUERY_LEN} characters"
-        ));
-    }
-    if path.chars().filter(|c| matches!(c, '[' | '(')).count() > MAX_QUERY_NESTING {
-        return Err(format!(
-            "{path:?} has more than {MAX_QUERY_NESTING} `[` and `(` together"
-        ));
-    }
-    // The parser panics on some malformed queries (an unfinished `\u` escape) instead of
-    // failing; contained here, such a query is a config error, not a crash.
-    match std::panic::catch_unwind(|| JsonPath::parse(path)) {
-        Ok(Ok(query)) => Ok(query),
-        Ok(Err(e)) => Err(format!("{path:?} is not an RFC 9535 JSONPath: {e}")),
-        Err(_) => Err(format!("{path:?} is not an RFC 9535 JSONPath")),
-    }
-}
+use crate::config::{FieldsConfig, SourceConfig, VerifyScheme, compile_path};
 
 /// The queries in effect for one source and body format.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,11 +10,12 @@ mod last_error;
 mod new_signup;
 mod signup;
 
+pub use crate::config::compile_path;
 pub use customer::existing_customer;
 pub use display_name::DisplayName;
 pub use email::{Email, mask_email, mask_emails_in};
 pub use field_error::FieldError;
-pub use fields::{FieldMap, Mapped, compile_path};
+pub use fields::{FieldMap, Mapped};
 pub use idempotency_key::{IdempotencyKey, fingerprint};
 pub use last_error::{CATEGORIES as LAST_ERROR_CATEGORIES, LastError, escape_controls};
 pub use new_signup::{BodyFormat, NewSignup, document};

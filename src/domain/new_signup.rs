@@ -153,6 +153,15 @@ fn json_object(body: &[u8]) -> Result<Map<String, Value>, Vec<FieldError>> {
 }
 
 fn form_fields(body: &[u8]) -> Result<Map<String, Value>, Vec<FieldError>> {
+    // `curl -d '{...}'` sends JSON with curl's default form Content-Type: as a form it is one
+    // key with no value, and "email is required" would hide the real mistake.
+    if serde_json::from_slice::<Value>(body).is_ok_and(|v| v.is_object() || v.is_array()) {
+        return Err(vec![FieldError::new(
+            "body",
+            "is JSON, but Content-Type says application/x-www-form-urlencoded (curl -d's \
+             default); send Content-Type: application/json (curl -H 'Content-Type: application/json')",
+        )]);
+    }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|e| vec![FieldError::new("body", format!("is not a valid form: {e}"))])?;
     let mut map = Map::new();
@@ -168,6 +177,30 @@ mod tests {
 
     fn json(body: &str) -> Result<NewSignup, Vec<FieldError>> {
         NewSignup::parse(body.as_bytes(), BodyFormat::Json)
+    }
+
+    #[test]
+    fn json_sent_as_a_form_is_named_as_such() {
+        for body in [
+            r#"{"email":"fred@example.com"}"#,
+            " [1] ",
+            r#"{"a":{"b":1}}"#,
+        ] {
+            let errors = NewSignup::parse(body.as_bytes(), BodyFormat::Form).unwrap_err();
+            assert_eq!(errors.len(), 1, "{body}");
+            assert_eq!(errors[0].field, "body");
+            assert!(errors[0].message.contains("application/json"), "{body}");
+        }
+        for form in ["email=fred%40example.com", "email={x}", "{not json"] {
+            let parsed = NewSignup::parse(form.as_bytes(), BodyFormat::Form);
+            assert!(
+                parsed
+                    .as_ref()
+                    .err()
+                    .is_none_or(|e| !e[0].message.contains("is JSON")),
+                "{form}"
+            );
+        }
     }
 
     fn name_of(body: &str) -> String {

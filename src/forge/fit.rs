@@ -18,11 +18,9 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use url::Url;
 
 use crate::auth::jwks::{FETCH_TIMEOUT, JwksSource};
 use crate::auth::keys::KeyKind;
-use crate::config::validate::is_loopback;
 use crate::config::{Config, ForgeConfig};
 use crate::domain::now_ms;
 use crate::store::TokenUse;
@@ -199,7 +197,7 @@ impl FitVerifier {
         let api_base_url = app
             .api_base_url
             .ok_or_else(|| reject("the FIT has no app.apiBaseUrl"))?;
-        if !self.api_base_allowed(&api_base_url) {
+        if !self.forge.api_base_allowed(&api_base_url) {
             return Err(reject("the FIT's app.apiBaseUrl is not on an allowed host"));
         }
         let (cloud_id, site_url) = match claims.context {
@@ -221,28 +219,6 @@ impl FitVerifier {
                 expires_at: claims.exp.saturating_add(leeway).saturating_mul(1000),
             },
         })
-    }
-
-    fn api_base_allowed(&self, raw: &str) -> bool {
-        api_base_allowed(&self.forge.api_hosts, raw)
-    }
-}
-
-/// Whether an `apiBaseUrl` may receive the app system token: https on one of `api_hosts`, or
-/// http/https on a loopback host; never with userinfo.
-pub fn api_base_allowed(api_hosts: &[String], raw: &str) -> bool {
-    let Ok(url) = Url::parse(raw) else {
-        return false;
-    };
-    if url.username() != "" || url.password().is_some() {
-        return false;
-    }
-    match url.scheme() {
-        "https" | "http" if is_loopback(&url) => true,
-        "https" => url
-            .host_str()
-            .is_some_and(|host| api_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))),
-        _ => false,
     }
 }
 

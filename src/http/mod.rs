@@ -22,7 +22,7 @@ pub use finished::FinishedSignups;
 pub use in_progress::InProgress;
 pub use routes::{RouteSpec, routes, table};
 
-use crate::auth::{RateLimits, TokenVerifier};
+use crate::auth::{FailureLimits, RateLimits, TokenVerifier};
 use crate::config::Config;
 use crate::connect::ConnectState;
 use crate::delivery::{Engine, TenantDirectory};
@@ -36,6 +36,8 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     /// Per-source `rate_limit`s, checked right after authentication.
     pub rate_limits: RateLimits,
+    /// Failed verifications per client address on a source's own route.
+    pub failures: FailureLimits,
     pub directory: Arc<TenantDirectory>,
     pub engine: Arc<Engine>,
     pub in_progress: InProgress,

@@ -148,7 +148,7 @@ fn receive_signup() {}
         ("X-HubSpot-Signature-v3" = Option<String>, Header, description = "`hubspot-v3`: `<base64>`"),
         ("X-HubSpot-Request-Timestamp" = Option<String>, Header, description = "`hubspot-v3`: Unix milliseconds"),
         ("Idempotency-Key" = Option<String>, Header,
-            description = "Else the scheme's delivery id (`webhook-id`), the mapped key, the JWT `jti`, a hash of the signup")),
+            description = "`jwt`, `header` and `query` sources: the key, else the mapped key, the JWT `jti`, a hash of the signup. Ignored by HMAC schemes (`standard-webhooks`, `stripe`, `typeform`, `tally`, `webflow`, `hubspot-v3`): their key is the delivery id (`webhook-id`), else the mapped key, else a hash of the signup")),
     request_body(content(
         (SignupRequest = "application/json"),
         (SignupRequest = "application/x-www-form-urlencoded")
@@ -165,7 +165,7 @@ fn receive_signup() {}
         (status = 409, description = "`request_in_progress` (Retry-After: 1)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited` (Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: the source's `rate_limit`, or 30 failed verifications from this address within a minute (Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`tenant_unavailable`, or `storage_unavailable` when the database cannot take the write now (Retry-After: 1)", body = Problem, content_type = "application/problem+json")
     ))]
 #[allow(dead_code)]
@@ -180,7 +180,8 @@ fn receive_source_signup() {}
         (status = 200, description = "The key is one of the source's secrets"),
         (status = 401, description = "`invalid_signature`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no source has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 405, description = "`method_not_allowed`: the source is not a `query` source", body = Problem, content_type = "application/problem+json")
+        (status = 405, description = "`method_not_allowed`: the source is not a `query` source", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: 30 failed verifications from this address within a minute; until `Retry-After`, even the right key is answered 429", body = Problem, content_type = "application/problem+json")
     ))]
 #[allow(dead_code)]
 fn validate_source_url() {}

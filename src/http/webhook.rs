@@ -4,7 +4,9 @@
 //!
 //! Checks run in the order docs/API.md gives with the signature in the place of the token: 404 unknown
 //! source, 415, 413, 401 `invalid_signature` (`invalid_token` for a JWT source), 429, 400
-//! payload (field mapping), 400 key, then the intake steps shared with `/webhooks/signup`.
+//! payload (field mapping), 400 key, then the intake steps shared with `/webhooks/signup`. An
+//! address past its failed-verification limit (`auth::FailureLimits`) is answered 429 in the
+//! place of the signature check, right or wrong.
 //! The query string may hold a `query` source's secret: nothing here logs or echoes it.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -74,23 +76,28 @@ async fn intake(
         signup.display_name.as_str(),
         &source.tenant,
     );
-    let key = key(req, &sender, mapped.key, &print)?;
+    let key = key(req, source.verify, &sender, mapped.key, &print)?;
     accept(state, source, &signup, print, key, sender.token.as_ref()).await
 }
 
 /// The order of docs/API.md: `Idempotency-Key`, the scheme's delivery id, the mapped key, the JWT
-/// `jti`, the fingerprint. A derived value that breaks the key rule is hashed.
+/// `jti`, the fingerprint. A derived value that breaks the key rule is hashed. An HMAC scheme
+/// signs the body but not the header: anyone holding one captured delivery could re-send it under
+/// fresh `Idempotency-Key`s and make a new signup each time, so for those schemes the header is
+/// ignored and the key comes from signed material only.
 fn key(
     req: &HttpRequest,
+    scheme: VerifyScheme,
     sender: &Sender,
     mapped: Option<String>,
     print: &str,
 ) -> Result<IdempotencyKey, ApiError> {
-    if req.headers().contains_key("idempotency-key") {
+    if !scheme.is_hmac() && req.headers().contains_key("idempotency-key") {
         return idempotency_key(req, None, print);
     }
     match sender.scheme_id.clone().or(mapped) {
         Some(value) => Ok(IdempotencyKey::derived(&value)),
+        None if scheme.is_hmac() => Ok(IdempotencyKey::from_fingerprint(print)),
         None => {
             let jti = sender.token.as_ref().and_then(|t| t.jti.as_deref());
             idempotency_key(req, jti, print)
@@ -111,10 +118,22 @@ async fn verify(
         public_url: &state.connect.public_url,
         headers: req.headers(),
     };
-    verify_sender(source, &state.verifier, &head, body)
-        .await
-        .map_err(|e| match e {
-            SenderRejection::Token(m) => ApiError::InvalidToken(m),
-            SenderRejection::Signature(m) => ApiError::InvalidSignature(m),
-        })
+    let client = req.peer_addr().map(|a| a.ip());
+    let too_many = |l: crate::auth::RateLimited| ApiError::RateLimited {
+        retry_after_secs: l.retry_after_secs,
+    };
+    if let Some(ip) = client {
+        state.failures.check(ip).map_err(too_many)?;
+    }
+    let rejection = match verify_sender(source, &state.verifier, &head, body).await {
+        Ok(sender) => return Ok(sender),
+        Err(SenderRejection::Token(m)) => ApiError::InvalidToken(m),
+        Err(SenderRejection::Signature(m)) => ApiError::InvalidSignature(m),
+    };
+    // A failure past the address's limit is answered 429 (and so is what follows, for a
+    // while): neither 401 nor `GET`'s 200 then tells a guesser anything.
+    if let Some(ip) = client {
+        state.failures.failed(ip).map_err(too_many)?;
+    }
+    Err(rejection)
 }

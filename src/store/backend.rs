@@ -3,33 +3,22 @@
 //! parameters, `ON CONFLICT`, `RETURNING`); the few statements whose dialects differ are picked
 //! here, per backend, so no rule is written twice.
 
-use std::time::Duration;
+pub use crate::config::{Backend, PoolSettings};
 
-/// Which database a store runs on, from its URL scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// The backend a `database.url` names, if any.
-    pub fn of_url(url: &str) -> Option<Self> {
-        match url.split(':').next().unwrap_or_default() {
-            "sqlite" => Some(Self::Sqlite),
-            "postgres" | "postgresql" => Some(Self::Postgres),
-            _ => None,
-        }
-    }
-
+/// The SQL of each backend where the two dialects differ.
+pub(super) trait Dialect: Copy {
     /// The statement that opens a write transaction: SQLite takes its write lock at once, so a
     /// batch never fails half-way on a busy database.
-    pub(super) fn begin(self) -> &'static str {
+    fn begin(self) -> &'static str {
         self.pick("BEGIN IMMEDIATE", "BEGIN")
     }
 
     /// The statement for this backend, where the two dialects differ.
-    pub(super) fn pick(self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+    fn pick(self, sqlite: &'static str, postgres: &'static str) -> &'static str;
+}
+
+impl Dialect for Backend {
+    fn pick(self, sqlite: &'static str, postgres: &'static str) -> &'static str {
         match self {
             Self::Sqlite => sqlite,
             Self::Postgres => postgres,
@@ -43,22 +32,4 @@ pub fn lost_to_another_transaction(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .and_then(|db| db.code())
         .is_some_and(|code| code == "40001" || code == "40P01")
-}
-
-/// Pool settings (`[database]`): PostgreSQL only; SQLite keeps one writer and four readers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolSettings {
-    /// Connections per instance.
-    pub max_connections: u32,
-    /// Server-side bound on one statement; zero for none.
-    pub statement_timeout: Duration,
-}
-
-impl Default for PoolSettings {
-    fn default() -> Self {
-        Self {
-            max_connections: 10,
-            statement_timeout: Duration::from_secs(10),
-        }
-    }
 }

@@ -88,7 +88,10 @@ impl Store {
             Some((token, exp)) => (
                 sealed::conceal(
                     self.key(),
-                    &sealed::forge_token_context(&call.installation_id),
+                    &sealed::forge_token_context(
+                        &call.installation_id,
+                        call.api_base_url.trim_end_matches('/'),
+                    ),
                     token.expose(),
                 ),
                 Some(*exp),
@@ -108,10 +111,14 @@ impl Store {
                  site_url = coalesce(excluded.site_url, forge_installations.site_url),
                  system_token = CASE WHEN ",
             takes_token!(),
-            " THEN $8 ELSE forge_installations.system_token END,
+            // A kept token is sealed to the old apiBaseUrl: a call that moves the URL without
+            // bringing a token leaves none (the next Forge call brings one).
+            " THEN $8 WHEN forge_installations.api_base_url <> $5 THEN ''
+                 ELSE forge_installations.system_token END,
                  token_expires_at = CASE WHEN ",
             takes_token!(),
-            " THEN $9 ELSE forge_installations.token_expires_at END,
+            " THEN $9 WHEN forge_installations.api_base_url <> $5 THEN NULL
+                 ELSE forge_installations.token_expires_at END,
                  state = CASE WHEN $11 THEN 'installed' ELSE forge_installations.state END,
                  installed_at = CASE WHEN $11 THEN $10 ELSE forge_installations.installed_at END,
                  last_seen_at = $10, updated_at = $10"
@@ -181,18 +188,17 @@ impl Store {
         &self,
         installation_id: &str,
     ) -> Result<Option<(String, String)>, sqlx::Error> {
-        let stored: Option<String> = sqlx::query_scalar(
-            "SELECT system_token FROM forge_installations WHERE installation_id = $1",
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT system_token, api_base_url FROM forge_installations
+             WHERE installation_id = $1",
         )
         .bind(installation_id)
         .fetch_optional(&self.reader)
         .await?;
-        let Some(stored) = stored.filter(|s| !s.is_empty()) else {
+        let Some((stored, api_base_url)) = row.filter(|(s, _)| !s.is_empty()) else {
             return Ok(None);
         };
-        let context = sealed::forge_token_context(installation_id);
-        let plain = sealed::reveal(self.key(), &context, &stored)
-            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        let plain = self.reveal_token(installation_id, &api_base_url, &stored)?;
         Ok(Some((stored, plain)))
     }
 
@@ -261,16 +267,30 @@ impl Store {
         .await
     }
 
+    /// A stored system token: sealed to its row and apiBaseUrl, or (written by an older
+    /// version, until the start-up pass reseals it) to its row alone.
+    fn reveal_token(
+        &self,
+        installation_id: &str,
+        api_base_url: &str,
+        stored: &str,
+    ) -> Result<String, sqlx::Error> {
+        let context = sealed::forge_token_context(installation_id, api_base_url);
+        let legacy = sealed::legacy::forge_token_context(installation_id);
+        sealed::reveal_bound(self.key(), &context, &legacy, stored)
+            .map(|(plain, _)| plain)
+            .map_err(|e| sqlx::Error::Decode(e.into()))
+    }
+
     fn forge_from_row(&self, row: &AnyRow) -> Result<ForgeInstallation, sqlx::Error> {
         let installation_id: String = row.try_get("installation_id")?;
         let stored: String = row.try_get("system_token")?;
-        let context = sealed::forge_token_context(&installation_id);
-        let token = sealed::reveal(self.key(), &context, &stored)
-            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        let api_base_url: String = row.try_get("api_base_url")?;
+        let token = self.reveal_token(&installation_id, &api_base_url, &stored)?;
         let state: String = row.try_get("state")?;
         Ok(ForgeInstallation {
             installation_id,
-            api_base_url: row.try_get("api_base_url")?,
+            api_base_url,
             cloud_id: row.try_get("cloud_id")?,
             site_url: row.try_get("site_url")?,
             system_token: (!token.is_empty()).then(|| Secret::new(token)),

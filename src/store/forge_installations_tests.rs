@@ -119,7 +119,7 @@ async fn a_token_replaces_an_older_one_only() {
 #[tokio::test]
 async fn the_system_token_is_sealed_at_rest() {
     for db in super::test_db::each("the_system_token_is_sealed_at_rest").await {
-        let url = db.url;
+        let url = db.url.clone();
         let key = SecretBox::from_base64(KEY).unwrap();
         let store = Store::open_with_key(&url, Some(key)).await.unwrap();
         let exp = now_ms() + 3_600_000;

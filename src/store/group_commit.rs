@@ -24,7 +24,7 @@ use sqlx::AnyPool;
 use sqlx::{AnyConnection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
-use super::backend::{Backend, lost_to_another_transaction};
+use super::backend::{Backend, Dialect, lost_to_another_transaction};
 
 /// Most writes in one transaction: bounds the time a batch holds the write lock.
 pub const MAX_BATCH: usize = 256;

@@ -112,7 +112,7 @@ impl Store {
             .bind(&new.client_key)
             .bind(sealed::conceal(
                 self.key(),
-                &sealed::shared_secret_context(&new.client_key),
+                &sealed::shared_secret_context(&new.client_key, &new.base_url),
                 new.shared_secret.expose(),
             ))
             .bind(&new.base_url)
@@ -214,13 +214,17 @@ fn installation_from_row(
     let state: String = row.try_get("state")?;
     let client_key: String = row.try_get("client_key")?;
     let stored: String = row.try_get("shared_secret")?;
-    let context = sealed::shared_secret_context(&client_key);
-    let secret =
-        sealed::reveal(key, &context, &stored).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let base_url: String = row.try_get("base_url")?;
+    let context = sealed::shared_secret_context(&client_key, &base_url);
+    let legacy = sealed::legacy::shared_secret_context(&client_key);
+    // Rows an older version sealed open under the legacy context until the start-up pass
+    // reseals them (`reseal`); a row whose baseUrl was changed opens under neither.
+    let (secret, _) = sealed::reveal_bound(key, &context, &legacy, &stored)
+        .map_err(|e| sqlx::Error::Decode(e.into()))?;
     Ok(Installation {
         client_key,
         shared_secret: (!secret.is_empty()).then(|| Secret::new(secret)),
-        base_url: row.try_get("base_url")?,
+        base_url,
         state: InstallationState::parse(&state).ok_or_else(|| {
             sqlx::Error::Decode(format!("unknown installation state {state:?}").into())
         })?,

@@ -4,6 +4,7 @@
 //! two dialects are kept to one copy of every query.
 
 mod admin;
+mod admin_filter;
 mod backend;
 mod fenced;
 mod file_mode;
@@ -21,7 +22,10 @@ mod queue;
 #[cfg(test)]
 mod queue_tests;
 mod read_only;
+mod reseal;
 pub mod sealed;
+#[cfg(test)]
+mod sealed_tests;
 mod signups;
 #[cfg(test)]
 mod test_db;
@@ -33,7 +37,10 @@ use std::sync::Arc;
 
 use sqlx::AnyPool;
 
+use backend::Dialect as _;
+
 pub use admin::{RetryOutcome, SignupSummary};
+pub use admin_filter::{SignupFilter, SignupLine};
 pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};

@@ -107,15 +107,42 @@ async fn postgres(url: &str, settings: PoolSettings) -> Result<Pools, sqlx::Erro
         })
         .connect(url)
         .await?;
+    let schema = current_schema(&pool).await?;
     POSTGRES_MIGRATIONS.run(&pool).await?;
-    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
-        .fetch_one(&pool)
-        .await?;
     Ok(Pools {
         writer: pool.clone(),
         reader: pool,
         channel: channel_of(&schema),
     })
+}
+
+/// The schema tables are created in. None exists when `search_path` names only schemas that
+/// do not exist; the migrations would then fail with "no schema has been selected to create
+/// in", so say which schema is missing and how to make it instead.
+async fn current_schema(pool: &AnyPool) -> Result<String, sqlx::Error> {
+    let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(pool)
+        .await?;
+    if let Some(schema) = schema {
+        return Ok(schema);
+    }
+    let search_path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
+        .fetch_one(pool)
+        .await?;
+    let wanted = search_path
+        .split(',')
+        .map(|s| s.trim().trim_matches('"'))
+        .find(|s| !s.is_empty() && *s != "$user")
+        .unwrap_or("bridge")
+        .to_string();
+    Err(sqlx::Error::Configuration(
+        format!(
+            "no schema of the search path ({search_path}) exists in this database; create it \
+             once (psql: CREATE SCHEMA \"{wanted}\";) or correct options[search_path] in \
+             database.url"
+        )
+        .into(),
+    ))
 }
 
 /// The notification channel of the bridges on `schema`: bridges on other schemas of the same

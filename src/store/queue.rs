@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64};
 use sqlx::Row;
 
 use super::Store;
-use super::backend::Backend;
+use super::backend::{Backend, Dialect};
 use super::signups::{signup_columns, signup_from_row};
 use crate::domain::{Signup, now_ms};
 

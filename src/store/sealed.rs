@@ -36,18 +36,17 @@ pub struct SecretBox {
 impl SecretBox {
     /// From the configured key: standard base64 of exactly 32 bytes.
     pub fn from_base64(key: &str) -> Result<Self, String> {
-        let bytes = STANDARD
-            .decode(key.trim())
-            .map_err(|_| "must be base64 (e.g. `openssl rand -base64 32`)".to_string())?;
-        if bytes.len() != 32 {
-            return Err(format!(
-                "must decode to 32 bytes, got {} (e.g. `openssl rand -base64 32`)",
-                bytes.len()
-            ));
-        }
-        let cipher = ChaCha20Poly1305::new_from_slice(&bytes)
-            .map_err(|_| "must decode to 32 bytes".to_string())?;
-        Ok(Self { cipher })
+        let bytes = crate::config::decode_encryption_key(key)?;
+        Ok(Self {
+            cipher: ChaCha20Poly1305::new(&bytes.into()),
+        })
+    }
+
+    /// The at-rest cipher of `database.encryption_key`, if one is set; the error names the key.
+    pub fn of_config(database: &crate::config::DatabaseConfig) -> Result<Option<Self>, String> {
+        Ok(database.encryption_key_bytes()?.map(|bytes| Self {
+            cipher: ChaCha20Poly1305::new(&bytes.into()),
+        }))
     }
 
     /// Seal `plaintext` for the place named by `context`.
@@ -106,43 +105,51 @@ pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(SEALED_PREFIX)
 }
 
-/// Where a Connect sharedSecret is stored, as sealing context.
-pub(super) fn shared_secret_context(client_key: &str) -> String {
-    format!("installations.shared_secret:{client_key}")
+/// Where a Connect sharedSecret is stored, as sealing context: the row and the `baseUrl` the
+/// secret signs calls to, so a sealed secret does not open once the row's URL was changed.
+pub(super) fn shared_secret_context(client_key: &str, base_url: &str) -> String {
+    format!("installations.shared_secret:{client_key} for baseUrl {base_url}")
 }
 
-/// Where a Forge app system token is stored, as sealing context.
-pub(super) fn forge_token_context(installation_id: &str) -> String {
-    format!("forge_installations.system_token:{installation_id}")
+/// Where a Forge app system token is stored, as sealing context: the row and the
+/// `apiBaseUrl` the token is sent to.
+pub(super) fn forge_token_context(installation_id: &str, api_base_url: &str) -> String {
+    format!("forge_installations.system_token:{installation_id} for apiBaseUrl {api_base_url}")
+}
+
+/// The sealing contexts of versions that did not bind the URL (values they wrote open under
+/// these until the start-up pass reseals them; docs/DECISIONS.md).
+pub(super) mod legacy {
+    pub fn shared_secret_context(client_key: &str) -> String {
+        format!("installations.shared_secret:{client_key}")
+    }
+
+    pub fn forge_token_context(installation_id: &str) -> String {
+        format!("forge_installations.system_token:{installation_id}")
+    }
+}
+
+/// The secret behind a stored value sealed under `context`, or else under `legacy` (sealed by
+/// an earlier version); `true` with it when the legacy context opened it.
+pub fn reveal_bound(
+    key: Option<&SecretBox>,
+    context: &str,
+    legacy: &str,
+    stored: &str,
+) -> Result<(String, bool), SealError> {
+    match reveal(key, context, stored) {
+        Ok(plain) => Ok((plain, false)),
+        Err(SealError::WrongKey(_)) => match reveal(key, legacy, stored) {
+            Ok(plain) => Ok((plain, true)),
+            Err(_) => Err(SealError::WrongKey(context.to_string())),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 /// Where a local secret is stored, as sealing context.
 pub(super) fn local_secret_context(name: &str) -> String {
     format!("local_secrets.value:{name}")
-}
-
-impl super::Store {
-    /// At open: every sealed secret must open with the configured key, so a missing or wrong
-    /// key stops start-up with a clear message instead of failing call after call.
-    pub(super) async fn check_sealed_secrets(&self) -> Result<(), sqlx::Error> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT 'installations.shared_secret:' || client_key, shared_secret FROM installations
-             WHERE shared_secret LIKE 'enc:v1:%'
-             UNION ALL
-             SELECT 'local_secrets.value:' || name, value FROM local_secrets
-             WHERE value LIKE 'enc:v1:%'
-             UNION ALL
-             SELECT 'forge_installations.system_token:' || installation_id, system_token
-             FROM forge_installations WHERE system_token LIKE 'enc:v1:%'",
-        )
-        .fetch_all(&self.reader)
-        .await?;
-        for (context, stored) in rows {
-            reveal(self.key(), &context, &stored)
-                .map_err(|e| sqlx::Error::Configuration(e.into()))?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -217,6 +224,32 @@ mod tests {
         for (key, context, stored, want) in cases {
             assert_eq!(reveal(key, context, &stored), Err(want), "{stored}");
         }
+    }
+
+    #[test]
+    fn a_bound_value_opens_under_its_url_only_and_a_legacy_one_is_told_apart() {
+        let key = SecretBox::from_base64(KEY).unwrap();
+        let here = shared_secret_context("ck", "https://acme.atlassian.net");
+        let there = shared_secret_context("ck", "https://evil.example.com");
+        let legacy = legacy::shared_secret_context("ck");
+        let bound = key.seal(&here, "s3cret");
+        assert_eq!(
+            reveal_bound(Some(&key), &here, &legacy, &bound),
+            Ok(("s3cret".into(), false))
+        );
+        assert_eq!(
+            reveal_bound(Some(&key), &there, &legacy, &bound),
+            Err(SealError::WrongKey(there.clone()))
+        );
+        let old = key.seal(&legacy, "s3cret");
+        assert_eq!(
+            reveal_bound(Some(&key), &here, &legacy, &old),
+            Ok(("s3cret".into(), true))
+        );
+        assert_eq!(
+            reveal_bound(None, &here, &legacy, &bound),
+            Err(SealError::NoKey(here.clone()))
+        );
     }
 
     #[test]

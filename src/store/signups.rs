@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::Store;
+use super::backend::Dialect as _;
 use super::token_jtis::{JtiUse, bind_in};
 use crate::domain::{Signup, SignupStatus, Step, StepState, now_ms};
 

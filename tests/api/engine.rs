@@ -149,7 +149,7 @@ async fn the_attempt_budget_ends_in_failed_and_retry_delivers() {
         .await
         .unwrap();
     assert_eq!(store.retry_all_failed(3).await.unwrap(), 1);
-    let done = app.wait_final(id, Duration::from_secs(5)).await;
+    let done = app.wait_final(id, Duration::from_secs(30)).await;
     assert_eq!(done["status"], "created");
     assert_eq!(done["attempts"], 4);
     assert_eq!(app.sim.state().customers().len(), 1);
@@ -197,7 +197,7 @@ async fn a_failing_step_keeps_the_customer_and_retry_resumes_there() {
         .unwrap();
     let outcome = store.retry_signup(id, 2).await.unwrap();
     assert_eq!(outcome, signup_bridge::store::RetryOutcome::Requeued);
-    let done = app.wait_final(id, Duration::from_secs(5)).await;
+    let done = app.wait_final(id, Duration::from_secs(30)).await;
     assert_eq!(done["status"], "created");
     assert_eq!(done["steps"][1]["state"], "done");
     assert_eq!(done["steps"][2]["state"], "done");
@@ -213,7 +213,7 @@ async fn a_tenant_throttled_for_long_does_not_delay_another() {
     let slow_sim = start_sim(sim_config()).await;
     slow_sim
         .state()
-        .push_fault(fault(None, CUSTOMER_PATH, status(429, Some(10))));
+        .push_fault(fault(None, CUSTOMER_PATH, status(429, Some(600))));
     let slow_url = slow_sim.base_url.clone();
     let app = spawn_app_with(sim_config(), move |c| {
         let mut slow = c.tenants[0].clone();
@@ -246,12 +246,14 @@ async fn a_tenant_throttled_for_long_does_not_delay_another() {
             .await;
         assert_eq!(r.status(), 201);
     }
+    // Waiting for the throttled tenant would take its 600 s pause; a minute is a generous bound
+    // for five creates on a loaded machine (an idle one needs well under a second).
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(60),
         "other tenant delayed: {:?}",
         started.elapsed()
     );
-    // The throttled tenant saw exactly one request: nothing inside its 10 s window.
+    // The throttled tenant saw exactly one request: nothing inside its 600 s window.
     assert_eq!(slow_sim.state().requests().len(), 1);
     app.stop().await;
     slow_sim.stop().await;
@@ -310,13 +312,16 @@ pub fn count_sent_inside_windows(log: &[signup_bridge::sim::LoggedRequest]) -> u
 
 #[tokio::test]
 async fn a_backlog_that_cannot_drain_in_time_is_answered_at_once() {
+    // One call at a time, a second each: twelve signups need about twelve seconds, more than
+    // the inline wait, so the later ones are answered 202 at once instead of after the wait.
+    let inline_wait = Duration::from_secs(5);
     let sim = signup_bridge::sim::SimConfig {
-        latency: Duration::from_millis(300),
+        latency: Duration::from_secs(1),
         ..sim_config()
     };
     let app = spawn_app_with(sim, |c| {
         c.delivery.concurrency_per_tenant = 1;
-        c.delivery.inline_wait = Duration::from_secs(2);
+        c.delivery.inline_wait = inline_wait;
     })
     .await;
     assert_eq!(
@@ -325,7 +330,7 @@ async fn a_backlog_that_cannot_drain_in_time_is_answered_at_once() {
             .status(),
         201
     );
-    let requests = (0..10).map(|i| {
+    let requests = (0..12).map(|i| {
         let app = &app;
         async move {
             let started = std::time::Instant::now();
@@ -336,14 +341,13 @@ async fn a_backlog_that_cannot_drain_in_time_is_answered_at_once() {
         }
     });
     let answers = futures_util::future::join_all(requests).await;
-    let quick: Vec<_> = answers.iter().filter(|(s, _)| *s == 202).collect();
-    assert!(quick.len() >= 4, "answers: {answers:?}");
-    for (_, took) in &quick {
-        assert!(
-            *took < Duration::from_millis(1_500),
-            "a 202 took {took:?}: answers {answers:?}"
-        );
-    }
+    // The behaviour, not a speed: a 202 that waited out the inline wait takes at least
+    // `inline_wait`; one answered at once comes before it would have ended.
+    let at_once = answers
+        .iter()
+        .filter(|(s, took)| *s == 202 && *took < inline_wait)
+        .count();
+    assert!(at_once >= 4, "answers: {answers:?}");
     app.stop().await;
 }
 

@@ -29,11 +29,11 @@ impl Tmpfs {
             Ok(out) if out.status.success() => Some(Tmpfs { path }),
             Ok(out) => {
                 let why = String::from_utf8_lossy(&out.stderr);
-                eprintln!("SKIPPED {test}: cannot mount a tmpfs here: {}", why.trim());
+                super::skip::skipped(test, &format!("cannot mount a tmpfs here: {}", why.trim()));
                 None
             }
             Err(e) => {
-                eprintln!("SKIPPED {test}: cannot run mount: {e}");
+                super::skip::skipped(test, &format!("cannot run mount: {e}"));
                 None
             }
         }

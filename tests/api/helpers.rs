@@ -206,9 +206,16 @@ pub fn binary() -> PathBuf {
 impl TestApp {
     /// How many signups the database holds.
     pub async fn stored_signups(&self) -> usize {
-        let store = signup_bridge::store::Store::open(&self.config.database.url)
-            .await
-            .expect("open store");
+        // One connection: tests poll this, and a PostgreSQL server shared by parallel tests
+        // runs out of connections if every poll opens a full pool.
+        let settings = signup_bridge::store::PoolSettings {
+            max_connections: 1,
+            ..Default::default()
+        };
+        let store =
+            signup_bridge::store::Store::open_with(&self.config.database.url, None, settings)
+                .await
+                .expect("open store");
         let n = store.list_signups(None, 10_000).await.expect("list").len();
         store.close().await;
         n

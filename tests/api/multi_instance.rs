@@ -241,12 +241,12 @@ async fn inline_wait_on_a_sees_b(name: &str, settle: Duration) {
     assert_eq!(body["status"], "created");
     assert_eq!(body["attempts"], 1, "A made an attempt: {body}");
     assert_eq!(body["lastError"], Value::Null);
+    // Woken by B's outcome, not by the end of A's 20 s inline wait: B's call (15 s) was
+    // still running when A answered. No clock is compared, so a slow machine cannot fail it.
     assert!(
         slow_still_running,
         "answered only after B's slow call ended"
     );
-    // Woken by B's outcome, not by the end of A's 20 s inline wait.
-    assert!(took < Duration::from_secs(5), "answered after {took:?}");
     let creates = jsm_requests(&sim, "POST", CUSTOMER_PATH);
     assert_eq!(creates.len(), 2);
     assert!(creates[1].body.contains("inline@example.com"));

@@ -109,7 +109,10 @@ async fn readyz(client: &reqwest::Client, address: &str) -> (u16, Value) {
 async fn a_postgresql_restart_is_survived() {
     let name = "a_postgresql_restart_is_survived";
     if std::env::var(RESTART_VAR).as_deref() != Ok("1") {
-        eprintln!("skipped: {name} ({RESTART_VAR} is not 1: it stops the server)");
+        super::skip::skipped(
+            concat!(module_path!(), "::a_postgresql_restart_is_survived"),
+            &format!("{RESTART_VAR} is not 1: it stops the server; .ci/run runs it alone"),
+        );
         return;
     }
     let Some(db) = test_schema(name).await else {

@@ -9,17 +9,24 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 pub const URL_VAR: &str = "SIGNUP_BRIDGE_TEST_POSTGRES_URL";
 
 /// A fresh schema on the test server; `pool`'s connections have it as their search path.
+/// Dropped with the value when the test passes; kept (and named on stderr) when it fails.
 pub struct TestSchema {
     pub pool: PgPool,
-    admin: PgPool,
+    guard: SchemaGuard,
+}
+
+/// Drops its schema when it goes out of scope, unless the thread is panicking (a failing
+/// test): then the schema stays for a look, and the message says which one.
+pub struct SchemaGuard {
     name: String,
     server_url: String,
+    test: String,
 }
 
 /// The schema for `test`, or `None` (after saying so) when no server is configured.
 pub async fn test_schema(test: &str) -> Option<TestSchema> {
     let Ok(url) = std::env::var(URL_VAR) else {
-        eprintln!("skipped: {test} ({URL_VAR} is unset)");
+        super::skip::skipped(test, &format!("{URL_VAR} is unset"));
         return None;
     };
     let options: PgConnectOptions = url
@@ -40,14 +47,17 @@ pub async fn test_schema(test: &str) -> Option<TestSchema> {
         .execute(&admin)
         .await
         .unwrap();
+    admin.close().await;
     let pool = connect(options.options([("search_path", name.as_str())]))
         .await
         .unwrap();
     Some(TestSchema {
         pool,
-        admin,
-        name,
-        server_url: url,
+        guard: SchemaGuard {
+            name,
+            server_url: url,
+            test: test.to_string(),
+        },
     })
 }
 
@@ -61,20 +71,78 @@ pub fn schema_url(url: &str, schema: &str) -> String {
 impl TestSchema {
     /// The `database.url` of a bridge that stores into this schema.
     pub fn url(&self) -> String {
-        schema_url(&self.server_url, &self.name)
+        schema_url(&self.guard.server_url, &self.guard.name)
     }
 
-    /// Drop the schema (a failed test leaves its schema behind to look at).
+    /// Close the pool and drop the schema now (dropping the value does the same).
     pub async fn drop(self) {
         self.pool.close().await;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA {} CASCADE",
-            self.name
-        )))
-        .execute(&self.admin)
-        .await
-        .unwrap();
     }
+
+    /// The guard alone, for a caller that hands the URL on and keeps the schema until the
+    /// test ends (the pool is closed).
+    pub async fn into_guard(self) -> SchemaGuard {
+        self.pool.close().await;
+        self.guard
+    }
+}
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "kept PostgreSQL schema {} of the failed test {} to look at \
+                 (psql -d {} -c 'SET search_path = {}' …; .ci/run drops every test_ schema first)",
+                self.name,
+                self.test,
+                redacted(&self.server_url),
+                self.name
+            );
+            return;
+        }
+        let (name, url) = (self.name.clone(), self.server_url.clone());
+        // A thread of its own: this may run inside a test's runtime, which cannot block on
+        // another future, or after it has gone.
+        let dropped = std::thread::spawn(move || drop_schema(&url, &name))
+            .join()
+            .unwrap_or_else(|_| Err("the dropping thread panicked".into()));
+        if let Err(e) = dropped {
+            // Past libtest's capture: the test passed, and its output would be hidden.
+            super::skip::notice(&format!(
+                "could not drop PostgreSQL schema {} of {}: {e}",
+                self.name, self.test
+            ));
+        }
+    }
+}
+
+fn drop_schema(url: &str, name: &str) -> Result<(), String> {
+    use sqlx::Connection as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let mut connection = sqlx::PgConnection::connect(url)
+            .await
+            .map_err(|e| e.to_string())?;
+        // A bridge process being killed may still hold a lock for a moment; never hang on it.
+        sqlx::query("SET lock_timeout = '20s'")
+            .execute(&mut connection)
+            .await
+            .map_err(|e| e.to_string())?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {name} CASCADE")))
+            .execute(&mut connection)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = connection.close().await;
+        Ok(())
+    })
+}
+
+/// The server URL without user-info or query, for a message.
+pub fn redacted(url: &str) -> String {
+    signup_bridge::config::redact_url(url).into_owned()
 }
 
 #[test]

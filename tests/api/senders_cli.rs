@@ -86,7 +86,7 @@ async fn sign_output_is_accepted_by_serve_for_each_scheme() {
             &["sign", "--source", id, "--body", &body, "--curl", &target],
         );
         assert_eq!(code, 0, "{id}: {err}");
-        assert!(out.starts_with("curl -sS -X POST '"), "{id}: {out}");
+        assert!(out.starts_with("curl -sS -i -X POST '"), "{id}: {out}");
         let words = quoted(out.trim());
         let mut request = client.post(&words[0]);
         for header in &words[1..words.len() - 1] {

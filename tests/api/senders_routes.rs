@@ -11,12 +11,26 @@ use super::vendors::{WHSEC, senders};
 async fn key_precedence_header_then_scheme_id_and_unfit_values_are_hashed() {
     let app = app_with(|_| {}).await;
     let all = senders();
+    // An HMAC scheme ignores the unsigned header: the signed webhook-id is the key.
     let svix = all.iter().find(|s| s.source.id == "svix").unwrap();
     let response = deliver(
         &app,
         svix,
         &svix.body,
         Some((&svix.body, WHSEC, now_ms())),
+        &[("Idempotency-Key", "from-header")],
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["idempotencyKey"], "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W");
+    // A `header` source keeps honouring it.
+    let zapier = all.iter().find(|s| s.source.id == "zapier").unwrap();
+    let response = deliver(
+        &app,
+        zapier,
+        &zapier.body,
+        Some((&zapier.body, zapier.secret, now_ms())),
         &[("Idempotency-Key", "from-header")],
     )
     .await;
@@ -42,6 +56,30 @@ async fn key_precedence_header_then_scheme_id_and_unfit_values_are_hashed() {
         hex::encode(sha2::Sha256::digest(b"evt with spaces"))
     );
     assert_eq!(body["idempotencyKey"], hashed.as_str());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_captured_hmac_delivery_resent_under_new_idempotency_keys_is_a_replay() {
+    let app = app_with(|_| {}).await;
+    let all = senders();
+    for id in ["typeform", "hubspot"] {
+        let Some(s) = all.iter().find(|s| s.source.id.starts_with(id)) else {
+            panic!("no {id} sender");
+        };
+        let captured = Some((&s.body[..], s.secret, now_ms()));
+        let first = deliver(&app, s, &s.body, captured, &[("Idempotency-Key", "k-1")]).await;
+        assert_eq!(first.status(), 201, "{id}");
+        let first: Value = first.json().await.unwrap();
+        for key in ["k-2", "k-3"] {
+            let again = deliver(&app, s, &s.body, captured, &[("Idempotency-Key", key)]).await;
+            assert_eq!(again.status(), 201, "{id}");
+            assert_eq!(again.headers().get("Idempotent-Replayed").unwrap(), "true");
+            let again: Value = again.json().await.unwrap();
+            assert_eq!(again["id"], first["id"], "{id}");
+        }
+        assert_eq!(creates_for(&app, s.email), 1, "{id}");
+    }
     app.stop().await;
 }
 
@@ -184,6 +222,44 @@ async fn get_validates_a_query_sources_url_only() {
             assert_eq!(problem["code"], code, "{path}");
         }
     }
+    assert_eq!(app.stored_signups().await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn failed_verifications_are_limited_per_address_so_get_is_no_oracle() {
+    let app = app_with(|_| {}).await;
+    let limit = signup_bridge::auth::FAILURES_PER_MINUTE;
+    let secret = super::vendors::PLAIN_SECRET;
+    let get = |key: String| {
+        app.client
+            .get(format!(
+                "{}/webhooks/signup/mailchimp?key={key}",
+                app.address
+            ))
+            .send()
+    };
+    for n in 0..limit {
+        let response = get(format!("guess-{n:016}")).await.unwrap();
+        assert_eq!(response.status(), 401, "guess {n}");
+    }
+    let over = get("one-guess-too-many".into()).await.unwrap();
+    assert_eq!(over.status(), 429);
+    let retry_after: u64 = over.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let problem: Value = over.json().await.unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+    // Refused before verifying: the right key tells the guesser nothing now either, on any route.
+    assert_eq!(get(secret.to_string()).await.unwrap().status(), 429);
+    let all = senders();
+    let zapier = all.iter().find(|s| s.source.id == "zapier").unwrap();
+    let signed = Some((&zapier.body[..], zapier.secret, now_ms()));
+    let post = deliver(&app, zapier, &zapier.body, signed, &[]).await;
+    assert_eq!(post.status(), 429);
     assert_eq!(app.stored_signups().await, 0);
     app.stop().await;
 }

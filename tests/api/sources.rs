@@ -244,3 +244,25 @@ super::backends::also_on_postgres!(
     every_rotated_hmac_secret_is_tried,
     a_source_over_its_rate_limit_gets_429_and_others_do_not
 );
+
+/// The public-key check lives with its parser (`auth/`), above `config/`: `check-config` runs it
+/// too, with the same exit code and message as before the move.
+#[test]
+fn check_config_refuses_a_bad_public_key_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bridge.toml");
+    std::fs::write(
+        &path,
+        "[[tenants]]\nid = \"t\"\nbase_url = \"https://t.atlassian.net\"\n\
+         auth = { type = \"bearer\", token = \"bearer-token-0123\" }\n\
+         [[sources]]\nid = \"s\"\ntenant = \"t\"\naudience = \"a\"\n\
+         public_key_file = \"tests/fixtures/keys/missing.pub\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = super::process::run_cli(&path, &["check-config"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("bridge.toml:9:1: key `sources[0].public_key_file`: cannot read"),
+        "{stderr}"
+    );
+}

@@ -23,8 +23,8 @@ use sha2::Sha256;
 
 use crate::config::{Secret, VerifyScheme};
 
+pub use crate::config::standard_webhooks_key;
 pub use hubspot::signed_uri;
-pub use standard_webhooks::key as standard_webhooks_key;
 
 /// The parts of a request a scheme may read.
 pub struct SignedRequest<'a> {

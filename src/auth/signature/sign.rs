@@ -3,7 +3,7 @@
 
 use hmac::Mac;
 
-use super::{mac, standard_webhooks};
+use super::mac;
 use crate::config::{SourceConfig, VerifyScheme};
 
 /// What a sender adds to its request.
@@ -39,7 +39,7 @@ pub fn sign(
     let headers = match source.verify {
         VerifyScheme::Jwt => return Err("a JWT source signs with `signup-bridge token`".into()),
         VerifyScheme::StandardWebhooks => {
-            let key = standard_webhooks::key(secret)
+            let key = crate::config::standard_webhooks_key(secret)
                 .ok_or("the secret is not base64 (after an optional whsec_)")?;
             let sig = tag(
                 &key,

@@ -2,13 +2,11 @@
 //! `webhook-signature`, a space-separated list of `v1,<base64 HMAC-SHA256>` over
 //! `{id}.{timestamp}.{body}`, keyed by the base64-decoded secret after `whsec_`.
 
-use base64::Engine as _;
-
 use super::{
     NO_MATCH, Policy, SignatureError, SignedRequest, any_matches, base64_sig, fresh_timestamp,
     reject,
 };
-use crate::config::Secret;
+use crate::config::standard_webhooks_key as key;
 
 /// The headers, under their `webhook-` names or Svix's `svix-` names.
 fn pick<'r>(req: &'r SignedRequest<'_>, suffix: &str) -> Result<&'r str, SignatureError> {
@@ -18,15 +16,6 @@ fn pick<'r>(req: &'r SignedRequest<'_>, suffix: &str) -> Result<&'r str, Signatu
         .ok_or_else(|| reject(format!("the webhook-{suffix} header is missing")))?
         .to_str()
         .map_err(|_| reject(format!("the webhook-{suffix} header is malformed")))
-}
-
-/// The MAC key of a secret: base64 after an optional `whsec_`.
-pub fn key(secret: &Secret) -> Option<Vec<u8>> {
-    let raw = secret.expose();
-    let encoded = raw.strip_prefix("whsec_").unwrap_or(raw);
-    base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .ok()
 }
 
 pub(super) fn verify(

@@ -2,15 +2,19 @@
 //! headers) or `?key=` in the query string (Mailchimp audience webhooks, which carry no
 //! signature) equal to one of the source's secrets. The query string is never logged.
 
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::{Policy, SignatureError, SignedRequest, header, reject};
 
-/// True when `given` equals any secret: a length check, then a constant-time comparison.
+/// True when `given` equals any secret. Both sides are hashed first and the fixed-length
+/// digests compared in constant time, so neither the time taken nor an early length mismatch
+/// tells a guesser how long a secret is or how much of it was right; every secret is compared.
 fn equals_a_secret(given: &[u8], policy: &Policy<'_>) -> bool {
-    policy.secrets.iter().any(|secret| {
-        let secret = secret.expose().as_bytes();
-        secret.len() == given.len() && bool::from(secret.ct_eq(given))
+    let given = Sha256::digest(given);
+    policy.secrets.iter().fold(false, |found, secret| {
+        let secret = Sha256::digest(secret.expose().as_bytes());
+        found | bool::from(secret.ct_eq(&given))
     })
 }
 

@@ -49,7 +49,7 @@ async fn a_signup_before_any_token_waits_and_is_delivered_after_refresh() {
         .as_str()
         .unwrap()
         .to_string();
-    let waiting = until(&app, FORGE_SOURCE, &id, Duration::from_secs(5), |v| {
+    let waiting = until(&app, FORGE_SOURCE, &id, Duration::from_secs(30), |v| {
         v["lastError"]
             .as_str()
             .is_some_and(|e| e.starts_with("waiting:"))
@@ -67,7 +67,7 @@ async fn a_signup_before_any_token_waits_and_is_delivered_after_refresh() {
     assert!(forge_creates(&app, CLOUD).is_empty());
 
     assert_eq!(forge_call(&app, CLOUD, "refresh", |_| {}).await.status, 200);
-    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(5)).await;
+    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(30)).await;
     assert_eq!(done["status"], "created", "{done}");
     assert_eq!(done["attempts"], 1);
     assert_eq!(forge_creates(&app, CLOUD).len(), 1);
@@ -84,7 +84,7 @@ async fn a_token_about_to_expire_is_not_used() {
         .as_str()
         .unwrap()
         .to_string();
-    let view = until(&app, FORGE_SOURCE, &id, Duration::from_secs(5), |v| {
+    let view = until(&app, FORGE_SOURCE, &id, Duration::from_secs(30), |v| {
         v["lastError"]
             .as_str()
             .is_some_and(|e| e.contains("about to expire"))
@@ -99,7 +99,7 @@ async fn a_token_about_to_expire_is_not_used() {
         "the expiring token was used"
     );
     forge_call(&app, CLOUD, "refresh", |_| {}).await;
-    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(5)).await;
+    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(30)).await;
     assert_eq!(done["status"], "created", "{done}");
     app.stop().await;
 }
@@ -114,7 +114,7 @@ async fn a_refused_token_is_dropped_and_signups_wait_for_the_next_call() {
         .as_str()
         .unwrap()
         .to_string();
-    let view = until(&app, FORGE_SOURCE, &id, Duration::from_secs(5), |v| {
+    let view = until(&app, FORGE_SOURCE, &id, Duration::from_secs(30), |v| {
         v["lastError"]
             .as_str()
             .is_some_and(|e| e.starts_with("waiting:"))
@@ -133,7 +133,7 @@ async fn a_refused_token_is_dropped_and_signups_wait_for_the_next_call() {
         "the refused token was dropped"
     );
     forge_call(&app, CLOUD, "refresh", |_| {}).await;
-    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(5)).await;
+    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(30)).await;
     assert_eq!(done["status"], "created", "{done}");
     app.stop().await;
 }
@@ -156,7 +156,7 @@ async fn pre_uninstall_refuses_new_signups_and_stored_ones_wait() {
     assert_eq!(refused.status(), 503);
     let problem: Value = refused.json().await.unwrap();
     assert_eq!(problem["code"], "tenant_unavailable");
-    let view = until(&app, FORGE_SOURCE, &id, Duration::from_secs(5), |v| {
+    let view = until(&app, FORGE_SOURCE, &id, Duration::from_secs(30), |v| {
         v["lastError"]
             .as_str()
             .is_some_and(|e| e.contains("uninstalled"))

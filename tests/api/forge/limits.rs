@@ -15,7 +15,7 @@ async fn a_403_within_the_permission_grace_is_retried_until_it_passes() {
     forge_call(&app, CLOUD, "lifecycle", |_| {}).await;
     let response = forge_signup(&app, FORGE_SOURCE, "forge.grace@example.com").await;
     let id = id_of(&response.json().await.unwrap());
-    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(8)).await;
+    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(30)).await;
     assert_eq!(done["status"], "created", "{done}");
     let statuses: Vec<_> = forge_creates(&app, CLOUD)
         .iter()
@@ -33,7 +33,7 @@ async fn a_403_after_the_permission_grace_fails_naming_the_permission() {
     forge_call(&app, CLOUD, "lifecycle", |_| {}).await;
     let response = forge_signup(&app, FORGE_SOURCE, "forge.denied@example.com").await;
     let id = id_of(&response.json().await.unwrap());
-    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(5)).await;
+    let done = forge_final(&app, FORGE_SOURCE, &id, Duration::from_secs(30)).await;
     assert_eq!(done["status"], "failed", "{done}");
     let error = done["lastError"].as_str().unwrap();
     assert!(
@@ -73,7 +73,7 @@ async fn a_global_quota_429_pauses_a_second_installation() {
             .await
             .unwrap()
     });
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while forge_creates(&app, CLOUD)
         .iter()
         .all(|r| r.status != Some(429))

@@ -8,7 +8,7 @@ use crate::helpers::{http_client, start_sim};
 use crate::process::{BridgeProcess, write_config};
 
 async fn metrics_until(client: &reqwest::Client, address: &str, wanted: &str) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let text = client
             .get(format!("{address}/metrics"))

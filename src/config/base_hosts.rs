@@ -36,7 +36,7 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
 
 /// Whether `url`'s host is loopback or matches one of `patterns`.
 pub fn is_allowed(url: &Url, patterns: &[String]) -> bool {
-    if crate::config::validate::is_loopback(url) {
+    if super::validate::is_loopback(url) {
         return true;
     }
     let Some(url::Host::Domain(host)) = url.host() else {
