@@ -237,6 +237,7 @@ fn record(i: usize) -> NewSignupRecord {
         email: format!("bench{i}@example.com"),
         display_name: format!("Bench {i}"),
         steps: vec!["create".into()],
+        trace_parent: None,
         attempt_limit: 1000,
         not_before: None,
         jti: None,

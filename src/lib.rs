@@ -19,3 +19,19 @@ pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod traces;
+
+/// `--version`: the crate version and, when built from a git checkout, the commit.
+pub const VERSION: &str = {
+    const COMMIT: &str = env!("SIGNUP_BRIDGE_GIT_COMMIT");
+    if COMMIT.is_empty() {
+        env!("CARGO_PKG_VERSION")
+    } else {
+        concat!(
+            env!("CARGO_PKG_VERSION"),
+            " (",
+            env!("SIGNUP_BRIDGE_GIT_COMMIT"),
+            ")"
+        )
+    }
+};

@@ -3,6 +3,7 @@
 mod admin;
 mod doctor;
 mod existing;
+mod healthcheck;
 #[cfg(test)]
 mod help_tests;
 mod serve;
@@ -22,7 +23,7 @@ use crate::telemetry::{self, LogTarget};
 #[derive(Parser)]
 #[command(
     name = "signup-bridge",
-    version,
+    version = crate::VERSION,
     about = "Signed signup webhooks become Jira Service Management customers, exactly once."
 )]
 pub struct Cli {
@@ -110,6 +111,14 @@ pub enum Command {
     JsmSim(Box<SimArgs>),
     /// Print the Forge app manifest with server.public_url as the remote's baseUrl.
     ForgeManifest,
+    /// Ask a running `serve` whether it is ready: exit 0 when its /readyz answers 2xx, 1
+    /// otherwise (for container health checks in images without curl).
+    Healthcheck {
+        /// The URL to ask; default /readyz on the configured listen address
+        /// (SIGNUP_BRIDGE_LISTEN included), wildcard addresses asked on loopback.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
 }
 
 /// Exit code 2: the user's input or configuration is wrong.
@@ -123,11 +132,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve { .. } | Command::JsmSim(_) => LogTarget::Stdout,
         _ => LogTarget::Stderr,
     };
-    let default_filter = match target {
-        LogTarget::Stdout => "info,actix_server=warn",
-        LogTarget::Stderr => "warn",
-    };
-    telemetry::init(target, default_filter);
+    // `serve` starts its logs once its config is read: they may carry the trace exporter.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        telemetry::init(target, default_filter(target));
+    }
     match dispatch(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -143,6 +151,34 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+fn default_filter(target: LogTarget) -> &'static str {
+    match target {
+        LogTarget::Stdout => "info,actix_server=warn",
+        LogTarget::Stderr => "warn",
+    }
+}
+
+/// `serve`'s logs, with the trace exporter when an OTLP endpoint is configured; the returned
+/// handle flushes the traces when dropped.
+fn serve_logs_and_traces(config: &config::Config) -> anyhow::Result<Option<crate::traces::Traces>> {
+    let env = |name: &str| std::env::var(name).ok();
+    let Some(endpoint) = config.telemetry.endpoint(&env) else {
+        telemetry::init(LogTarget::Stdout, default_filter(LogTarget::Stdout));
+        return Ok(None);
+    };
+    let (layer, traces) = crate::traces::exporter_layer(&endpoint, &config.telemetry.service_name)?;
+    telemetry::init_with(
+        LogTarget::Stdout,
+        default_filter(LogTarget::Stdout),
+        Some(layer),
+    );
+    tracing::info!(
+        endpoint = %config::redact_url(&endpoint),
+        "exporting traces over OTLP/HTTP"
+    );
+    Ok(Some(traces))
+}
+
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let path = cli.config.as_deref();
     match cli.command {
@@ -155,7 +191,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     .validate()
                     .map_err(|e| UsageError(format!("--listen: {e}")))?;
             }
-            serve::serve(config, sandbox).await
+            let traces = serve_logs_and_traces(&config)?;
+            let served = serve::serve(config, sandbox).await;
+            drop(traces);
+            served
         }
         Command::Token { source, ttl, jti } => {
             serve::token(&config::load(path)?, &source, ttl, jti).await
@@ -198,6 +237,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Signups { command } => admin::signups(&config::load(path)?, command).await,
         Command::Installations { command } => {
             admin::installations(&config::load(path)?, command).await
+        }
+        Command::Healthcheck { url } => {
+            // A probe knows ready or not: every failure, a config error included, is exit 1.
+            let url = match url {
+                Some(url) => url,
+                None => healthcheck::default_url(
+                    &config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?,
+                ),
+            };
+            healthcheck::run(&url).await
         }
         Command::ForgeManifest => {
             let config = config::load(path)?;

@@ -16,6 +16,7 @@ mod redact;
 mod report;
 mod secret;
 mod sender;
+mod telemetry;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -33,6 +34,7 @@ pub use sender::{
     DEFAULT_TOLERANCE, FieldsConfig, VerifyScheme, compile_path, standard_webhooks_key,
     validate_sender,
 };
+pub use telemetry::{OTLP_ENDPOINT_ENV, TelemetryConfig};
 
 /// The effective configuration.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -50,6 +52,8 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     /// The operator console (off by default).
     pub console: ConsoleConfig,
+    /// OpenTelemetry traces (off unless an endpoint is set).
+    pub telemetry: TelemetryConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -50,6 +50,7 @@ impl Config {
         }
         self.forge.validate()?;
         self.console.validate()?;
+        self.telemetry.validate(&|name| std::env::var(name).ok())?;
         self.validate_delivery()?;
         self.validate_ranges()?;
         self.validate_tenants()?;

@@ -32,11 +32,15 @@ impl Engine {
     pub(super) async fn run(&self, claimed: ClaimedSignup, target: JsmTarget, gate: &TenantGate) {
         let span = info_span!(
             "delivery",
+            otel.name = "delivery run",
             signup = %claimed.signup.id,
             tenant = %claimed.signup.tenant,
             attempt = claimed.signup.attempts
         );
-        async {
+        // Every run joins the trace its intake began (on whichever instance, however late).
+        crate::traces::continue_from_stored(&span, claimed.trace_parent.as_deref());
+        let run = claimed.signup.attempts;
+        crate::traces::RUN.scope(run, async {
             if claimed.signup.attempts > claimed.signup.attempt_limit {
                 // A run that died (crash, lost lease) still counted: the budget is spent.
                 let position = first_pending(&claimed);
@@ -65,7 +69,7 @@ impl Engine {
                 Err((_, StepError::Store(e))) => warn!(error = %e, "run stopped"),
             }
         }
-        .instrument(span)
+        .instrument(span))
         .await;
         self.changed(&claimed.signup.id).await;
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use tracing::Instrument;
 
 use super::AppState;
 use super::request::{authenticate, body_format, bounded, read_body};
@@ -123,6 +124,9 @@ pub(super) async fn accept(
                 .map(|id| format!("organization:{id}")),
         )
         .collect();
+    // The intake span (see `http::middleware`) is current: its trace goes with the signup.
+    let intake = tracing::Span::current();
+    intake.record("signup_bridge.source", source.id.as_str());
     let record = NewSignupRecord {
         id: uuid::Uuid::now_v7().to_string(),
         source_id: source.id.clone(),
@@ -140,9 +144,17 @@ pub(super) async fn accept(
                     .as_millis() as i64
         }),
         jti: unbound_jti,
+        trace_parent: crate::traces::traceparent_of(&intake),
     };
+    intake.record("signup_bridge.signup_id", record.id.as_str());
     let mut events = state.engine.events().subscribe();
-    let signup = match state.store.insert_signup(&record).await? {
+    let commit = tracing::info_span!("commit", "db.operation.name" = "insert signup");
+    let inserted = state
+        .store
+        .insert_signup(&record)
+        .instrument(commit)
+        .await?;
+    let signup = match inserted {
         InsertOutcome::Existing(existing) => return replay(state, existing, &print, None).await,
         InsertOutcome::Inserted(signup) => signup,
         InsertOutcome::JtiBoundElsewhere => return Err(jti_used_elsewhere()),

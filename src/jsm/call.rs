@@ -20,6 +20,18 @@ pub enum JsmCall<'a> {
 }
 
 impl JsmCall<'_> {
+    /// The path template of the call, as traces name it (never the ids themselves).
+    pub fn route(&self) -> &'static str {
+        match self {
+            Self::Create => "/rest/servicedeskapi/customer",
+            Self::UserSearch => "/rest/api/3/user/search",
+            Self::DeskSearch(_) | Self::DeskAdd(_) => {
+                "/rest/servicedeskapi/servicedesk/{serviceDeskId}/customer"
+            }
+            Self::OrganizationAdd(_) => "/rest/servicedeskapi/organization/{organizationId}/user",
+        }
+    }
+
     /// The permission this call needs, as a 403's `lastError` names it.
     pub fn permission(&self) -> String {
         match self {

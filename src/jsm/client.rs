@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
+use tracing::Instrument;
 use url::Url;
 
 use super::response::{classify, error_message, says_email_exists, transport_error};
@@ -161,7 +162,7 @@ impl JsmClient {
         let auth = &target.auth;
         let authorization = auth.authorization(&method, &target.base_url, &url).await?;
         let answer = self
-            .send_once(target, &method, &url, &authorization, body.as_ref())
+            .send_once(target, call, &method, &url, &authorization, body.as_ref())
             .await?;
         if let (Answer::Status(StatusCode::FORBIDDEN, ..), OutboundAuth::App(app)) = (&answer, auth)
         {
@@ -172,7 +173,7 @@ impl JsmClient {
                 if auth.invalidate(&authorization).await =>
             {
                 let authorization = auth.authorization(&method, &target.base_url, &url).await?;
-                self.send_once(target, &method, &url, &authorization, body.as_ref())
+                self.send_once(target, call, &method, &url, &authorization, body.as_ref())
                     .await
             }
             answer => Ok(answer),
@@ -182,18 +183,45 @@ impl JsmClient {
     async fn send_once(
         &self,
         target: &JsmTarget,
+        call: JsmCall<'_>,
         method: &Method,
         url: &Url,
         authorization: &str,
         body: Option<&Value>,
     ) -> Result<Answer, JsmError> {
+        let span = tracing::info_span!(
+            "jsm",
+            otel.kind = "client",
+            otel.name = %format!("{method} {}", call.route()),
+            "http.request.method" = %method,
+            "http.route" = call.route(),
+            "http.response.status_code" = tracing::field::Empty,
+            "signup_bridge.run" = crate::traces::current_run(),
+        );
+        self.send_request(target, method, url, authorization, body, &span)
+            .instrument(span.clone())
+            .await
+    }
+
+    async fn send_request(
+        &self,
+        target: &JsmTarget,
+        method: &Method,
+        url: &Url,
+        authorization: &str,
+        body: Option<&Value>,
+        span: &tracing::Span,
+    ) -> Result<Answer, JsmError> {
+        let mut trace_headers = header::HeaderMap::new();
+        crate::traces::inject(span, &mut trace_headers);
         let mut request = self
             .http
             .request(method.clone(), url.clone())
             .timeout(self.timeout)
             .header(header::ACCEPT, "application/json")
             .header("X-ExperimentalApi", "opt-in")
-            .header(header::AUTHORIZATION, authorization);
+            .header(header::AUTHORIZATION, authorization)
+            .headers(trace_headers);
         if let Some(body) = body {
             request = request
                 .header(header::CONTENT_TYPE, "application/json")
@@ -201,6 +229,7 @@ impl JsmClient {
         }
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
+        span.record("http.response.status_code", status.as_u16());
         let headers = response.headers().clone();
         if headers
             .get("x-ratelimit-nearlimit")

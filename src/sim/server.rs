@@ -46,6 +46,7 @@ pub(crate) fn log_incoming(state: &SimState, req: &HttpRequest, body: &[u8]) -> 
         content_type: header("content-type"),
         accept: header("accept"),
         x_experimentalapi: header("x-experimentalapi"),
+        traceparent: header("traceparent"),
         body: String::from_utf8_lossy(body).into_owned(),
         status: None,
         responded_at: None,

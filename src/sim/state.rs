@@ -29,6 +29,8 @@ pub struct LoggedRequest {
     pub content_type: Option<String>,
     pub accept: Option<String>,
     pub x_experimentalapi: Option<String>,
+    /// The W3C trace context a caller propagates (the bridge sends it when it exports traces).
+    pub traceparent: Option<String>,
     pub body: String,
     /// Status answered; None while in flight or when the connection was dropped.
     pub status: Option<u16>,

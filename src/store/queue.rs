@@ -39,7 +39,8 @@ macro_rules! claim_sql {
                  ORDER BY next_attempt_at LIMIT $5",
             $lock,
             ") RETURNING ",
-            signup_columns!()
+            signup_columns!(),
+            ", trace_parent"
         )
     };
 }
@@ -60,6 +61,8 @@ pub struct ClaimedSignup {
     pub lease_until: Arc<AtomicI64>,
     /// How long this run has waited at the tenant's gate so far (ms): pauses and pacing.
     pub gate_wait_ms: Arc<AtomicU64>,
+    /// The intake's W3C `traceparent`, when traces were exported then (see `traces`).
+    pub trace_parent: Option<String>,
 }
 
 /// Proof of a claim: every transition of the run is fenced by it.
@@ -254,6 +257,7 @@ impl Store {
                 },
                 lease_until: Arc::new(AtomicI64::new(lease_until)),
                 gate_wait_ms: Arc::new(AtomicU64::new(0)),
+                trace_parent: row.try_get("trace_parent")?,
             });
         }
         Ok(claimed)

@@ -26,6 +26,9 @@ pub struct NewSignupRecord {
     pub not_before: Option<i64>,
     /// The token's `jti`, bound to this key in the same transaction.
     pub jti: Option<JtiUse>,
+    /// The W3C `traceparent` of the intake span, when traces are exported: every delivery run
+    /// of this signup joins that trace.
+    pub trace_parent: Option<String>,
 }
 
 impl NewSignupRecord {
@@ -210,8 +213,9 @@ async fn insert_in(
     }
     let inserted = sqlx::query(
         "INSERT INTO signups (id, source_id, idempotency_key, fingerprint, tenant, email,
-             display_name, status, attempt_limit, next_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $10, $9, $9)
+             display_name, status, attempt_limit, next_attempt_at, created_at, updated_at,
+             trace_parent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $10, $9, $9, $11)
          ON CONFLICT (source_id, idempotency_key) DO NOTHING",
     )
     .bind(&new.id)
@@ -224,6 +228,7 @@ async fn insert_in(
     .bind(i64::from(new.attempt_limit))
     .bind(now)
     .bind(new.not_before.map_or(now, |t| t.max(now)))
+    .bind(&new.trace_parent)
     .execute(&mut *conn)
     .await?
     .rows_affected()

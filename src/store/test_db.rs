@@ -117,6 +117,7 @@ pub(crate) fn record(n: usize, key: &str) -> NewSignupRecord {
         email: format!("u{n}@example.com"),
         display_name: "U".into(),
         steps: vec!["create".into()],
+        trace_parent: None,
         attempt_limit: 3,
         not_before: None,
         jti: None,

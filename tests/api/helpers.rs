@@ -343,6 +343,7 @@ pub fn logged(received: u64, status: Option<u16>, responded: Option<u64>) -> Log
         content_type: None,
         accept: None,
         x_experimentalapi: None,
+        traceparent: None,
         body: String::new(),
         status,
         responded_at: None,
