@@ -4,8 +4,8 @@
 //! Every struct denies unknown keys so a typo is an error, never a silently ignored setting.
 
 pub mod base_hosts;
-mod database;
 mod console;
+mod database;
 mod forge;
 pub mod gateway;
 mod hardening;
@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use database::{Backend, DatabaseConfig, PoolSettings, decode_encryption_key};
 pub use console::{AdminToken, ConsoleConfig};
+pub use database::{Backend, DatabaseConfig, PoolSettings, decode_encryption_key};
 pub use forge::{DEFAULT_FORGE_JWKS_URL, ForgeConfig};
 pub use load::{ConfigError, error_at, load, load_from_env, load_from_text};
 pub use redact::{redact_database_url, redact_url};

@@ -1,7 +1,7 @@
 //! The console in a real browser: Debian's `chromium` driven through `chromium-driver`
 //! (WebDriver, with fantoccini) — sign in, filter, open a failed signup, retry it and see it
 //! `created`, preview a bulk retry, sign out; once with JavaScript on (signing in on the form)
-//! and once with it off (signing in by a one-time link): the console needs none. Without a chromedriver each test prints `skipped: <name> (no
+//! and once with it off (signing in by a one-time link): the console needs none. Without a chromedriver each test writes `SKIPPED: <name> (no
 //! chromedriver)` and passes. With `SIGNUP_BRIDGE_SCREENSHOTS=1` the first one rewrites the
 //! screenshots of docs/CONSOLE.md (docs/console/*.png).
 
@@ -35,11 +35,11 @@ impl Drop for Driver {
     }
 }
 
-/// Start chromedriver on a free loopback port, or None (and a `skipped:` line) without one.
+/// Start chromedriver on a free loopback port, or None (and a `SKIPPED:` line) without one.
 async fn driver(name: &str) -> Option<Driver> {
     let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.into());
     if !Path::new(&binary).exists() || !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: {name} (no chromedriver)");
+        super::skip::skipped(name, "no chromedriver");
         return None;
     }
     let port = TcpListener::bind("127.0.0.1:0")

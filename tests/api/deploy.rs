@@ -302,7 +302,10 @@ fn the_systemd_unit_runs_the_binary_hardened() {
         .arg(repo("deploy/systemd/signup-bridge.service"))
         .output()
     else {
-        println!("skipped: the_systemd_unit_runs_the_binary_hardened (no systemd-analyze)");
+        super::skip::skipped(
+            "deploy::the_systemd_unit_runs_the_binary_hardened",
+            "no systemd-analyze",
+        );
         return;
     };
     let text = String::from_utf8_lossy(&output.stdout);

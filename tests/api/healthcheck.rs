@@ -77,11 +77,17 @@ fn version_names_the_git_commit_of_a_checkout() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
     else {
-        println!("skipped: version_names_the_git_commit_of_a_checkout (no git)");
+        super::skip::skipped(
+            "healthcheck::version_names_the_git_commit_of_a_checkout",
+            "no git",
+        );
         return;
     };
     if !git.status.success() {
-        println!("skipped: version_names_the_git_commit_of_a_checkout (not a checkout)");
+        super::skip::skipped(
+            "healthcheck::version_names_the_git_commit_of_a_checkout",
+            "not a checkout",
+        );
         return;
     }
     let commit = String::from_utf8_lossy(&git.stdout).trim().to_string();

@@ -20,7 +20,7 @@ struct OwnDatabase {
 
 async fn own_database(test: &str) -> Option<OwnDatabase> {
     let Ok(server) = std::env::var(URL_VAR) else {
-        eprintln!("skipped: {test} ({URL_VAR} is unset)");
+        super::skip::skipped(test, &format!("{URL_VAR} is unset"));
         return None;
     };
     let admin = PgPoolOptions::new()
