@@ -35,7 +35,7 @@ pub async fn sandbox_secret(store: &Store) -> Result<String, sqlx::Error> {
 
 /// The sandbox source's secret if `serve --sandbox` ever ran on this database (never created).
 pub async fn existing_sandbox_secret(store: &Store) -> Result<Option<String>, sqlx::Error> {
-    store.existing_local_secret(SECRET_NAME).await
+    store.stored_local_secret(SECRET_NAME).await
 }
 
 /// Start the simulator and add the sandbox tenant and source to `config`.

@@ -1,21 +1,7 @@
 //! Operator actions on signups (`signups list|show|retry`), retention purge and gauges.
 
-use sqlx::Row;
-
 use super::Store;
 use crate::domain::{SignupStatus, now_ms};
-
-/// One line of `signups list`.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SignupSummary {
-    pub id: String,
-    pub status: SignupStatus,
-    pub tenant: String,
-    pub email: String,
-    pub attempts: u32,
-    pub updated_at: i64,
-}
 
 /// What `signups retry ID` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,35 +18,6 @@ pub enum RetryOutcome {
 }
 
 impl Store {
-    /// Signups, most recently updated first.
-    pub async fn list_signups(
-        &self,
-        status: Option<SignupStatus>,
-        limit: u32,
-    ) -> Result<Vec<SignupSummary>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT id, status, tenant, email, attempts, updated_at FROM signups
-             WHERE ($1 IS NULL OR status = $1) ORDER BY updated_at DESC, id LIMIT $2",
-        )
-        .bind(status.map(SignupStatus::as_str))
-        .bind(limit as i64)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                Ok(SignupSummary {
-                    id: r.try_get("id")?,
-                    status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Pending),
-                    tenant: r.try_get("tenant")?,
-                    email: r.try_get("email")?,
-                    attempts: r.try_get::<i64, _>("attempts")? as u32,
-                    updated_at: r.try_get("updated_at")?,
-                })
-            })
-            .collect()
-    }
-
     /// Re-queue one signup; a failed one gets `extra_runs` more delivery runs.
     pub async fn retry_signup(
         &self,

@@ -72,7 +72,14 @@ async fn concurrent_inserts_are_committed_in_one_transaction() {
             ));
         }
         assert_eq!(store.write_batches() - before, 1, "20 inserts, one commit");
-        assert_eq!(store.list_signups(None, 100).await.unwrap().len(), 20);
+        assert_eq!(
+            store
+                .find_signups(&Default::default(), 100)
+                .await
+                .unwrap()
+                .len(),
+            20
+        );
     }
 }
 
@@ -119,7 +126,14 @@ async fn a_conflicting_write_fails_alone_and_its_batch_commits() {
         assert_eq!(outcomes[1].0, "inserted");
         assert_eq!(outcomes[0].1, outcomes[1].1);
         assert_eq!(store.write_batches() - before, 1);
-        assert_eq!(store.list_signups(None, 100).await.unwrap().len(), 3);
+        assert_eq!(
+            store
+                .find_signups(&Default::default(), 100)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
     }
 }
 

@@ -56,19 +56,4 @@ impl Store {
         .await
         .map(drop)
     }
-
-    /// The secret stored under `name`, if one was ever created (read only: nothing is written,
-    /// so a database without it is left as it is).
-    pub async fn existing_local_secret(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT value FROM local_secrets WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.reader)
-                .await?;
-        let context = sealed::local_secret_context(name);
-        stored
-            .map(|stored| sealed::reveal(self.key(), &context, &stored))
-            .transpose()
-            .map_err(|e| sqlx::Error::Decode(e.into()))
-    }
 }

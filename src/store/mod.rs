@@ -46,7 +46,7 @@ use sqlx::AnyPool;
 
 use backend::Dialect as _;
 
-pub use admin::{RetryOutcome, SignupSummary};
+pub use admin::RetryOutcome;
 pub use admin_filter::{SignupFilter, SignupLine};
 pub use attempts::AttemptRecord;
 pub use audit::{AuditAction, AuditEntry};

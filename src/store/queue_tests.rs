@@ -115,7 +115,10 @@ async fn batches_that_insert_the_same_keys_in_opposite_orders_both_succeed() {
                 .unwrap()
                 .unwrap_or_else(|e| panic!("{:?}: {e}", db.backend));
         }
-        assert_eq!(a.list_signups(None, 10).await.unwrap().len(), 2);
+        assert_eq!(
+            a.find_signups(&Default::default(), 10).await.unwrap().len(),
+            2
+        );
         a.close().await;
         b.close().await;
     }

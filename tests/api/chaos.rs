@@ -103,7 +103,10 @@ async fn soak(size: Size) {
     ))
     .await
     .unwrap();
-    let stored = store.list_signups(None, 100_000).await.unwrap();
+    let stored = store
+        .find_signups(&Default::default(), 100_000)
+        .await
+        .unwrap();
     store.close().await;
     let pending = stored.iter().filter(|s| !s.status.is_final()).count();
     let by_id: HashMap<&str, _> = stored.iter().map(|s| (s.id.as_str(), s)).collect();

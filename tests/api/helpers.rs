@@ -216,7 +216,11 @@ impl TestApp {
             signup_bridge::store::Store::open_with(&self.config.database.url, None, settings)
                 .await
                 .expect("open store");
-        let n = store.list_signups(None, 10_000).await.expect("list").len();
+        let n = store
+            .find_signups(&Default::default(), 10_000)
+            .await
+            .expect("list")
+            .len();
         store.close().await;
         n
     }
