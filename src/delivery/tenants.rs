@@ -16,7 +16,10 @@ use url::Url;
 
 use super::credentials::ConnectCredentials;
 use crate::config::base_hosts::is_allowed;
-use crate::config::{Config, ForgeConfig, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
+use crate::config::{
+    Config, ForgeConfig, IdOrKey, OrganizationRule, SourceConfig, TenantAuth, TenantConfig,
+};
+use crate::domain::email_domains;
 use crate::jsm::{JsmTarget, OAuthTokenSource, OutboundAuth};
 use crate::store::{Installation, InstallationState, Store};
 
@@ -26,6 +29,25 @@ pub struct ResolvedTenant {
     pub id: String,
     pub service_desk_ids: Vec<String>,
     pub organization_ids: Vec<String>,
+    /// The domain rules that apply (the source's, else the tenant's).
+    pub organization_rules: Vec<OrganizationRule>,
+}
+
+impl ResolvedTenant {
+    /// The organizations a signup at `email` joins: the fixed ones, then those of the most
+    /// specific domain rule, each once.
+    pub fn organizations_for(&self, email: &str) -> Vec<String> {
+        let domain = email_domains::domain_of(email);
+        let mut ids = self.organization_ids.clone();
+        let rule = email_domains::most_specific(&self.organization_rules, &domain, |r| &r.domain);
+        for id in rule.into_iter().flat_map(|r| &r.organization_ids) {
+            let id = id.to_string();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
 }
 
 /// Why a tenant cannot take signups now.
@@ -148,6 +170,10 @@ impl TenantDirectory {
                 id: tenant.id.clone(),
                 service_desk_ids: ids(&source.service_desk_ids, &tenant.service_desk_ids),
                 organization_ids: ids(&source.organization_ids, &tenant.organization_ids),
+                organization_rules: source
+                    .organization_rules
+                    .clone()
+                    .unwrap_or_else(|| tenant.organization_rules.clone()),
             });
         }
         let Some(installation) = self.installation(&source.tenant, true).await else {
@@ -156,6 +182,7 @@ impl TenantDirectory {
                 id,
                 service_desk_ids: ids(&source.service_desk_ids, &[]),
                 organization_ids: ids(&source.organization_ids, &[]),
+                organization_rules: source.organization_rules.clone().unwrap_or_default(),
             });
         };
         if installation.state != InstallationState::Installed {
@@ -169,6 +196,7 @@ impl TenantDirectory {
             id: installation.client_key,
             service_desk_ids: ids(&source.service_desk_ids, &[]),
             organization_ids: ids(&source.organization_ids, &[]),
+            organization_rules: source.organization_rules.clone().unwrap_or_default(),
         })
     }
 

@@ -210,6 +210,7 @@ mod tests {
             auth,
             service_desk_ids: vec![],
             organization_ids: vec![],
+            organization_rules: Vec::new(),
             api_gateway_url: crate::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
         }
     }

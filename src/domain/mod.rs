@@ -3,6 +3,7 @@
 mod customer;
 mod display_name;
 mod email;
+pub mod email_domains;
 mod field_error;
 mod fields;
 mod idempotency_key;

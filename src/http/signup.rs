@@ -1,7 +1,7 @@
 //! `POST /webhooks/signup`: check, record, wake the worker, answer with the signup.
 //!
 //! Checks run in the order docs/API.md gives: 415 media type, 413 size, 401 token, 429 source rate limit,
-//! 400 payload, 400 key,
+//! 400 payload, 400 key, 422 email domain,
 //! then idempotency (409/422) and 503 tenant. The signup is committed before any answer that
 //! accepts it; the handler never calls JSM itself.
 
@@ -82,6 +82,7 @@ pub(super) async fn accept(
     key: IdempotencyKey,
     token: Option<&VerifiedToken>,
 ) -> Result<(HttpResponse, Signup), ApiError> {
+    super::email_policy::check(source, &signup.email)?;
     let unbound_jti = match token {
         Some(token) => unbound_jti(state, &source.id, token, &key).await?,
         None => None,
@@ -118,7 +119,7 @@ pub(super) async fn accept(
         )
         .chain(
             tenant
-                .organization_ids
+                .organizations_for(signup.email.as_str())
                 .iter()
                 .map(|id| format!("organization:{id}")),
         )

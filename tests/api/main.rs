@@ -22,6 +22,7 @@ mod console_runs;
 mod console_sandbox;
 mod crash;
 mod doctor;
+mod domains;
 mod engine;
 mod faults;
 mod faults_mount;
