@@ -2,6 +2,7 @@
 
 mod admin;
 mod doctor;
+mod erase;
 mod existing;
 #[cfg(test)]
 mod help_tests;

@@ -13,6 +13,7 @@ mod console_queries;
 mod console_sessions;
 #[cfg(test)]
 mod console_tests;
+mod erase;
 mod fenced;
 mod file_mode;
 mod forge_installations;
@@ -54,6 +55,7 @@ pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use bulk_retry::FailedFilter;
 pub use console_queries::{ConsoleFilter, SignupRow, TenantActivity};
 pub use console_sessions::ConsoleSession;
+pub use erase::{EraseTarget, ErasedSignup};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};

@@ -24,6 +24,7 @@ mod crash;
 mod doctor;
 mod domains;
 mod engine;
+mod erase;
 mod faults;
 mod faults_mount;
 mod forge;
