@@ -48,6 +48,23 @@ impl ResolvedTenant {
         }
         ids
     }
+
+    /// The steps a new signup at `email` takes, in order: `create`, each desk, each
+    /// organization (fixed, then by domain rule). Written when the signup is accepted.
+    pub fn steps_for(&self, email: &str) -> Vec<String> {
+        std::iter::once("create".to_string())
+            .chain(
+                self.service_desk_ids
+                    .iter()
+                    .map(|id| format!("service_desk:{id}")),
+            )
+            .chain(
+                self.organizations_for(email)
+                    .iter()
+                    .map(|id| format!("organization:{id}")),
+            )
+            .collect()
+    }
 }
 
 /// Why a tenant cannot take signups now.

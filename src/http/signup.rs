@@ -110,20 +110,7 @@ pub(super) async fn accept(
             tracing::warn!(source = %source.id, reason = %e.0, "tenant unavailable");
             ApiError::TenantUnavailable("the tenant of this source is unavailable".into())
         })?;
-    let steps = std::iter::once("create".to_string())
-        .chain(
-            tenant
-                .service_desk_ids
-                .iter()
-                .map(|id| format!("service_desk:{id}")),
-        )
-        .chain(
-            tenant
-                .organizations_for(signup.email.as_str())
-                .iter()
-                .map(|id| format!("organization:{id}")),
-        )
-        .collect();
+    let steps = tenant.steps_for(signup.email.as_str());
     let record = NewSignupRecord {
         id: uuid::Uuid::now_v7().to_string(),
         source_id: source.id.clone(),

@@ -22,6 +22,7 @@ mod forge_installations_tests;
 mod group_commit;
 #[cfg(test)]
 mod group_commit_tests;
+mod import;
 mod installations;
 mod local_secrets;
 mod notify;
@@ -58,6 +59,7 @@ pub use console_sessions::ConsoleSession;
 pub use erase::{EraseTarget, ErasedSignup};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
+pub use import::ImportCounts;
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use notify::{Notice, Notices};
 pub use queue::{ClaimedSignup, Lease};

@@ -30,6 +30,7 @@ mod faults_mount;
 mod forge;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
+mod import;
 mod intake;
 mod jsm17;
 mod jwks;
