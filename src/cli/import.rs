@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::UsageError;
 use super::existing::open_existing_store;
-use super::import_rows::{Columns, Row, format_of, rows};
+use super::import_rows::{Columns, Format, Row, format_of, rows};
 use crate::config::{Config, SourceConfig};
 use crate::delivery::{ResolvedTenant, TenantDirectory};
 use crate::domain::email_domains::{DomainPolicy, domain_of};
@@ -62,8 +62,13 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
         .clone();
     let head = std::fs::read(&args.file)
         .map_err(|e| UsageError(format!("cannot read {}: {e}", args.file.display())))?;
-    let total = head.iter().filter(|&&b| b == b'\n').count() as u64;
     let format = format_of(&args.file, &head[..head.len().min(64)]);
+    // An estimate for the bar (a CSV field may span lines): the lines, less a CSV's header.
+    let lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
+    let total = match format {
+        Format::Csv => lines.saturating_sub(1),
+        Format::JsonLines => lines,
+    };
     let columns = Columns {
         email: args.email_column.clone(),
         name: args.name_column.clone(),

@@ -58,6 +58,9 @@ async fn a_csv_import_stores_each_person_once_and_reports_bad_lines() {
     .unwrap();
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("3 stored, 0 already there"), "{stdout}");
+    // Not a terminal: plain progress lines instead of bars.
+    assert!(stderr.contains("5/5 rows stored"), "{stderr}");
+    assert!(stderr.contains("3/3 rows delivered"), "{stderr}");
     assert!(
         stdout.contains("delivered: 3 created, 0 existing, 0 failed"),
         "{stdout}"
