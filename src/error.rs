@@ -38,6 +38,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("this idempotency key was used with a different signup")]
     IdempotencyKeyReused,
+    /// The source's email-domain policy refuses the address (docs/INTEGRATIONS.md).
+    #[error("{0}")]
+    EmailDomainNotAllowed(String),
     #[error(
         "too many requests from this source, or too many failed verifications from this address"
     )]
@@ -77,6 +80,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::EmailDomainNotAllowed(_) => "email_domain_not_allowed",
             Self::RateLimited { .. } => "rate_limited",
             Self::TenantUnavailable(_) => "tenant_unavailable",
             Self::RequestTimeout(_) => "request_timeout",
@@ -101,6 +105,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "Payload too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
             Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::EmailDomainNotAllowed(_) => "Email domain not allowed",
             Self::RateLimited { .. } => "Rate limited",
             Self::TenantUnavailable(_) => "Tenant unavailable",
             Self::RequestTimeout(_) => "Request timeout",
@@ -140,7 +145,9 @@ impl ResponseError for ApiError {
             Self::RequestInProgress => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::IdempotencyKeyReused | Self::EmailDomainNotAllowed(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TenantUnavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,

@@ -13,6 +13,7 @@ pub const JSM_REQUESTS_TOTAL: &str = "signup_bridge_jsm_requests_total";
 pub const JSM_REQUEST_DURATION: &str = "signup_bridge_jsm_request_duration_seconds";
 pub const PENDING_SIGNUPS: &str = "signup_bridge_pending_signups";
 pub const TENANTS_WAITING: &str = "signup_bridge_tenants_waiting";
+pub const EMAIL_DOMAIN_REFUSALS_TOTAL: &str = "signup_bridge_email_domain_refusals_total";
 pub const JSM_NEAR_LIMIT_TOTAL: &str = "signup_bridge_jsm_near_limit_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -59,6 +60,11 @@ fn describe() {
         "Tenants whose due signups wait for a Forge call (no run spent), by reason."
     );
     metrics::describe_counter!(
+        EMAIL_DOMAIN_REFUSALS_TOTAL,
+        "Signups refused by a source's email-domain policy, by source and reason \
+         (not_allowed, blocked, disposable)."
+    );
+    metrics::describe_counter!(
         JSM_NEAR_LIMIT_TOTAL,
         "JSM answers carrying X-RateLimit-NearLimit: true, by tenant."
     );
@@ -67,6 +73,11 @@ fn describe() {
 /// One intake response.
 pub fn signup_answered(source: &str, status: &str) {
     metrics::counter!(SIGNUPS_TOTAL, "source" => source.to_string(), "status" => status.to_string()).increment(1);
+}
+
+/// One signup refused by its source's email-domain policy.
+pub fn email_domain_refused(source: &str, reason: &str) {
+    metrics::counter!(EMAIL_DOMAIN_REFUSALS_TOTAL, "source" => source.to_string(), "reason" => reason.to_string()).increment(1);
 }
 
 /// The `tenant` label: a configured tenant's id, or `inst-` + the first 8 hex digits of the

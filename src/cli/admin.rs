@@ -10,7 +10,7 @@ use super::existing::open_existing_store;
 use super::stats;
 use crate::config::Config;
 use crate::domain::{Signup, SignupStatus, mask_email, rfc3339_ms};
-use crate::store::{RetryOutcome, SignupFilter};
+use crate::store::{EraseTarget, RetryOutcome, SignupFilter};
 
 #[derive(Debug, Subcommand)]
 pub enum SignupsCommand {
@@ -41,6 +41,26 @@ pub enum SignupsCommand {
         /// Print the email unmasked.
         #[arg(long)]
         reveal: bool,
+    },
+    /// Erase a person's data: every signup of an email (or of signup --id's email) keeps its id,
+    /// status, times, key and JSM account id and loses the email, names and customer profile.
+    /// Prints what it would erase and asks first (on a terminal; without one, --yes is needed).
+    /// The JSM customer is not touched (docs/OPERATIONS.md, erase).
+    Erase {
+        /// The email whose signups are erased (compared case-insensitively).
+        #[arg(
+            long,
+            value_name = "EMAIL",
+            required_unless_present = "id",
+            conflicts_with = "id"
+        )]
+        email: Option<String>,
+        /// A signup id: every signup of its email is erased.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        /// Erase without asking.
+        #[arg(long)]
+        yes: bool,
     },
     /// Re-queue a failed signup (or make a pending one due now); --failed re-queues every failed signup.
     Retry {
@@ -115,6 +135,13 @@ pub async fn signups(config: &Config, command: SignupsCommand) -> anyhow::Result
         } => stats::list(&store, &filter.into(), limit, json).await?,
         SignupsCommand::Stats { filter, json } => {
             stats::counts(&store, &filter.into(), json).await?
+        }
+        SignupsCommand::Erase { email, id, yes } => {
+            let target = match (email, id) {
+                (Some(email), _) => EraseTarget::Email(email),
+                (None, id) => EraseTarget::Id(id.unwrap_or_default()),
+            };
+            super::erase::erase(&store, &target, yes).await?
         }
         SignupsCommand::Show { id, reveal } => {
             let signup = store

@@ -2,10 +2,14 @@
 
 mod admin;
 mod doctor;
+mod erase;
 mod existing;
 mod healthcheck;
 #[cfg(test)]
 mod help_tests;
+mod import;
+mod import_rows;
+mod import_wait;
 mod serve;
 mod sign;
 mod stats;
@@ -97,6 +101,10 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Store the rows of a CSV (header row) or JSON lines file as signups of a source, keyed
+    /// by `import:` + SHA-256 of the lowercased email (a second run stores nothing new); a
+    /// running `serve` delivers them.
+    Import(Box<import::ImportArgs>),
     /// Inspect and re-queue signups (safe while `serve` runs).
     Signups {
         #[command(subcommand)]
@@ -234,6 +242,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Import(args) => import::import(&config::load(path)?, *args).await,
         Command::Signups { command } => admin::signups(&config::load(path)?, command).await,
         Command::Installations { command } => {
             admin::installations(&config::load(path)?, command).await

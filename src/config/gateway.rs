@@ -101,6 +101,7 @@ mod tests {
             auth,
             service_desk_ids: vec![],
             organization_ids: vec![],
+            organization_rules: Vec::new(),
             api_gateway_url: gateway.into(),
         }
     }

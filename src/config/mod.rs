@@ -187,6 +187,9 @@ pub struct TenantConfig {
     pub service_desk_ids: Vec<IdOrKey>,
     #[serde(default)]
     pub organization_ids: Vec<IdOrKey>,
+    /// Organizations added by the email's domain (docs/INTEGRATIONS.md, domain rules).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organization_rules: Vec<OrganizationRule>,
     /// Atlassian's API gateway, under which OAuth 2.0 tokens are accepted (`{api_gateway_url}
     /// /ex/jira/{cloudId}`); only checked against `base_url` (see `gateway`). Tests point it at
     /// the simulator.
@@ -229,6 +232,15 @@ impl std::fmt::Display for IdOrKey {
     }
 }
 
+/// `{ domain = "acme.com", organization_ids = [12] }`: signups whose email is at `domain`
+/// (`*.acme.com`: any subdomain) also join these organizations.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationRule {
+    pub domain: String,
+    pub organization_ids: Vec<IdOrKey>,
+}
+
 /// Who may send signups.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -255,6 +267,18 @@ pub struct SourceConfig {
     pub service_desk_ids: Option<Vec<IdOrKey>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_ids: Option<Vec<IdOrKey>>,
+    /// Set, replaces the tenant's `organization_rules` for this source's signups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_rules: Option<Vec<OrganizationRule>>,
+    /// Only addresses at these domains may sign up (empty: any domain).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_email_domains: Vec<String>,
+    /// Addresses at these domains are refused (a block wins over an allow).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_email_domains: Vec<String>,
+    /// Refuse addresses at known disposable-mail providers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub block_disposable_email: bool,
     /// How requests are verified (docs/INTEGRATIONS.md); `jwt` by default.
     #[serde(default)]
     pub verify: VerifyScheme,
@@ -288,6 +312,10 @@ impl SourceConfig {
             rate_limit: None,
             service_desk_ids: None,
             organization_ids: None,
+            organization_rules: None,
+            allowed_email_domains: Vec::new(),
+            blocked_email_domains: Vec::new(),
+            block_disposable_email: false,
             verify: VerifyScheme::Jwt,
             tolerance: None,
             header: None,

@@ -94,6 +94,7 @@ impl Config {
             check_https_or_loopback(&t.base_url)
                 .map_err(|e| format!("key `{key}.base_url`: {e}"))?;
             super::gateway::check_tenant_gateway(&key, t)?;
+            check_rules(&t.organization_rules, &format!("{key}.organization_rules"))?;
             if let TenantAuth::OauthClientCredentials { token_url, .. } = &t.auth {
                 check_https_or_loopback(token_url)
                     .map_err(|e| format!("key `{key}.auth.token_url`: {e}"))?;
@@ -118,6 +119,17 @@ impl Config {
             super::validate_sender(s, &key)?;
             check_source_keys(s).map_err(|e| format!("key `{key}`: {e}"))?;
             super::hardening::check_source_hardening(s, &key)?;
+            check_domains(
+                &s.allowed_email_domains,
+                &format!("{key}.allowed_email_domains"),
+            )?;
+            check_domains(
+                &s.blocked_email_domains,
+                &format!("{key}.blocked_email_domains"),
+            )?;
+            if let Some(rules) = &s.organization_rules {
+                check_rules(rules, &format!("{key}.organization_rules"))?;
+            }
             if let Some(url) = &s.jwks_url {
                 check_https_or_loopback(url).map_err(|e| format!("key `{key}.jwks_url`: {e}"))?;
             }
@@ -133,6 +145,36 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Email-domain patterns: a domain, or `*.` followed by one.
+fn check_domains(patterns: &[String], key: &str) -> Result<(), String> {
+    for (i, pattern) in patterns.iter().enumerate() {
+        super::base_hosts::check_pattern(pattern).map_err(|e| format!("key `{key}[{i}]`: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Domain rules: a valid pattern each, at least one organization, no pattern twice (which of
+/// two equal rules wins would be an accident of order).
+fn check_rules(rules: &[super::OrganizationRule], key: &str) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for (i, rule) in rules.iter().enumerate() {
+        super::base_hosts::check_pattern(&rule.domain)
+            .map_err(|e| format!("key `{key}[{i}].domain`: {e}"))?;
+        if !seen.insert(rule.domain.to_ascii_lowercase()) {
+            return Err(format!(
+                "key `{key}[{i}].domain`: {:?} has a rule already",
+                rule.domain
+            ));
+        }
+        if rule.organization_ids.is_empty() {
+            return Err(format!(
+                "key `{key}[{i}].organization_ids`: must name at least one organization"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_source_keys(s: &SourceConfig) -> Result<(), String> {

@@ -18,6 +18,7 @@ mod assets;
 mod audit;
 mod bulk;
 mod chart;
+mod erase;
 mod guard;
 mod headers;
 mod installations;
@@ -125,6 +126,11 @@ pub fn routes(state: Option<web::Data<ConsoleState>>) -> impl FnOnce(&mut web::S
                 "/signups/{id}/retry",
                 "POST",
                 vec![post().to(signup::retry)],
+            ))
+            .service(resource(
+                "/signups/{id}/erase",
+                "GET, POST",
+                vec![get().to(erase::confirm), post().to(erase::erase)],
             ))
             .service(resource(
                 "/signups/{id}/reveal",

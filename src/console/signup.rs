@@ -34,6 +34,7 @@ struct SignupPage {
     runs: Vec<(i64, String, String, String, String)>,
     can_retry: bool,
     revealed: bool,
+    erased: bool,
 }
 
 #[derive(Deserialize)]
@@ -54,7 +55,8 @@ pub async fn page(
         "requeued" => Some("Re-queued: the worker picks it up within a second or two."),
         "due" => Some("It was pending; it is due now."),
         "in_flight" => Some("It is being delivered right now; its run decides what comes next."),
-        "already_done" => Some("It is already delivered; nothing to retry."),
+        "already_done" => Some("It is already delivered (or erased); nothing to retry."),
+        "erased" => Some("Erased: every signup of this email lost its email, names and profile."),
         _ => None,
     };
     let runs = state.store.signup_attempts(&signup.id, RUNS_SHOWN).await?;
@@ -200,8 +202,10 @@ fn render(
                 )
             })
             .collect(),
-        can_retry: matches!(s.status, SignupStatus::Failed | SignupStatus::Pending),
+        can_retry: matches!(s.status, SignupStatus::Failed | SignupStatus::Pending)
+            && !s.is_erased(),
         revealed,
+        erased: s.is_erased(),
     };
     html(StatusCode::OK, &page)
 }
@@ -221,6 +225,6 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'}');
 
 /// An id as one path segment (ids are UUIDs; anything else is escaped anyway).
-fn url_segment(id: &str) -> String {
+pub(super) fn url_segment(id: &str) -> String {
     percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
 }

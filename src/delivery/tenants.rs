@@ -16,7 +16,10 @@ use url::Url;
 
 use super::credentials::ConnectCredentials;
 use crate::config::base_hosts::is_allowed;
-use crate::config::{Config, ForgeConfig, IdOrKey, SourceConfig, TenantAuth, TenantConfig};
+use crate::config::{
+    Config, ForgeConfig, IdOrKey, OrganizationRule, SourceConfig, TenantAuth, TenantConfig,
+};
+use crate::domain::email_domains;
 use crate::jsm::{JsmTarget, OAuthTokenSource, OutboundAuth};
 use crate::store::{Installation, InstallationState, Store};
 
@@ -26,6 +29,42 @@ pub struct ResolvedTenant {
     pub id: String,
     pub service_desk_ids: Vec<String>,
     pub organization_ids: Vec<String>,
+    /// The domain rules that apply (the source's, else the tenant's).
+    pub organization_rules: Vec<OrganizationRule>,
+}
+
+impl ResolvedTenant {
+    /// The organizations a signup at `email` joins: the fixed ones, then those of the most
+    /// specific domain rule, each once.
+    pub fn organizations_for(&self, email: &str) -> Vec<String> {
+        let domain = email_domains::domain_of(email);
+        let mut ids = self.organization_ids.clone();
+        let rule = email_domains::most_specific(&self.organization_rules, &domain, |r| &r.domain);
+        for id in rule.into_iter().flat_map(|r| &r.organization_ids) {
+            let id = id.to_string();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    /// The steps a new signup at `email` takes, in order: `create`, each desk, each
+    /// organization (fixed, then by domain rule). Written when the signup is accepted.
+    pub fn steps_for(&self, email: &str) -> Vec<String> {
+        std::iter::once("create".to_string())
+            .chain(
+                self.service_desk_ids
+                    .iter()
+                    .map(|id| format!("service_desk:{id}")),
+            )
+            .chain(
+                self.organizations_for(email)
+                    .iter()
+                    .map(|id| format!("organization:{id}")),
+            )
+            .collect()
+    }
 }
 
 /// Why a tenant cannot take signups now.
@@ -148,6 +187,10 @@ impl TenantDirectory {
                 id: tenant.id.clone(),
                 service_desk_ids: ids(&source.service_desk_ids, &tenant.service_desk_ids),
                 organization_ids: ids(&source.organization_ids, &tenant.organization_ids),
+                organization_rules: source
+                    .organization_rules
+                    .clone()
+                    .unwrap_or_else(|| tenant.organization_rules.clone()),
             });
         }
         let Some(installation) = self.installation(&source.tenant, true).await else {
@@ -156,6 +199,7 @@ impl TenantDirectory {
                 id,
                 service_desk_ids: ids(&source.service_desk_ids, &[]),
                 organization_ids: ids(&source.organization_ids, &[]),
+                organization_rules: source.organization_rules.clone().unwrap_or_default(),
             });
         };
         if installation.state != InstallationState::Installed {
@@ -169,6 +213,7 @@ impl TenantDirectory {
             id: installation.client_key,
             service_desk_ids: ids(&source.service_desk_ids, &[]),
             organization_ids: ids(&source.organization_ids, &[]),
+            organization_rules: source.organization_rules.clone().unwrap_or_default(),
         })
     }
 

@@ -8,7 +8,7 @@ use url::Url;
 use super::access::AuthKind;
 use super::checks::Member;
 use super::{Status, Verdict};
-use crate::config::{Config, IdOrKey, TenantAuth, TenantConfig};
+use crate::config::{Config, IdOrKey, OrganizationRule, TenantAuth, TenantConfig};
 use crate::delivery::TenantDirectory;
 use crate::jsm::JsmTarget;
 use crate::store::Store;
@@ -112,6 +112,7 @@ async fn configured(
     for (ids, kind) in own {
         add_members(&mut members, kind, ids, &format!("{key}.{kind}_ids"));
     }
+    add_rule_members(&mut members, &tenant.organization_rules, &key);
     add_source_members(&mut members, config, &[tenant.id.as_str()]);
     Target {
         jsm: dir
@@ -184,6 +185,17 @@ pub(super) fn add_source_members(members: &mut Vec<Member>, config: &Config, nam
                 &format!("sources[{i}].organization_ids"),
             );
         }
+        if let Some(rules) = &source.organization_rules {
+            add_rule_members(members, rules, &format!("sources[{i}]"));
+        }
+    }
+}
+
+/// The organizations of domain rules, each named by its rule's key.
+fn add_rule_members(members: &mut Vec<Member>, rules: &[OrganizationRule], key: &str) {
+    for (r, rule) in rules.iter().enumerate() {
+        let key = format!("{key}.organization_rules[{r}].organization_ids");
+        add_members(members, "organization", &rule.organization_ids, &key);
     }
 }
 
@@ -210,8 +222,25 @@ mod tests {
             auth,
             service_desk_ids: vec![],
             organization_ids: vec![],
+            organization_rules: Vec::new(),
             api_gateway_url: crate::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
         }
+    }
+
+    #[test]
+    fn domain_rules_organizations_are_checked_too() {
+        let mut members = Vec::new();
+        let rules = [crate::config::OrganizationRule {
+            domain: "acme.com".into(),
+            organization_ids: vec![IdOrKey::Number(12)],
+        }];
+        add_rule_members(&mut members, &rules, "tenants[0]");
+        assert_eq!(members.len(), 1);
+        assert_eq!(members[0].id, "12");
+        assert_eq!(
+            members[0].key,
+            "tenants[0].organization_rules[0].organization_ids"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod customer;
 mod display_name;
 mod email;
+pub mod email_domains;
 mod field_error;
 mod fields;
 mod idempotency_key;
@@ -19,4 +20,6 @@ pub use fields::{FieldMap, Mapped};
 pub use idempotency_key::{IdempotencyKey, fingerprint};
 pub use last_error::{CATEGORIES as LAST_ERROR_CATEGORIES, LastError, escape_controls};
 pub use new_signup::{BodyFormat, NewSignup, document};
-pub use signup::{Signup, SignupStatus, SignupView, Step, StepKind, StepState, now_ms, rfc3339_ms};
+pub use signup::{
+    ERASED, Signup, SignupStatus, SignupView, Step, StepKind, StepState, now_ms, rfc3339_ms,
+};

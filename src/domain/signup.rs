@@ -106,6 +106,10 @@ pub struct Step {
     pub state: StepState,
 }
 
+/// What an erased signup's email, display name and customer profile read (docs/OPERATIONS.md,
+/// erase). No stored email can equal it: an email needs an `@`.
+pub const ERASED: &str = "erased";
+
 /// A signup as recorded in the store.
 #[derive(Debug, Clone)]
 pub struct Signup {
@@ -141,8 +145,16 @@ pub struct SignupView {
     pub status: SignupStatus,
     pub idempotency_key: String,
     pub tenant: String,
+    /// Absent once the signup is erased.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub email: String,
+    /// Absent once the signup is erased.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub display_name: String,
+    /// `true` once the person's data was erased (`signups erase`): no email, display name or
+    /// customer profile is kept; only `customer.accountId` may remain.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
     /// JSM's customer, as soon as it is known (null while unknown, or if JSM hides it).
     #[schema(value_type = Option<Object>)]
     pub customer: Option<serde_json::Value>,
@@ -159,7 +171,25 @@ pub struct SignupView {
 }
 
 impl Signup {
+    /// Whether the person's data was erased.
+    pub fn is_erased(&self) -> bool {
+        self.email == ERASED
+    }
+
     pub fn view(&self) -> SignupView {
+        if self.is_erased() {
+            return SignupView {
+                email: String::new(),
+                display_name: String::new(),
+                erased: true,
+                customer: self.customer.clone(),
+                ..self.view_of_unerased()
+            };
+        }
+        self.view_of_unerased()
+    }
+
+    fn view_of_unerased(&self) -> SignupView {
         SignupView {
             id: self.id.clone(),
             status: self.status,
@@ -167,6 +197,7 @@ impl Signup {
             tenant: self.tenant.clone(),
             email: self.email.clone(),
             display_name: self.display_name.clone(),
+            erased: false,
             // Rows recorded before the filter existed still show only what a sender may see.
             customer: match self.status {
                 SignupStatus::Existing => self

@@ -6,7 +6,8 @@
 //! here instead of a database read. Entries are trusted only while the row is certain to exist
 //! (`updated_at`, which equals `completed_at` for finished rows, plus the retention is still
 //! ahead), so a purged key is never answered from memory. `failed` and `pending` signups are never
-//! kept: they still change.
+//! kept: they still change. An entry is trusted for [`FRESH_FOR`] only: `signups erase` (another
+//! process) changes finished rows, and a replay must show that within seconds.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,9 +19,12 @@ use crate::domain::{Signup, SignupStatus, now_ms};
 /// what matters is the signup being replayed now).
 const CAPACITY: usize = 10_000;
 
+/// How long a kept signup answers replays before it is read again (an erase shows after it).
+pub const FRESH_FOR: Duration = Duration::from_secs(2);
+
 /// Finished signups by (source, key).
 pub struct FinishedSignups {
-    entries: Mutex<HashMap<(String, String), Signup>>,
+    entries: Mutex<HashMap<(String, String), (Signup, std::time::Instant)>>,
     retention_ms: i64,
 }
 
@@ -35,8 +39,9 @@ impl FinishedSignups {
     /// The finished signup stored under this source's key, while its row is certain to exist.
     pub fn get(&self, source_id: &str, key: &str) -> Option<Signup> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let signup = entries.get(&(source_id.to_string(), key.to_string()))?;
-        self.still_stored(signup, now_ms()).then(|| signup.clone())
+        let (signup, kept_at) = entries.get(&(source_id.to_string(), key.to_string()))?;
+        (kept_at.elapsed() < FRESH_FOR && self.still_stored(signup, now_ms()))
+            .then(|| signup.clone())
     }
 
     /// Keep `signup` if it is finished.
@@ -52,7 +57,7 @@ impl FinishedSignups {
             entries.clear();
         }
         let key = (signup.source_id.clone(), signup.idempotency_key.clone());
-        entries.insert(key, signup.clone());
+        entries.insert(key, (signup.clone(), std::time::Instant::now()));
     }
 
     /// The purge deletes a finished row once `completed_at < now - retention`; a second's

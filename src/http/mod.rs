@@ -1,6 +1,7 @@
 //! The HTTP API (docs/API.md): routes, shared state and the problem+json fallbacks.
 
 mod connect;
+mod email_policy;
 mod finished;
 mod forge;
 mod in_progress;

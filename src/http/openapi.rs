@@ -109,7 +109,7 @@ pub async fn serve() -> HttpResponse {
         (status = 201, description = "JSM created the customer", body = SignupView),
         (status = 200, description = "JSM already had a customer with this email", body = SignupView),
         (status = 202, description = "Durably accepted; JSM not done yet. `Location: /signups/{id}`", body = SignupView),
-        (status = 422, description = "`failed` signup (the signup, JSON), or `idempotency_key_reused` (problem+json)", content(
+        (status = 422, description = "`failed` signup (the signup, JSON), or `idempotency_key_reused` / `email_domain_not_allowed` (problem+json)", content(
             (SignupView = "application/json"),
             (Problem = "application/problem+json")
         )),
@@ -157,7 +157,7 @@ fn receive_signup() {}
         (status = 201, description = "JSM created the customer", body = SignupView),
         (status = 200, description = "JSM already had a customer with this email", body = SignupView),
         (status = 202, description = "Durably accepted; JSM not done yet. `Location: /signups/{id}`", body = SignupView),
-        (status = 422, description = "`failed` signup (body: the signup), or `idempotency_key_reused` (problem)", body = SignupView),
+        (status = 422, description = "`failed` signup (body: the signup), or `idempotency_key_reused` / `email_domain_not_allowed` (problem)", body = SignupView),
         (status = 400, description = "`invalid_payload` (`field` is the JSONPath read) or `invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_signature` (`invalid_token` for a JWT source)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no source has this id", body = Problem, content_type = "application/problem+json"),

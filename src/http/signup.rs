@@ -1,7 +1,7 @@
 //! `POST /webhooks/signup`: check, record, wake the worker, answer with the signup.
 //!
 //! Checks run in the order docs/API.md gives: 415 media type, 413 size, 401 token, 429 source rate limit,
-//! 400 payload, 400 key,
+//! 400 payload, 400 key, 422 email domain,
 //! then idempotency (409/422) and 503 tenant. The signup is committed before any answer that
 //! accepts it; the handler never calls JSM itself.
 
@@ -83,6 +83,7 @@ pub(super) async fn accept(
     key: IdempotencyKey,
     token: Option<&VerifiedToken>,
 ) -> Result<(HttpResponse, Signup), ApiError> {
+    super::email_policy::check(source, &signup.email)?;
     let unbound_jti = match token {
         Some(token) => unbound_jti(state, &source.id, token, &key).await?,
         None => None,
@@ -110,20 +111,7 @@ pub(super) async fn accept(
             tracing::warn!(source = %source.id, reason = %e.0, "tenant unavailable");
             ApiError::TenantUnavailable("the tenant of this source is unavailable".into())
         })?;
-    let steps = std::iter::once("create".to_string())
-        .chain(
-            tenant
-                .service_desk_ids
-                .iter()
-                .map(|id| format!("service_desk:{id}")),
-        )
-        .chain(
-            tenant
-                .organization_ids
-                .iter()
-                .map(|id| format!("organization:{id}")),
-        )
-        .collect();
+    let steps = tenant.steps_for(signup.email.as_str());
     // The intake span (see `http::middleware`) is current: its trace goes with the signup.
     let intake = tracing::Span::current();
     intake.record("signup_bridge.source", source.id.as_str());

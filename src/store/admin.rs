@@ -27,6 +27,10 @@ impl Store {
         let Some(signup) = self.signup(id).await? else {
             return Ok(RetryOutcome::NotFound);
         };
+        // An erased signup has no email left to deliver.
+        if signup.is_erased() {
+            return Ok(RetryOutcome::AlreadyDone);
+        }
         match signup.status {
             SignupStatus::Created | SignupStatus::Existing => Ok(RetryOutcome::AlreadyDone),
             SignupStatus::Pending => {
@@ -65,7 +69,8 @@ impl Store {
         sqlx::query(
             "UPDATE signup_steps SET state = 'pending', updated_at = $2
              WHERE state = 'failed' AND signup_id IN
-                 (SELECT id FROM signups WHERE status = 'failed' AND ($1 IS NULL OR id = $1))",
+                 (SELECT id FROM signups WHERE status = 'failed' AND email <> 'erased'
+                  AND ($1 IS NULL OR id = $1))",
         )
         .bind(id)
         .bind(now)
@@ -74,7 +79,7 @@ impl Store {
         let n = sqlx::query(
             "UPDATE signups SET status = 'pending', attempt_limit = attempts + $2,
                  next_attempt_at = $3, completed_at = NULL, updated_at = $3
-             WHERE status = 'failed' AND ($1 IS NULL OR id = $1)",
+             WHERE status = 'failed' AND email <> 'erased' AND ($1 IS NULL OR id = $1)",
         )
         .bind(id)
         .bind(extra_runs as i64)

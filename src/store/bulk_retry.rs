@@ -13,8 +13,8 @@ pub struct FailedFilter {
     pub since: Option<i64>,
 }
 
-/// The shared WHERE clause: `$1` tenant, `$2` source, `$3` since.
-const MATCHING: &str = "status = 'failed' AND ($1 IS NULL OR tenant = $1)
+/// The shared WHERE clause: `$1` tenant, `$2` source, `$3` since. Erased signups never return.
+const MATCHING: &str = "status = 'failed' AND email <> 'erased' AND ($1 IS NULL OR tenant = $1)
     AND ($2 IS NULL OR source_id = $2) AND ($3 IS NULL OR completed_at >= $3)";
 
 impl Store {

@@ -13,6 +13,7 @@ mod console_queries;
 mod console_sessions;
 #[cfg(test)]
 mod console_tests;
+mod erase;
 mod fenced;
 mod file_mode;
 mod forge_installations;
@@ -21,6 +22,7 @@ mod forge_installations_tests;
 mod group_commit;
 #[cfg(test)]
 mod group_commit_tests;
+mod import;
 mod installations;
 mod local_secrets;
 mod notify;
@@ -54,8 +56,10 @@ pub use backend::{Backend, PoolSettings, lost_to_another_transaction};
 pub use bulk_retry::FailedFilter;
 pub use console_queries::{ConsoleFilter, SignupRow, TenantActivity};
 pub use console_sessions::ConsoleSession;
+pub use erase::{EraseTarget, ErasedSignup};
 pub use fenced::TransitionError;
 pub use forge_installations::{ForgeCall, ForgeInstallation, ForgeInstallationSummary, ForgeState};
+pub use import::ImportCounts;
 pub use installations::{Installation, InstallationState, InstallationSummary, NewInstallation};
 pub use notify::{Notice, Notices};
 pub use queue::{ClaimedSignup, Lease};

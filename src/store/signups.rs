@@ -201,7 +201,7 @@ impl Store {
 /// Inside the batch's transaction: bind the token's `jti`, then insert the signup and its steps
 /// unless its (source, key) is taken. `None` when the `jti` is bound to another key (nothing
 /// written), else whether the row is new.
-async fn insert_in(
+pub(super) async fn insert_in(
     conn: &mut AnyConnection,
     new: &NewSignupRecord,
 ) -> Result<Option<bool>, sqlx::Error> {

@@ -91,7 +91,7 @@ async fn a_failed_signup_is_retried_from_its_page_and_reveal_is_audited() {
     let path = format!("/console/signups/{id}");
     let page = console.page(&path).await;
     assert!(page.contains("b***@example.com") && !page.contains("barney@example.com"));
-    assert!(page.contains("id=\"retry\"") && page.contains("erase-placeholder"));
+    assert!(page.contains("id=\"retry\"") && page.contains("id=\"erase\""));
     // Without the CSRF token, or from another origin: 403, and nothing changes.
     let no_csrf = console
         .post_raw(&format!("{path}/retry"), &[], &console.origin_headers())

@@ -23,13 +23,16 @@ mod console_sandbox;
 mod crash;
 mod deploy;
 mod doctor;
+mod domains;
 mod engine;
+mod erase;
 mod faults;
 mod faults_mount;
 mod forge;
 mod healthcheck;
 #[allow(dead_code)] // each test binary uses a different subset of the harness
 mod helpers;
+mod import;
 mod intake;
 mod jsm17;
 mod jwks;
