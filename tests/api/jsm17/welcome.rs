@@ -213,3 +213,8 @@ async fn a_source_welcome_request_replaces_the_tenants() {
     );
     app.stop().await;
 }
+
+crate::backends::also_on_postgres!(
+    the_welcome_request_is_raised_on_the_customers_behalf_after_the_other_steps,
+    a_lost_answer_is_searched_for_before_the_request_is_sent_again,
+);
