@@ -1,4 +1,5 @@
-//! What the simulator holds: customers, their requests (issues), the request log, faults and the mutable settings.
+//! What the simulator holds: customers, their requests (issues), the request log, faults and
+//! the mutable settings.
 
 pub use super::accounts::SimCustomer;
 use super::bucket::TokenBucket;
