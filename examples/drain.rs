@@ -218,6 +218,7 @@ fn config(database_url: &str, jsm: &str, max_rate: f64) -> Config {
         service_desk_ids: vec![],
         organization_ids: vec![],
         organization_rules: vec![],
+        welcome_request: None,
         api_gateway_url: signup_bridge::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
     });
     config.sources.push(SourceConfig::hmac(

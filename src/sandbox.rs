@@ -89,6 +89,7 @@ fn tenant(base_url: &str, api_token: String) -> TenantConfig {
         service_desk_ids: Vec::new(),
         organization_ids: Vec::new(),
         organization_rules: Vec::new(),
+        welcome_request: None,
         api_gateway_url: crate::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
     }
 }

@@ -44,6 +44,10 @@ pub struct ImportArgs {
     /// (created, existing, failed) until none is pending.
     #[arg(long)]
     wait: bool,
+    /// Raise no welcome request for these signups, even if the source or tenant has a
+    /// `welcome_request` (people who have used the service before may not want one).
+    #[arg(long)]
+    no_welcome: bool,
 }
 
 /// What a run did.
@@ -79,7 +83,13 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
         false => Some(open_existing_store(config, "import").await?),
     };
     let tenant = match &store {
-        Some(store) => Some(resolve(config, store, &source).await?),
+        Some(store) => {
+            let mut tenant = resolve(config, store, &source).await?;
+            if args.no_welcome {
+                tenant.welcome_request = None;
+            }
+            Some(tenant)
+        }
         None => None,
     };
     let tally = run(

@@ -268,9 +268,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if !public_url.starts_with("https://") {
                 eprintln!("warning: Forge calls a remote over https only; {public_url} is not");
             }
+            // Only a source's own welcome_request reaches an installation's signups.
+            let welcome = config
+                .sources
+                .iter()
+                .any(|s| s.welcome_request.is_some() && config.tenant(&s.tenant).is_none());
             print!(
                 "{}",
-                crate::forge::manifest::render(public_url, &config.forge.app_id)
+                crate::forge::manifest::render(public_url, &config.forge.app_id, welcome)
             );
             Ok(())
         }

@@ -102,6 +102,7 @@ mod tests {
             service_desk_ids: vec![],
             organization_ids: vec![],
             organization_rules: Vec::new(),
+            welcome_request: None,
             api_gateway_url: gateway.into(),
         }
     }

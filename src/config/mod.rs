@@ -18,6 +18,7 @@ mod secret;
 mod sender;
 mod telemetry;
 pub mod validate;
+mod welcome;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub use sender::{
     validate_sender,
 };
 pub use telemetry::{OTLP_ENDPOINT_ENV, TelemetryConfig};
+pub use welcome::{MAX_SUMMARY_CHARS, WelcomeRequest, WelcomeText};
 
 /// The effective configuration.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -190,6 +192,9 @@ pub struct TenantConfig {
     /// Organizations added by the email's domain (docs/INTEGRATIONS.md, domain rules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub organization_rules: Vec<OrganizationRule>,
+    /// The request raised on each new customer's behalf (SPEC §20); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub welcome_request: Option<WelcomeRequest>,
     /// Atlassian's API gateway, under which OAuth 2.0 tokens are accepted (`{api_gateway_url}
     /// /ex/jira/{cloudId}`); only checked against `base_url` (see `gateway`). Tests point it at
     /// the simulator.
@@ -270,6 +275,9 @@ pub struct SourceConfig {
     /// Set, replaces the tenant's `organization_rules` for this source's signups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_rules: Option<Vec<OrganizationRule>>,
+    /// Set, replaces the tenant's `welcome_request` for this source's signups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub welcome_request: Option<WelcomeRequest>,
     /// Only addresses at these domains may sign up (empty: any domain).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_email_domains: Vec<String>,
@@ -313,6 +321,7 @@ impl SourceConfig {
             service_desk_ids: None,
             organization_ids: None,
             organization_rules: None,
+            welcome_request: None,
             allowed_email_domains: Vec::new(),
             blocked_email_domains: Vec::new(),
             block_disposable_email: false,

@@ -95,6 +95,9 @@ impl Config {
                 .map_err(|e| format!("key `{key}.base_url`: {e}"))?;
             super::gateway::check_tenant_gateway(&key, t)?;
             check_rules(&t.organization_rules, &format!("{key}.organization_rules"))?;
+            if let Some(welcome) = &t.welcome_request {
+                welcome.validate(&format!("{key}.welcome_request"))?;
+            }
             if let TenantAuth::OauthClientCredentials { token_url, .. } = &t.auth {
                 check_https_or_loopback(token_url)
                     .map_err(|e| format!("key `{key}.auth.token_url`: {e}"))?;
@@ -129,6 +132,9 @@ impl Config {
             )?;
             if let Some(rules) = &s.organization_rules {
                 check_rules(rules, &format!("{key}.organization_rules"))?;
+            }
+            if let Some(welcome) = &s.welcome_request {
+                welcome.validate(&format!("{key}.welcome_request"))?;
             }
             if let Some(url) = &s.jwks_url {
                 check_https_or_loopback(url).map_err(|e| format!("key `{key}.jwks_url`: {e}"))?;

@@ -17,6 +17,7 @@ mod run;
 mod stored_urls_tests;
 mod tenants;
 mod waiting;
+mod welcome;
 mod worker;
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! One delivery run: a claimed signup's pending steps, in order. A finished step is recorded
 //! before the next JSM call, so a crash never repeats it; the last step is recorded together
 //! with the outcome (one write), so a one-step signup costs the worker two commits, the claim
-//! and this. A failing call ends the run.
+//! and this. A failing call ends the run. The welcome request step is in `welcome`.
 
 use std::sync::atomic::Ordering;
 
@@ -113,7 +113,7 @@ impl Engine {
                         resolution: Some((status, customer)),
                     });
                 }
-                Some(StepKind::ServiceDesk(_) | StepKind::Organization(_)) | None => {
+                _ => {
                     let state = match (&kind, &account_id) {
                         (Some(StepKind::ServiceDesk(desk)), Some(account)) => {
                             self.call(
@@ -139,7 +139,18 @@ impl Engine {
                             .map_err(fail)?;
                             StepState::Done
                         }
-                        // No readable existing account: nothing to add it with.
+                        (
+                            Some(StepKind::WelcomeRequest {
+                                service_desk,
+                                request_type,
+                            }),
+                            Some(account),
+                        ) => self
+                            .welcome(claimed, target, gate, service_desk, request_type, account)
+                            .await
+                            .map_err(fail)?,
+                        // No readable existing account: nothing to add it with (or to raise a
+                        // request for).
                         _ => StepState::Skipped,
                     };
                     finished = Some(LastStep {

@@ -18,8 +18,9 @@ use super::credentials::ConnectCredentials;
 use crate::config::base_hosts::is_allowed;
 use crate::config::{
     Config, ForgeConfig, IdOrKey, OrganizationRule, SourceConfig, TenantAuth, TenantConfig,
+    WelcomeRequest,
 };
-use crate::domain::email_domains;
+use crate::domain::{StepKind, email_domains};
 use crate::jsm::{JsmTarget, OAuthTokenSource, OutboundAuth};
 use crate::store::{Installation, InstallationState, Store};
 
@@ -31,6 +32,8 @@ pub struct ResolvedTenant {
     pub organization_ids: Vec<String>,
     /// The domain rules that apply (the source's, else the tenant's).
     pub organization_rules: Vec<OrganizationRule>,
+    /// The welcome request that applies (the source's, else the tenant's).
+    pub welcome_request: Option<WelcomeRequest>,
 }
 
 impl ResolvedTenant {
@@ -50,7 +53,8 @@ impl ResolvedTenant {
     }
 
     /// The steps a new signup at `email` takes, in order: `create`, each desk, each
-    /// organization (fixed, then by domain rule). Written when the signup is accepted.
+    /// organization (fixed, then by domain rule), then the welcome request (after the desk
+    /// and organization steps, SPEC §20). Written when the signup is accepted.
     pub fn steps_for(&self, email: &str) -> Vec<String> {
         std::iter::once("create".to_string())
             .chain(
@@ -63,6 +67,13 @@ impl ResolvedTenant {
                     .iter()
                     .map(|id| format!("organization:{id}")),
             )
+            .chain(self.welcome_request.as_ref().map(|w| {
+                StepKind::WelcomeRequest {
+                    service_desk: w.service_desk_id.to_string(),
+                    request_type: w.request_type_id.to_string(),
+                }
+                .name()
+            }))
             .collect()
     }
 }
@@ -76,6 +87,8 @@ pub struct TenantUnavailable(pub String);
 #[derive(Clone, Default)]
 pub struct TenantDirectory {
     configured: HashMap<String, (TenantConfig, JsmTarget)>,
+    /// Each source's own `welcome_request`, by source id (read again at run time).
+    source_welcome: HashMap<String, WelcomeRequest>,
     /// Bounds each OAuth token fetch (`delivery.request_timeout`; zero → 10 s).
     token_timeout: Duration,
     /// Connect and Forge installations, when the directory has a store.
@@ -110,6 +123,11 @@ impl TenantDirectory {
         for tenant in &config.tenants {
             directory.add(tenant.clone())?;
         }
+        directory.source_welcome = config
+            .sources
+            .iter()
+            .filter_map(|s| Some((s.id.clone(), s.welcome_request.clone()?)))
+            .collect();
         Ok(directory)
     }
 
@@ -170,6 +188,16 @@ impl TenantDirectory {
         Ok(())
     }
 
+    /// The welcome request texts for a signup of `source` to `tenant`, as configured now: the
+    /// source's, else the configured tenant's.
+    pub fn welcome_for(&self, source: &str, tenant: &str) -> Option<&WelcomeRequest> {
+        self.source_welcome.get(source).or_else(|| {
+            self.configured
+                .get(tenant)
+                .and_then(|(t, _)| t.welcome_request.as_ref())
+        })
+    }
+
     /// The tenant a source's new signups go to, or why none can take them now.
     pub async fn resolve_for_source(
         &self,
@@ -191,6 +219,10 @@ impl TenantDirectory {
                     .organization_rules
                     .clone()
                     .unwrap_or_else(|| tenant.organization_rules.clone()),
+                welcome_request: source
+                    .welcome_request
+                    .clone()
+                    .or_else(|| tenant.welcome_request.clone()),
             });
         }
         let Some(installation) = self.installation(&source.tenant, true).await else {
@@ -200,6 +232,7 @@ impl TenantDirectory {
                 service_desk_ids: ids(&source.service_desk_ids, &[]),
                 organization_ids: ids(&source.organization_ids, &[]),
                 organization_rules: source.organization_rules.clone().unwrap_or_default(),
+                welcome_request: source.welcome_request.clone(),
             });
         };
         if installation.state != InstallationState::Installed {
@@ -214,6 +247,7 @@ impl TenantDirectory {
             service_desk_ids: ids(&source.service_desk_ids, &[]),
             organization_ids: ids(&source.organization_ids, &[]),
             organization_rules: source.organization_rules.clone().unwrap_or_default(),
+            welcome_request: source.welcome_request.clone(),
         })
     }
 

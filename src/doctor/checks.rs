@@ -136,8 +136,18 @@ impl Member {
     pub fn path(&self) -> String {
         let id =
             percent_encoding::utf8_percent_encode(&self.id, percent_encoding::NON_ALPHANUMERIC);
-        match self.kind {
-            "service_desk" => format!("/rest/servicedeskapi/servicedesk/{id}"),
+        match (self.kind, self.id.split_once(':')) {
+            ("service_desk", _) => format!("/rest/servicedeskapi/servicedesk/{id}"),
+            ("request_type", Some((desk, rtype))) => {
+                let enc = |s| {
+                    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                };
+                format!(
+                    "/rest/servicedeskapi/servicedesk/{}/requesttype/{}",
+                    enc(desk),
+                    enc(rtype)
+                )
+            }
             _ => format!("/rest/servicedeskapi/organization/{id}"),
         }
     }
@@ -145,38 +155,58 @@ impl Member {
     fn noun(&self) -> &'static str {
         match self.kind {
             "service_desk" => "service desk",
+            "request_type" => "request type",
             _ => "organization",
+        }
+    }
+
+    /// `service desk 10`, `organization 7`, `request type 5 of service desk 10`.
+    fn shown(&self) -> String {
+        match self
+            .id
+            .split_once(':')
+            .filter(|_| self.kind == "request_type")
+        {
+            Some((desk, rtype)) => format!("request type {rtype} of service desk {desk}"),
+            None => format!("{} {}", self.noun(), self.id),
         }
     }
 }
 
-/// `GET servicedesk/{id}` or `organization/{id}`: does it exist for these credentials?
+/// `GET servicedesk/{id}`, `organization/{id}` or `servicedesk/{id}/requesttype/{id}`: does it
+/// exist for these credentials?
 pub fn member(reply: &Reply, m: &Member) -> Verdict {
     let check = format!("{}:{}", m.kind, m.id);
-    let noun = m.noun();
+    let (noun, shown) = (m.noun(), m.shown());
     match reply.status {
         s if s.is_success() => {
             let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
             let detail = match body["projectName"].as_str().or(body["name"].as_str()) {
-                Some(name) => format!("{noun} {} exists ({name})", m.id),
-                None => format!("{noun} {} exists", m.id),
+                Some(name) => format!("{shown} exists ({name})"),
+                None => format!("{shown} exists"),
             };
             Verdict::ok(check, detail)
         }
         StatusCode::NOT_FOUND => Verdict::fail(
             check,
             format!(
-                "{noun} {} does not exist or cannot be seen by these credentials (named in `{}`)",
-                m.id, m.key
+                "{shown} does not exist or cannot be seen by these credentials (named in `{}`)",
+                m.key
             ),
             format!(
                 "correct `{}`, or give the account access to that {noun}",
                 m.key
             ),
         ),
+        StatusCode::FORBIDDEN if m.kind == "request_type" => Verdict::fail(
+            check,
+            format!("JSM refused to show {shown} (403)"),
+            "make the account an agent of that service desk (raising the welcome request on a \
+             customer's behalf needs it)",
+        ),
         StatusCode::FORBIDDEN => Verdict::fail(
             check,
-            format!("JSM refused to show {noun} {} (403)", m.id),
+            format!("JSM refused to show {shown} (403)"),
             format!(
                 "make the account an admin of the {noun}'s service desk (adding customers needs it)"
             ),

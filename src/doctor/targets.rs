@@ -8,7 +8,7 @@ use url::Url;
 use super::access::AuthKind;
 use super::checks::Member;
 use super::{Status, Verdict};
-use crate::config::{Config, IdOrKey, OrganizationRule, TenantAuth, TenantConfig};
+use crate::config::{Config, IdOrKey, OrganizationRule, TenantAuth, TenantConfig, WelcomeRequest};
 use crate::delivery::TenantDirectory;
 use crate::jsm::JsmTarget;
 use crate::store::Store;
@@ -113,6 +113,7 @@ async fn configured(
         add_members(&mut members, kind, ids, &format!("{key}.{kind}_ids"));
     }
     add_rule_members(&mut members, &tenant.organization_rules, &key);
+    add_welcome(&mut members, tenant.welcome_request.as_ref(), &key);
     add_source_members(&mut members, config, &[tenant.id.as_str()]);
     Target {
         jsm: dir
@@ -188,6 +189,36 @@ pub(super) fn add_source_members(members: &mut Vec<Member>, config: &Config, nam
         if let Some(rules) = &source.organization_rules {
             add_rule_members(members, rules, &format!("sources[{i}]"));
         }
+        add_welcome(
+            members,
+            source.welcome_request.as_ref(),
+            &format!("sources[{i}]"),
+        );
+    }
+}
+
+/// The welcome request's desk and request type (`request_type`, id `<desk>:<request type>`).
+fn add_welcome(members: &mut Vec<Member>, welcome: Option<&WelcomeRequest>, key: &str) {
+    let Some(w) = welcome else {
+        return;
+    };
+    let key = format!("{key}.welcome_request");
+    add_members(
+        members,
+        "service_desk",
+        std::slice::from_ref(&w.service_desk_id),
+        &format!("{key}.service_desk_id"),
+    );
+    let id = format!("{}:{}", w.service_desk_id, w.request_type_id);
+    if !members
+        .iter()
+        .any(|m| m.kind == "request_type" && m.id == id)
+    {
+        members.push(Member {
+            kind: "request_type",
+            id,
+            key: format!("{key}.request_type_id"),
+        });
     }
 }
 
@@ -223,6 +254,7 @@ mod tests {
             service_desk_ids: vec![],
             organization_ids: vec![],
             organization_rules: Vec::new(),
+            welcome_request: None,
             api_gateway_url: crate::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
         }
     }

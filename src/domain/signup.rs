@@ -71,12 +71,18 @@ impl StepState {
     }
 }
 
-/// What a step does, parsed from its name (`create`, `service_desk:<id>`, `organization:<id>`).
+/// What a step does, parsed from its name (`create`, `service_desk:<id>`, `organization:<id>`,
+/// `welcome_request:<service desk id>:<request type id>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepKind {
     Create,
     ServiceDesk(String),
     Organization(String),
+    /// The welcome request (SPEC §20), raised in this desk with this request type.
+    WelcomeRequest {
+        service_desk: String,
+        request_type: String,
+    },
 }
 
 impl StepKind {
@@ -85,6 +91,10 @@ impl StepKind {
             Self::Create => "create".into(),
             Self::ServiceDesk(id) => format!("service_desk:{id}"),
             Self::Organization(id) => format!("organization:{id}"),
+            Self::WelcomeRequest {
+                service_desk,
+                request_type,
+            } => format!("welcome_request:{service_desk}:{request_type}"),
         }
     }
 
@@ -93,13 +103,21 @@ impl StepKind {
             None if name == "create" => Some(Self::Create),
             Some(("service_desk", id)) => Some(Self::ServiceDesk(id.into())),
             Some(("organization", id)) => Some(Self::Organization(id.into())),
+            Some(("welcome_request", ids)) => {
+                let (desk, rtype) = ids.split_once(':')?;
+                Some(Self::WelcomeRequest {
+                    service_desk: desk.into(),
+                    request_type: rtype.into(),
+                })
+            }
             _ => None,
         }
     }
 }
 
 /// One step of a signup as stored and shown: `create`, then `service_desk:<id>` and
-/// `organization:<id>` in configuration order.
+/// `organization:<id>` in configuration order, then `welcome_request:<desk>:<request type>`
+/// when one is configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
     pub name: String,
@@ -239,10 +257,15 @@ mod tests {
             StepKind::Create,
             StepKind::ServiceDesk("10".into()),
             StepKind::Organization("ORG-1".into()),
+            StepKind::WelcomeRequest {
+                service_desk: "10".into(),
+                request_type: "5".into(),
+            },
         ] {
             assert_eq!(StepKind::parse(&kind.name()), Some(kind));
         }
         assert_eq!(StepKind::parse("bogus"), None);
+        assert_eq!(StepKind::parse("welcome_request:10"), None);
     }
 
     #[test]

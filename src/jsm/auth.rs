@@ -214,6 +214,29 @@ mod tests {
     }
 
     #[test]
+    fn the_jql_search_is_signed_over_its_canonical_query() {
+        let jql = crate::jsm::welcome_jql("qm:1-a", "sbw1");
+        let query = [
+            ("jql", jql.as_str()),
+            ("fields", "*all"),
+            ("maxResults", "10"),
+            ("requestLanguage", "en-US"),
+        ];
+        let c = claims(
+            "https://x.atlassian.net/jira",
+            Method::GET,
+            "/rest/api/3/search/jql",
+            &query,
+        );
+        // Written by hand from the qsh rules: keys sorted, RFC 3986 encoding (a space is %20,
+        // `~` stays, `*` is %2A), whatever form encoding the URL used (`+`, `%7E`, a raw `*`).
+        let canonical = "GET&/rest/api/3/search/jql&fields=%2Aall&jql=reporter%20%3D%20%22qm%3A1-a\
+                         %22%20AND%20description%20~%20%22sbw1%22&maxResults=10&requestLanguage=en-US";
+        let expected = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(canonical.as_bytes()));
+        assert_eq!(c.qsh, expected);
+    }
+
+    #[test]
     fn a_url_outside_the_base_is_refused() {
         let base = Url::parse("https://x.atlassian.net/jira").unwrap();
         let url = Url::parse("https://x.atlassian.net/other/rest").unwrap();

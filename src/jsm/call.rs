@@ -17,6 +17,11 @@ pub enum JsmCall<'a> {
     DeskAdd(&'a str),
     /// `POST /rest/servicedeskapi/organization/{id}/user`.
     OrganizationAdd(&'a str),
+    /// `POST /rest/servicedeskapi/request` (the welcome request, SPEC §20): desk, request type.
+    RequestCreate(&'a str, &'a str),
+    /// `GET /rest/api/3/search/jql` (looking for a welcome request whose answer was lost),
+    /// in this desk.
+    IssueSearch(&'a str),
 }
 
 impl JsmCall<'_> {
@@ -29,6 +34,8 @@ impl JsmCall<'_> {
                 "/rest/servicedeskapi/servicedesk/{serviceDeskId}/customer"
             }
             Self::OrganizationAdd(_) => "/rest/servicedeskapi/organization/{organizationId}/user",
+            Self::RequestCreate(..) => "/rest/servicedeskapi/request",
+            Self::IssueSearch(_) => "/rest/api/3/search/jql",
         }
     }
 
@@ -48,6 +55,14 @@ impl JsmCall<'_> {
             Self::OrganizationAdd(id) => {
                 format!("admin or agent rights on a service desk of organization {id}")
             }
+            Self::RequestCreate(desk, _) => format!(
+                "agent rights on service desk {desk} (raising a request on a customer's behalf \
+                 needs them)"
+            ),
+            Self::IssueSearch(desk) => format!(
+                "the Browse projects permission on service desk {desk}'s project the request \
+                 search needs"
+            ),
         }
     }
 
@@ -63,6 +78,24 @@ impl JsmCall<'_> {
             (JsmError::NotFound(_), Self::OrganizationAdd(id)) => JsmError::StepNotFound(format!(
                 "organization {id} does not exist or cannot be seen by these credentials"
             )),
+            (JsmError::NotFound(_), Self::RequestCreate(desk, rtype)) => {
+                JsmError::StepNotFound(format!(
+                    "service desk {desk} or its request type {rtype} does not exist or cannot be \
+                     seen by these credentials; correct welcome_request.service_desk_id and \
+                     request_type_id"
+                ))
+            }
+            (JsmError::Rejected { status, message }, Self::RequestCreate(desk, rtype)) => {
+                JsmError::StepRejected {
+                    status,
+                    reason: format!(
+                        "JSM refused the welcome request ({status}); check welcome_request: \
+                         request type {rtype} must exist in service desk {desk} and need no \
+                         fields but summary and description"
+                    ),
+                    message,
+                }
+            }
             (error, _) => error,
         }
     }
@@ -95,6 +128,18 @@ mod tests {
                 true,
             ),
             (
+                JsmCall::RequestCreate("10", "5"),
+                JsmError::Forbidden,
+                "agent rights on service desk 10",
+                true,
+            ),
+            (
+                JsmCall::IssueSearch("10"),
+                JsmError::Forbidden,
+                "Browse projects",
+                true,
+            ),
+            (
                 JsmCall::Create,
                 JsmError::PermissionMissing("x".into()),
                 "ADMINISTER",
@@ -113,6 +158,29 @@ mod tests {
             "not_found: service desk 12 does not exist or cannot be seen by these credentials"
         );
         assert!(!missing.is_retryable());
+        let welcome = JsmCall::RequestCreate("10", "5").name(JsmError::NotFound(None));
+        assert!(!welcome.is_retryable());
+        assert!(welcome.to_string().contains("request type 5"), "{welcome}");
+        assert!(welcome.to_string().contains("welcome_request"), "{welcome}");
+        let refused = JsmCall::RequestCreate("10", "5").name(JsmError::Rejected {
+            status: 400,
+            message: "Field 'x' is required".into(),
+        });
+        assert!(!refused.is_retryable());
+        assert!(
+            refused.to_string().contains("Field 'x' is required"),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("service desk 10"), "{refused}");
+        let public = refused.last_error("welcome_request:10:5").summary;
+        assert!(
+            public.starts_with("rejected: JSM refused the welcome request (400)"),
+            "{public}"
+        );
+        assert!(
+            !public.contains("Field 'x'"),
+            "JSM's text stays in the detail: {public}"
+        );
         let org = JsmCall::OrganizationAdd("7").name(JsmError::NotFound(None));
         assert!(org.to_string().contains("organization 7 does not exist"));
         // A 404 on the create stays a retryable 404.

@@ -35,6 +35,15 @@ pub enum JsmError {
         message: Option<String>,
         retry_after: Option<Duration>,
     },
+    /// A 400 (or other 4xx) on a step whose config decides it (the welcome request): final;
+    /// `reason` is the bridge's own words naming the fix (the public `lastError`), `message`
+    /// JSM's (the detail only).
+    #[error("JSM rejected the request ({status}): {message}; {reason}")]
+    StepRejected {
+        status: u16,
+        reason: String,
+        message: String,
+    },
     /// A 400 (or other 4xx) JSM will answer the same way every time.
     #[error("JSM rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
@@ -62,7 +71,10 @@ impl JsmError {
     pub fn is_retryable(&self) -> bool {
         !matches!(
             self,
-            Self::Rejected { .. } | Self::PermissionMissing(_) | Self::StepNotFound(_)
+            Self::Rejected { .. }
+                | Self::StepRejected { .. }
+                | Self::PermissionMissing(_)
+                | Self::StepNotFound(_)
         )
     }
 
@@ -88,6 +100,7 @@ impl JsmError {
             | Self::PermissionMissing(_)
             | Self::NotFound(_)
             | Self::StepNotFound(_)
+            | Self::StepRejected { .. }
             | Self::Rejected { .. } => "client_error",
         }
     }

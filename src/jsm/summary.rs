@@ -27,7 +27,7 @@ impl JsmError {
             Self::Unauthorized | Self::Forbidden | Self::Auth(_) => "jsm_auth",
             Self::PermissionDenied(_) | Self::PermissionMissing(_) => "jsm_permission",
             Self::NotFound(_) | Self::StepNotFound(_) => "not_found",
-            Self::Rejected { .. } => "rejected",
+            Self::Rejected { .. } | Self::StepRejected { .. } => "rejected",
             Self::InvalidResponse(_) => "invalid_response",
         }
     }
@@ -49,6 +49,7 @@ impl JsmError {
             Self::Auth(_) => "could not obtain credentials for JSM".into(),
             Self::NotFound(_) => "JSM answered 404".into(),
             Self::Rejected { status, .. } => format!("JSM refused the customer ({status})"),
+            Self::StepRejected { reason, .. } => reason.clone(),
             Self::InvalidResponse(_) => "JSM answered with an unexpected body".into(),
         }
     }

@@ -15,6 +15,10 @@ pub struct FactsArgs {
     /// An existing organization id (repeatable); given, every other id answers 404.
     #[arg(long = "organization", value_name = "ID")]
     pub organizations: Vec<String>,
+    /// An existing request type id, in every existing desk (repeatable); given, every other
+    /// id is refused.
+    #[arg(long = "request-type", value_name = "ID")]
+    pub request_types: Vec<String>,
     /// What a credential may do, IDENTITY:administer,user-picker,desk-admin or IDENTITY:none
     /// (repeatable; IDENTITY is `*`, the basic email, connect, bearer:TOKEN, oauth:CLIENT_ID
     /// or forge). Unnamed credentials may do everything.
@@ -50,6 +54,7 @@ impl FactsArgs {
             language: self.language,
             service_desks: set(&self.service_desks),
             organizations: set(&self.organizations),
+            request_types: set(&self.request_types),
             permissions: self.permissions.iter().cloned().collect(),
             clock_skew_secs: self.clock_skew,
             rate_limit_reason: self.rate_limit_reason.clone(),

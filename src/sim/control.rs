@@ -1,10 +1,11 @@
 //! The control API under `/_sim/` (outside the context path, never faulted or logged).
 //!
-//! - `GET /_sim/customers`, `GET /_sim/requests`, `GET /_sim/faults`
+//! - `GET /_sim/customers`, `GET /_sim/requests`, `GET /_sim/faults`, `GET /_sim/issues` (the
+//!   customer requests raised through `POST /rest/servicedeskapi/request`, see `issues`)
 //! - `POST /_sim/faults` with a fault or `{"faults": [...]}`, `DELETE /_sim/faults`
 //! - `POST /_sim/config` with any of `hideEmails`, `latencyMs`, `rateLimit` (object or null),
 //!   and the §17 switches (see `facts`): `language` (`en`|`de`), `serviceDesks` and
-//!   `organizations` (arrays of existing ids, or null = any id), `permissions` (`{"*" | identity:
+//!   `organizations` and `requestTypes` (arrays of existing ids, or null = any id), `permissions` (`{"*" | identity:
 //!   {"administer", "userPicker", "deskAdmin"}}`, identities: the basic email, `connect`,
 //!   `bearer:<token>`, `oauth:<client_id>`, `forge`; replaces the whole map), `clockSkewSecs`,
 //!   `rateLimitReason`, `substringSearch`, `includeInactive`, `oauthAtSite`
@@ -41,6 +42,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/customers", web::get().to(customers))
             .route("/accounts", web::post().to(add_account))
             .route("/requests", web::get().to(requests))
+            .route("/issues", web::get().to(issues))
             .route("/faults", web::get().to(list_faults))
             .route("/faults", web::post().to(push_faults))
             .route("/faults", web::delete().to(clear_faults))
@@ -71,6 +73,10 @@ async fn customers(state: web::Data<SimState>) -> HttpResponse {
 
 async fn requests(state: web::Data<SimState>) -> HttpResponse {
     HttpResponse::Ok().json(state.requests())
+}
+
+async fn issues(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.issues())
 }
 
 async fn list_faults(state: web::Data<SimState>) -> HttpResponse {
@@ -124,6 +130,8 @@ struct ConfigPatch {
     service_desks: Option<Option<Vec<IdValue>>>,
     #[serde(default, deserialize_with = "present")]
     organizations: Option<Option<Vec<IdValue>>>,
+    #[serde(default, deserialize_with = "present")]
+    request_types: Option<Option<Vec<IdValue>>>,
     permissions: Option<BTreeMap<String, SimPermissions>>,
     clock_skew_secs: Option<i64>,
     rate_limit_reason: Option<String>,
@@ -174,6 +182,9 @@ async fn set_config(state: web::Data<SimState>, body: web::Bytes) -> HttpRespons
         }
         if let Some(orgs) = patch.organizations {
             facts.organizations = ids(orgs);
+        }
+        if let Some(types) = patch.request_types {
+            facts.request_types = ids(types);
         }
         if let Some(permissions) = patch.permissions {
             facts.permissions = permissions;

@@ -53,6 +53,8 @@ pub struct SimFacts {
     pub service_desks: Option<Vec<String>>,
     /// Existing organization ids; None = every id exists.
     pub organizations: Option<Vec<String>>,
+    /// Existing request type ids (in every existing desk); None = every id exists.
+    pub request_types: Option<Vec<String>>,
     /// By credential identity (`*` = everyone else); a credential named nowhere may do all.
     pub permissions: BTreeMap<String, SimPermissions>,
     /// Seconds added to the `Date` header of JSM answers (a skewed JSM clock).
@@ -74,6 +76,7 @@ impl Default for SimFacts {
             language: SimLanguage::En,
             service_desks: None,
             organizations: None,
+            request_types: None,
             permissions: BTreeMap::new(),
             clock_skew_secs: 0,
             rate_limit_reason: "jira-burst-based".into(),
@@ -103,6 +106,11 @@ impl SimFacts {
     /// Whether a desk with this id (or project key) exists.
     pub fn desk_exists(&self, id: &str) -> bool {
         known(&self.service_desks, id)
+    }
+
+    /// Whether a request type with this id exists (in any existing desk).
+    pub fn request_type_exists(&self, id: &str) -> bool {
+        known(&self.request_types, id)
     }
 
     /// Whether an organization with this id exists.

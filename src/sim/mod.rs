@@ -21,9 +21,11 @@ mod forge_state;
 mod identity;
 mod installer;
 mod installer_key;
+mod issues;
 mod oauth;
 mod reply;
 mod routes;
+mod search;
 mod server;
 mod state;
 #[cfg(test)]
@@ -41,7 +43,7 @@ pub use forge::{
 pub use forge_state::ForgeRateLimit;
 pub use installer::{InstallCommand, InstallReport, send as send_lifecycle};
 pub use installer_key::InstallerKey;
-pub use state::{LoggedRequest, SimCustomer, SimState};
+pub use state::{LoggedRequest, SimCustomer, SimIssue, SimState};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};

@@ -8,6 +8,8 @@
 //! - `GET /rest/api/3/user/search`, `myself`, `mypermissions` and the desk customer search:
 //!   see `users`.
 //! - `GET`/`POST` on `servicedesk/{id}` and `organization/{id}`: see `desks`.
+//! - `POST /rest/servicedeskapi/request` and `GET servicedesk/{id}/requesttype/{id}`: see
+//!   `issues`; `GET /rest/api/3/search/jql`: see `search`.
 
 use super::identity::Caller;
 use super::reply::{Lang, Reply};
@@ -33,7 +35,7 @@ pub(crate) struct JsmRequest<'a> {
 
 /// Answers one JSM API request, applying its effect to `state`.
 pub(crate) fn handle(state: &SimState, req: &JsmRequest<'_>) -> Reply {
-    use super::{desks, users};
+    use super::{desks, issues, search, users};
     let path = req.path.trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let get = req.method.eq_ignore_ascii_case("GET");
@@ -58,6 +60,16 @@ pub(crate) fn handle(state: &SimState, req: &JsmRequest<'_>) -> Reply {
         ["rest", "servicedeskapi", "organization", id, "user"] if post && numeric(id) => {
             desks::add_members(state, req, id, true)
         }
+        ["rest", "servicedeskapi", "request"] if post => issues::create_request(state, req),
+        ["rest", "api", "3", "search", "jql"] if get => search::search(state, req),
+        [
+            "rest",
+            "servicedeskapi",
+            "servicedesk",
+            desk,
+            "requesttype",
+            id,
+        ] if get => issues::get_request_type(state, req, desk, id),
         ["rest", "servicedeskapi", "customer"]
         | [
             "rest",
@@ -66,6 +78,9 @@ pub(crate) fn handle(state: &SimState, req: &JsmRequest<'_>) -> Reply {
             "user",
             "search" | "myself" | "mypermissions",
         ]
+        | ["rest", "servicedeskapi", "request"]
+        | ["rest", "api", "3", "search", "jql"]
+        | ["rest", "servicedeskapi", "servicedesk", _, "requesttype", _]
         | ["rest", "servicedeskapi", "servicedesk", _]
         | ["rest", "servicedeskapi", "servicedesk", _, "customer"] => Reply::method_not_allowed(),
         ["rest", "servicedeskapi", "organization", id, ..] if numeric(id) => {

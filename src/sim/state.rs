@@ -1,10 +1,12 @@
-//! What the simulator holds: customers, the request log, faults and the mutable settings.
+//! What the simulator holds: customers, their requests (issues), the request log, faults and
+//! the mutable settings.
 
 pub use super::accounts::SimCustomer;
 use super::bucket::TokenBucket;
 use super::config::{SimConfig, SimConnect, SimRateLimit};
 use super::facts::SimFacts;
 use super::faults::{Fault, FaultAction, FaultQueue};
+pub use super::issues::SimIssue;
 use super::oauth::OAuthTokens;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -52,6 +54,8 @@ pub struct SimState {
 #[derive(Default)]
 pub(crate) struct Inner {
     pub(crate) customers: Vec<SimCustomer>,
+    /// Customer requests raised through `POST /rest/servicedeskapi/request`.
+    pub(crate) issues: Vec<SimIssue>,
     pub(crate) requests: Vec<LoggedRequest>,
     pub(crate) faults: FaultQueue,
     pub(crate) hide_emails: bool,
@@ -134,6 +138,11 @@ impl SimState {
     /// Every customer, in creation order.
     pub fn customers(&self) -> Vec<SimCustomer> {
         self.lock().customers.clone()
+    }
+
+    /// Every customer request raised, in creation order.
+    pub fn issues(&self) -> Vec<SimIssue> {
+        self.lock().issues.clone()
     }
 
     /// Every JSM API request received, in arrival order.

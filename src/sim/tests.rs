@@ -7,6 +7,7 @@ mod faults;
 mod forge;
 mod gateway;
 mod installer;
+mod issues;
 mod log;
 mod oauth;
 

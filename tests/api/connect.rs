@@ -4,6 +4,7 @@
 mod flow;
 mod hardening;
 mod install;
+mod welcome;
 
 use serde_json::{Value, json};
 use signup_bridge::auth::qsh::qsh;

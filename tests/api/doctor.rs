@@ -6,6 +6,7 @@ mod apps;
 mod failures;
 mod oauth;
 mod sandbox;
+mod welcome;
 
 use std::path::{Path, PathBuf};
 

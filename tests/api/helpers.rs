@@ -59,6 +59,7 @@ pub fn test_config(dir: &Path, jsm_base_url: &str) -> Config {
         service_desk_ids: vec![],
         organization_ids: vec![],
         organization_rules: Vec::new(),
+        welcome_request: None,
         api_gateway_url: signup_bridge::config::gateway::DEFAULT_API_GATEWAY_URL.into(),
     });
     config.sources.push(source(SOURCE, SECRET, TENANT));

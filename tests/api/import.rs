@@ -124,3 +124,52 @@ async fn json_lines_with_named_columns() {
 }
 
 crate::backends::also_on_postgres!(a_csv_import_stores_each_person_once_and_reports_bad_lines);
+
+#[tokio::test]
+async fn no_welcome_leaves_the_welcome_request_out_of_imported_signups() {
+    let app = spawn_app().await;
+    let config = cli_config(&app);
+    let welcome =
+        "welcome_request = { service_desk_id = 10, request_type_id = 5, summary = \"Hi\" }\n";
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("\n\n[[sources]]", &format!("\n{welcome}\n[[sources]]"));
+    std::fs::write(&config, text).unwrap();
+    let steps_of = |email: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let key = format!("import:{}", hex::encode(Sha256::digest(email.as_bytes())));
+            let signup = store.find_by_key(SOURCE, &key).await.unwrap().unwrap();
+            signup.steps.into_iter().map(|s| s.name).collect::<Vec<_>>()
+        }
+    };
+    for (email, flags, want) in [
+        ("old@example.com", &["--no-welcome"][..], vec!["create"]),
+        (
+            "new@example.com",
+            &[][..],
+            vec!["create", "welcome_request:10:5"],
+        ),
+    ] {
+        let file = app.dir.path().join("one.csv");
+        std::fs::write(&file, format!("email\n{email}\n")).unwrap();
+        let mut args = vec!["import".to_string(), file.to_str().unwrap().into()];
+        args.extend(
+            ["--source", SOURCE]
+                .iter()
+                .chain(flags)
+                .map(|a| a.to_string()),
+        );
+        // Off the runtime: the app delivering the first row meanwhile must not be starved.
+        let cli = config.clone();
+        let (code, _, stderr) = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_cli(&cli, &args)
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(steps_of(email).await, want, "{flags:?}");
+    }
+    app.stop().await;
+}

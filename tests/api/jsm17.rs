@@ -5,4 +5,6 @@ mod lookup;
 mod quota;
 mod shape_check;
 mod shapes;
+mod shapes_welcome;
 mod steps;
+mod welcome;

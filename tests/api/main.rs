@@ -21,6 +21,7 @@ mod console_pages;
 mod console_runs;
 mod console_sandbox;
 mod crash;
+mod crash_welcome;
 mod deploy;
 mod doctor;
 mod domains;

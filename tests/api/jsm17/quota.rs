@@ -28,6 +28,7 @@ fn oauth_tenant(id: &str, base_url: &str) -> TenantConfig {
         service_desk_ids: vec![],
         organization_ids: vec![],
         organization_rules: Vec::new(),
+        welcome_request: None,
         api_gateway_url: root,
     }
 }

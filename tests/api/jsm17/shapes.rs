@@ -42,6 +42,7 @@ async fn every_simulator_answer_the_bridge_relies_on_has_the_published_shape() {
     sim.state().update_facts(|f| {
         f.service_desks = Some(vec!["10".into()]);
         f.organizations = Some(vec!["7".into()]);
+        f.request_types = Some(vec!["5".into()]);
         let none = SimPermissions {
             administer: false,
             user_picker: false,
@@ -62,7 +63,7 @@ async fn every_simulator_answer_the_bridge_relies_on_has_the_published_shape() {
     let account = made["accountId"].clone();
     let members = json!({"accountIds": [account]});
     let strict = "/rest/servicedeskapi/customer?strictConflictStatusCode=true";
-    let cases: Vec<(&str, Method, String, Option<Value>, &str)> = vec![
+    let mut cases: Vec<(&str, Method, String, Option<Value>, &str)> = vec![
         (
             "createCustomer",
             Method::POST,
@@ -246,6 +247,7 @@ async fn every_simulator_answer_the_bridge_relies_on_has_the_published_shape() {
             JSM_EMAIL,
         ),
     ];
+    cases.extend(super::shapes_welcome::cases(&account, denied));
     // An email-hidden, inactive site user, so user search shows every published variant.
     sim.state().add_account(SimCustomer {
         account_id: String::new(),
