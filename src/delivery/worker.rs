@@ -79,7 +79,7 @@ impl Engine {
         self.follow_other_instances_holds().await;
         let now = now_ms();
         let mut waiting = super::waiting::WaitingTally::default();
-        for (tenant, due) in self.store.due_tenants(now).await? {
+        for tenant in self.store.due_tenants(now).await? {
             let gate = self.gates.get(&tenant);
             if gate.paused_until().is_some() {
                 continue;
@@ -87,13 +87,9 @@ impl Engine {
             let Some(target) = self.callable(&tenant, &mut waiting).await else {
                 continue;
             };
-            let mut permits = Vec::new();
-            while (permits.len() as i64) < due {
-                match gate.try_run() {
-                    Some(permit) => permits.push(permit),
-                    None => break,
-                }
-            }
+            // Every free run slot; the claim takes at most that many, and the slots it
+            // found nothing for are given back when `permits` is dropped below.
+            let permits: Vec<_> = std::iter::from_fn(|| gate.try_run()).collect();
             if permits.is_empty() {
                 continue;
             }

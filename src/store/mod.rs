@@ -8,6 +8,7 @@ mod admin_filter;
 mod attempts;
 mod audit;
 mod backend;
+mod bulk_insert;
 mod bulk_retry;
 mod console_queries;
 mod console_sessions;
