@@ -18,7 +18,7 @@ use super::email_match::EmailMatch;
 use crate::domain::{ERASED, PersonalText, SignupStatus, now_ms};
 
 /// The detail a pending signup ends with when erased.
-const ERASED_BEFORE_DELIVERY: &str = "erased before delivery (the runs before are listed)";
+const ERASED_BEFORE_DELIVERY: &str = "erased before delivery";
 
 /// Which person to erase: an email (any case) or a signup id (then every signup of its email).
 #[derive(Debug, Clone, PartialEq, Eq)]
