@@ -2,7 +2,7 @@
 //! signup of an email keeps its id, status, times, key, fingerprint and JSM account id, and
 //! loses the email, the display name and the customer profile, which become `erased`. The
 //! texts its failed runs left (`last_error_detail` and the details of `signup_attempts`) keep
-//! JSM's and the bridge's words but lose every trace of the person (`PersonalText`), in the
+//! JSM's and the bridge's words but lose the person's emails and names (`PersonalText`), in the
 //! same transaction; `lastError` summaries never hold any and stay. The audit entry names the
 //! signup ids and how many, never the email.
 //!
