@@ -14,7 +14,10 @@ mod console_queries;
 mod console_sessions;
 #[cfg(test)]
 mod console_tests;
+mod email_match;
 mod erase;
+#[cfg(test)]
+mod erase_tests;
 mod fenced;
 mod file_mode;
 mod forge_installations;
