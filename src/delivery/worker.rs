@@ -22,7 +22,10 @@ impl Engine {
         self.restore_holds().await;
         let mut runs = JoinSet::new();
         while !*shutdown.borrow() {
-            if let Err(e) = self.claim_and_start(&mut runs).await {
+            self.claiming.store(true, Ordering::SeqCst);
+            let claimed = self.claim_and_start(&mut runs).await;
+            self.claiming.store(false, Ordering::SeqCst);
+            if let Err(e) = claimed {
                 warn!(error = %e, "claiming due signups failed");
             }
             while runs.try_join_next().is_some() {}

@@ -147,7 +147,7 @@ pub(super) async fn accept(
         InsertOutcome::Inserted(signup) => signup,
         InsertOutcome::JtiBoundElsewhere => return Err(jti_used_elsewhere()),
     };
-    state.engine.work_due().await;
+    state.engine.signup_recorded(&signup.tenant);
     let current = wait_inline(state, &mut events, signup.clone()).await;
     Ok((respond(&current, false), current))
 }

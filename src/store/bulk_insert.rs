@@ -17,7 +17,8 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Executor};
 use tokio::sync::oneshot;
 
-use super::group_commit::Op;
+use super::group_commit::{Op, batch_failed};
+use super::notify::Notice;
 use super::signups::{NewSignupRecord, insert_in};
 
 /// Rows per step statement: four parameters each stays far below both backends' limits.
@@ -34,13 +35,32 @@ pub(super) struct InsertJob {
 /// The batch's new signups, run as one write.
 pub(super) struct InsertBatch {
     jobs: Vec<InsertJob>,
+    /// PostgreSQL's notification channel: the batch announces its new signups there once
+    /// (delivered at commit), instead of one notification per signup.
+    due_channel: Option<String>,
     outcomes: Vec<Option<Result<Option<bool>, sqlx::Error>>>,
 }
 
 impl InsertBatch {
-    pub(super) fn new(jobs: Vec<InsertJob>) -> Self {
+    pub(super) fn new(jobs: Vec<InsertJob>, due_channel: Option<String>) -> Self {
         let outcomes = jobs.iter().map(|_| None).collect();
-        Self { jobs, outcomes }
+        Self {
+            jobs,
+            due_channel,
+            outcomes,
+        }
+    }
+
+    /// Tell every instance (this one included) that work is due, when the batch commits.
+    async fn announce(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        if let Some(channel) = &self.due_channel {
+            sqlx::query("SELECT 1 FROM pg_notify($1, $2)")
+                .bind(channel.clone())
+                .bind(Notice::Due.payload())
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Every row in one statement, their steps in one more; which records were new.
@@ -82,6 +102,9 @@ impl InsertBatch {
             }
             query.execute(&mut *conn).await?;
         }
+        if !steps.is_empty() {
+            self.announce(conn).await?;
+        }
         Ok(new)
     }
 
@@ -97,14 +120,14 @@ impl InsertBatch {
             conn.execute(end).await?;
             *outcome = Some(result);
         }
-        Ok(())
+        self.announce(conn).await
     }
 }
 
 impl Op for InsertBatch {
     fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool> {
         Box::pin(async move {
-            match self.all_at_once(conn).await {
+            let ok = match self.all_at_once(conn).await {
                 Ok(new) => {
                     for (outcome, new) in self.outcomes.iter_mut().zip(new) {
                         *outcome = Some(Ok(Some(new)));
@@ -114,12 +137,18 @@ impl Op for InsertBatch {
                 Err(e) => {
                     tracing::debug!(error = %e, "batch insert failed; inserting one by one");
                     // Undo whatever the batch statement left, keeping the write's savepoint.
-                    if conn.execute("ROLLBACK TO op").await.is_err() {
-                        return false;
-                    }
-                    self.one_by_one(conn).await.is_ok()
+                    conn.execute("ROLLBACK TO op").await.is_ok()
+                        && self.one_by_one(conn).await.is_ok()
+                }
+            };
+            if !ok {
+                // The write's savepoint is rolled back: no row of it stays, whatever each
+                // record's own statement answered.
+                for outcome in &mut self.outcomes {
+                    *outcome = Some(Err(batch_failed("the batch insert was rolled back")));
                 }
             }
+            ok
         })
     }
 
@@ -127,8 +156,8 @@ impl Op for InsertBatch {
         for (job, outcome) in self.jobs.into_iter().zip(self.outcomes) {
             let answer = match (batch, outcome) {
                 (Ok(()), Some(outcome)) => outcome,
-                (Ok(()), None) => Err(super::group_commit::batch_failed("the write did not run")),
-                (Err(e), _) => Err(super::group_commit::batch_failed(e)),
+                (Ok(()), None) => Err(batch_failed("the write did not run")),
+                (Err(e), _) => Err(batch_failed(e)),
             };
             let _ = job.reply.send(answer);
         }

@@ -134,12 +134,20 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Start the writer task over the one-connection writer pool.
-    pub(super) fn start(pool: AnyPool, backend: Backend) -> Self {
+    /// Start the writer task over the one-connection writer pool. `due_channel` (PostgreSQL)
+    /// is where a batch that inserted new signups announces them, once, at its commit.
+    pub(super) fn start(pool: AnyPool, backend: Backend, due_channel: Option<String>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let batches = Arc::new(AtomicU64::new(0));
         let turn = Arc::new(tokio::sync::Mutex::new(()));
-        let task = writer(pool, backend, receiver, batches.clone(), turn.clone());
+        let task = writer(
+            pool,
+            backend,
+            due_channel,
+            receiver,
+            batches.clone(),
+            turn.clone(),
+        );
         tokio::spawn(task);
         Self {
             queue,
@@ -237,6 +245,7 @@ impl GroupCommit {
 async fn writer(
     pool: AnyPool,
     backend: Backend,
+    due_channel: Option<String>,
     mut receiver: mpsc::Receiver<Queued>,
     batches: Arc<AtomicU64>,
     turn: Arc<tokio::sync::Mutex<()>>,
@@ -267,7 +276,7 @@ async fn writer(
             }
         }
         if !inserts.is_empty() {
-            batch.push(Box::new(InsertBatch::new(inserts)));
+            batch.push(Box::new(InsertBatch::new(inserts, due_channel.clone())));
         }
         batches.fetch_add(1, Ordering::Relaxed);
         let result = run_batch(&mut conn, backend, &mut batch).await;

@@ -113,7 +113,11 @@ impl Store {
         })?;
         let pools = open::open(backend, url, settings).await?;
         let store = Self {
-            commits: group_commit::GroupCommit::start(pools.writer.clone(), backend),
+            commits: group_commit::GroupCommit::start(
+                pools.writer.clone(),
+                backend,
+                (backend == Backend::Postgres).then(|| pools.channel.clone()),
+            ),
             backend,
             url: url.into(),
             channel: pools.channel.into(),

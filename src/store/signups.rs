@@ -139,9 +139,12 @@ impl Store {
             // The common case joins the batch's one multi-row insert (`bulk_insert`).
             None => self.commits.insert(record, now).await?,
             Some(_) => {
-                self.commits
+                let written = self
+                    .commits
                     .write(move |conn| Box::pin(async move { insert_in(conn, &record, now).await }))
-                    .await?
+                    .await?;
+                self.announce(&super::Notice::Due).await;
+                written
             }
         };
         match written {
