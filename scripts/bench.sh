@@ -18,7 +18,8 @@ WORK=${WORK:-$(mktemp -d)}; PEER_DIR=${PEER_DIR:-}
 PG_URL=${BENCH_POSTGRES_URL:-${SIGNUP_BRIDGE_TEST_POSTGRES_URL:-}}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release/signup-bridge; BENCH=$TARGET/release/examples/bench
-PIDS=(); SCHEMAS=()
+PIDS=(); SCHEMAS=(); PEAKS=()
+R_INTAKE=; R_OPEN=; R_E2E=; R_PG1=; R_ACE=
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -39,7 +40,8 @@ wait_ready() { # $1 url; prints ms waited
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 ROWS=()
-row() { # $1 what, $2 RESULT line, $3 extra note
+row() { # $1 what, $2 RESULT line, $3 extra note; the RESULT line is kept in LAST
+  LAST=$2
   ROWS+=("| $1 | $(field rps "$2") | $(field p50_ms "$2") | $(field p99_ms "$2") | $(field non2xx "$2")+$(field errors "$2") | $(field cpu_us "$2") | $(field codes "$2") $3 |")
 }
 load() { "$BENCH" load "$@" | grep '^RESULT'; }
@@ -83,12 +85,15 @@ echo "# signup-bridge, intake" >&2
 start_bridge intake 0s
 sleep 2; IDLE=$(rss "$PID" VmRSS)
 row "bridge: new signups at intake (202), $CONNS connections" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" new "$CONNS" "$DURATION")" ""
+R_INTAKE=$LAST
 row "bridge: new signups at intake (202), open loop $RATE/s" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" new 0 "$DURATION" "$RATE")" ""
+R_OPEN=$LAST
 PEAK_INTAKE=$(rss "$PID" VmHWM); kill "$PID"; wait "$PID" 2>/dev/null || true
 
 echo "# signup-bridge, end to end" >&2
 start_bridge e2e 10s
 row "bridge: new signups end to end (201), $CONNS connections" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" new "$CONNS" "$DURATION")" ""
+R_E2E=$LAST
 row "bridge: new signups end to end (201), open loop $RATE/s" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" new 0 "$DURATION" "$RATE")" ""
 row "bridge: replays of one finished signup, $CONNS connections" "$(measured "$PID" http://127.0.0.1:18080 "$TOKEN" replay "$CONNS" "$DURATION")" ""
 PEAK_E2E=$(rss "$PID" VmHWM); kill "$PID"; wait "$PID" 2>/dev/null || true
@@ -161,7 +166,7 @@ TOML
   # the stored signups against the simulator's customers and create calls.
   stop_pg() {
     local peaks=() p pending waited=0
-    for p in ${PID//,/ }; do peaks+=("$(rss "$p" VmHWM)"); done
+    for p in ${PID//,/ }; do peaks+=("$(rss "$p" VmHWM)"); PEAKS+=("$(rss "$p" VmHWM)"); done
     if [ "$2" = e2e ]; then
       while [ "$waited" -lt 30 ] && pending=$(sql "SELECT count(*) FROM $SCHEMA.signups WHERE status = 'pending'") && [ "$pending" != 0 ]; do
         sleep 1; waited=$((waited + 1))
@@ -185,6 +190,7 @@ TOML
     echo "# signup-bridge on PostgreSQL, $n instance(s), intake" >&2
     start_pg "pg${n}_intake" 0s "$n"
     pg_row "$what: intake (202), $CONNS connections" "$(pg_measured "$PID,$SIM" "$URLS" "$TOKEN" new "$CONNS" "$DURATION")"
+    [ "$n" = 1 ] && R_PG1=$LAST
     stop_pg "pg${n}_intake" intake
     echo "# signup-bridge on PostgreSQL, $n instance(s), end to end" >&2
     start_pg "pg${n}_e2e" 10s "$n"
@@ -213,6 +219,7 @@ if [ -n "$PEER_DIR" ] && [ -d "$PEER_DIR" ] && command -v node >/dev/null; then
   sleep 2; AIDLE=$(rss "$APID" VmRSS)
   ATOKEN=$(cd "$CACHE" && node mint.js bench bench-secret 2h)
   row "ACE peer (SQLite WAL): new signups end to end (201), $CONNS connections" "$(measured "$APID" http://127.0.0.1:18082 "$ATOKEN" new "$CONNS" "$DURATION")" ""
+  R_ACE=$LAST
   row "ACE peer (SQLite WAL): new signups end to end (201), open loop $RATE/s" "$(measured "$APID" http://127.0.0.1:18082 "$ATOKEN" new 0 "$DURATION" "$RATE")" ""
   row "ACE peer (SQLite WAL): replays of one finished signup, $CONNS connections" "$(measured "$APID" http://127.0.0.1:18082 "$ATOKEN" replay "$CONNS" "$DURATION")" ""
   PEER_MEM="ACE peer: idle RSS $AIDLE MiB, peak $(rss "$APID" VmHWM) MiB, start to ready ${AREADY} ms (npm ci not counted)"
@@ -228,3 +235,15 @@ echo
 echo "- $BRIDGE_MEM"
 printf -- '- %s\n' "${PG_NOTES[@]}"
 echo "- $PEER_MEM"
+
+# SPEC §21's targets, from this run's rows (n/a when a row was not run).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+PEAK_MAX=$(printf '%s\n' "$PEAK_INTAKE" "$PEAK_E2E" "${PEAKS[@]}" | sort -n | tail -1)
+echo
+echo "SPEC §21 targets, this run:"
+echo "- intake server CPU per signup (SQLite, $CONNS connections): $(field cpu_us "$R_INTAKE") µs (target ≤ 150)"
+echo "- intake / per-commit ceiling: $(ratio "$(field rps "$R_INTAKE")" "$(field rps "$CEIL")")× (target ≥ 4)"
+echo "- end to end / ACE peer: $(ratio "$(field rps "$R_E2E")" "$(field rps "$R_ACE")")× (target ≥ 5)"
+echo "- PostgreSQL one instance / SQLite, intake: $(ratio "$(field rps "$R_PG1")" "$(field rps "$R_INTAKE")")× (target ≥ 0.7)"
+echo "- intake p99 at $RATE/s offered: $(field p99_ms "$R_OPEN") ms (target ≤ 20)"
+echo "- peak RSS, largest of any bridge process: $PEAK_MAX MiB (target ≤ 64)"

@@ -25,11 +25,17 @@ impl Engine {
             self.claiming.store(true, Ordering::SeqCst);
             let claimed = self.claim_and_start(&mut runs).await;
             self.claiming.store(false, Ordering::SeqCst);
+            let saturated = claimed.as_ref().is_ok_and(|saturated| *saturated);
             if let Err(e) = claimed {
                 warn!(error = %e, "claiming due signups failed");
             }
             while runs.try_join_next().is_some() {}
-            let nap = self.nap().await;
+            // Every due tenant's run slots are taken: a run ending wakes the worker, so the
+            // next due time (a read) is not needed to know when to look again.
+            let nap = match saturated {
+                true => POLL_INTERVAL,
+                false => self.nap().await,
+            };
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(nap) => {}
@@ -78,16 +84,25 @@ impl Engine {
         }
     }
 
-    async fn claim_and_start(self: &Arc<Self>, runs: &mut JoinSet<()>) -> Result<(), sqlx::Error> {
+    /// Claim and start what is due; `true` when signups were due and every tenant that had
+    /// them had all its run slots taken (nothing else to wait for but a run's end).
+    async fn claim_and_start(
+        self: &Arc<Self>,
+        runs: &mut JoinSet<()>,
+    ) -> Result<bool, sqlx::Error> {
         self.follow_other_instances_holds().await;
         let now = now_ms();
         let mut waiting = super::waiting::WaitingTally::default();
-        for tenant in self.store.due_tenants(now).await? {
+        let due = self.store.due_tenants(now).await?;
+        let mut saturated = !due.is_empty();
+        for tenant in due {
             let gate = self.gates.get(&tenant);
             if gate.paused_until().is_some() {
+                saturated = false;
                 continue;
             }
             let Some(target) = self.callable(&tenant, &mut waiting).await else {
+                saturated = false;
                 continue;
             };
             // Every free run slot; the claim takes at most that many, and the slots it
@@ -96,6 +111,7 @@ impl Engine {
             if permits.is_empty() {
                 continue;
             }
+            saturated = false;
             let claim_started = std::time::Instant::now();
             let lease_until = now_ms() + self.lease_ms();
             let claimed = self
@@ -128,7 +144,7 @@ impl Engine {
             }
         }
         waiting.publish();
-        Ok(())
+        Ok(saturated)
     }
 
     /// Sleep until the next signup falls due, at most the poll interval. Signups already due

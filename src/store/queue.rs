@@ -252,10 +252,15 @@ impl Store {
                 })
             })
             .await?;
+        let mut signups = rows
+            .iter()
+            .map(signup_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<&str> = signups.iter().map(|s| s.id.as_str()).collect();
+        let mut steps = self.steps_of_each(&ids).await?;
         let mut claimed = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut signup = signup_from_row(row)?;
-            signup.steps = self.steps_of(&signup.id).await?;
+        for (row, mut signup) in rows.iter().zip(signups.drain(..)) {
+            signup.steps = steps.remove(&signup.id).unwrap_or_default();
             let version = signup.lease_version;
             claimed.push(ClaimedSignup {
                 signup,

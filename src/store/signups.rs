@@ -186,22 +186,36 @@ impl Store {
         row.as_ref().map(with_steps).transpose()
     }
 
-    pub(super) async fn steps_of(&self, id: &str) -> Result<Vec<Step>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT name, state FROM signup_steps WHERE signup_id = $1 ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let state: String = r.try_get("state")?;
-                Ok(Step {
-                    name: r.try_get("name")?,
+    /// The steps of each of `ids` (a claim's signups), in one read.
+    pub(super) async fn steps_of_each(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Vec<Step>>, sqlx::Error> {
+        let mut steps: std::collections::HashMap<String, Vec<Step>> = Default::default();
+        if ids.is_empty() {
+            return Ok(steps);
+        }
+        let params: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT signup_id, name, state FROM signup_steps WHERE signup_id IN ({})
+             ORDER BY signup_id, position",
+            params.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id.to_string());
+        }
+        for row in query.fetch_all(&self.reader).await? {
+            let state: String = row.try_get("state")?;
+            steps
+                .entry(row.try_get("signup_id")?)
+                .or_default()
+                .push(Step {
+                    name: row.try_get("name")?,
                     state: StepState::parse(&state).unwrap_or(StepState::Pending),
-                })
-            })
-            .collect()
+                });
+        }
+        Ok(steps)
     }
 }
 
