@@ -80,7 +80,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             max_body_bytes: 65_536,
-            max_intake_in_flight: 1024,
+            max_intake_in_flight: 256,
             client_request_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
         }
@@ -173,7 +173,7 @@ impl Default for DeliveryConfig {
     fn default() -> Self {
         Self {
             inline_wait: Duration::from_secs(5),
-            max_inline_waiters: 256,
+            max_inline_waiters: 128,
             request_timeout: Duration::from_secs(10),
             max_attempts: 20,
             backoff_base: Duration::from_secs(1),
