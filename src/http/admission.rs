@@ -30,10 +30,14 @@ pub struct Admission {
 }
 
 /// Held by a request from admission until its signup is committed (or it is answered).
-pub struct IntakePermit(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct IntakePermit {
+    _held: OwnedSemaphorePermit,
+}
 
 /// Held by a request while it waits inline for the worker.
-pub struct WaiterPermit(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct WaiterPermit {
+    _held: OwnedSemaphorePermit,
+}
 
 impl Admission {
     pub fn new(max_intake_in_flight: usize, max_inline_waiters: usize) -> Self {
@@ -48,7 +52,7 @@ impl Admission {
     /// A permit to store a signup of `source`, or `503 overloaded` (counted) when none is free.
     pub fn admit(&self, source: &str) -> Result<IntakePermit, ApiError> {
         match Arc::clone(&self.intake).try_acquire_owned() {
-            Ok(permit) => Ok(IntakePermit(permit)),
+            Ok(permit) => Ok(IntakePermit { _held: permit }),
             Err(_) => {
                 crate::metrics::intake_overloaded(source);
                 Err(ApiError::Overloaded(format!(
@@ -66,7 +70,7 @@ impl Admission {
         Arc::clone(&self.waiters)
             .try_acquire_owned()
             .ok()
-            .map(WaiterPermit)
+            .map(|permit| WaiterPermit { _held: permit })
     }
 
     /// Requests holding an intake permit now.
