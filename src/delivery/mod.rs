@@ -47,6 +47,8 @@ pub struct Engine {
     /// This process's lease owner name.
     owner: String,
     wake: Notify,
+    /// True while the worker holds run slots it has not handed to runs yet (a claim pass).
+    claiming: std::sync::atomic::AtomicBool,
     events: Events,
     in_flight: Mutex<HashMap<String, Lease>>,
 }
@@ -71,6 +73,7 @@ impl Engine {
             config,
             owner: format!("worker-{}", uuid::Uuid::new_v4()),
             wake: Notify::new(),
+            claiming: Default::default(),
             events: Events::new(),
             in_flight: Mutex::new(HashMap::new()),
         })
@@ -86,6 +89,18 @@ impl Engine {
     pub async fn work_due(&self) {
         self.wake();
         self.store.announce(&Notice::Due).await;
+    }
+
+    /// A new signup of `tenant` was recorded. This worker is woken only when the tenant has a
+    /// free run slot or a claim pass holds slots (it may have read the queue before this
+    /// signup was committed): otherwise the end of a run wakes it, after its slot is given
+    /// back, so a backlog of thousands costs no worker pass per signup. Other instances were
+    /// told by the insert itself (one PostgreSQL notification per batch, see `Store`).
+    pub fn signup_recorded(&self, tenant: &str) {
+        let claiming = self.claiming.load(std::sync::atomic::Ordering::SeqCst);
+        if claiming || self.gates.get(tenant).free_runs() > 0 {
+            self.wake();
+        }
     }
 
     /// A signup's state changed: wake inline waits here and on every other instance.

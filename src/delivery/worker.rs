@@ -22,7 +22,10 @@ impl Engine {
         self.restore_holds().await;
         let mut runs = JoinSet::new();
         while !*shutdown.borrow() {
-            if let Err(e) = self.claim_and_start(&mut runs).await {
+            self.claiming.store(true, Ordering::SeqCst);
+            let claimed = self.claim_and_start(&mut runs).await;
+            self.claiming.store(false, Ordering::SeqCst);
+            if let Err(e) = claimed {
                 warn!(error = %e, "claiming due signups failed");
             }
             while runs.try_join_next().is_some() {}
@@ -79,7 +82,7 @@ impl Engine {
         self.follow_other_instances_holds().await;
         let now = now_ms();
         let mut waiting = super::waiting::WaitingTally::default();
-        for (tenant, due) in self.store.due_tenants(now).await? {
+        for tenant in self.store.due_tenants(now).await? {
             let gate = self.gates.get(&tenant);
             if gate.paused_until().is_some() {
                 continue;
@@ -87,13 +90,9 @@ impl Engine {
             let Some(target) = self.callable(&tenant, &mut waiting).await else {
                 continue;
             };
-            let mut permits = Vec::new();
-            while (permits.len() as i64) < due {
-                match gate.try_run() {
-                    Some(permit) => permits.push(permit),
-                    None => break,
-                }
-            }
+            // Every free run slot; the claim takes at most that many, and the slots it
+            // found nothing for are given back when `permits` is dropped below.
+            let permits: Vec<_> = std::iter::from_fn(|| gate.try_run()).collect();
             if permits.is_empty() {
                 continue;
             }

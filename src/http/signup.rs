@@ -165,7 +165,7 @@ pub(super) async fn accept(
         InsertOutcome::Inserted(signup) => signup,
         InsertOutcome::JtiBoundElsewhere => return Err(jti_used_elsewhere()),
     };
-    state.engine.work_due().await;
+    state.engine.signup_recorded(&signup.tenant);
     let current = match events.as_mut() {
         Some(events) => wait_inline(state, events, signup.clone()).await,
         None => {

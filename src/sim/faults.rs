@@ -43,6 +43,12 @@ pub enum FaultAction {
         #[serde(default)]
         process_first: bool,
     },
+    /// Answer this status with a JSM error body whose message quotes the request's `email`
+    /// and `displayName` (as JSM's validation errors quote what they refuse), without effect.
+    Quote {
+        /// HTTP status to answer.
+        status: u16,
+    },
     /// The request is processed, then its response is delayed this long.
     Delay {
         /// Delay in milliseconds.

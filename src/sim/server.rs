@@ -121,6 +121,9 @@ fn process(
         Some(FaultAction::Drop {
             process_first: false,
         }) => return (Outcome::Drop, Duration::ZERO),
+        Some(FaultAction::Quote { status }) => {
+            return (Outcome::Reply(quoting(status, body)), Duration::ZERO);
+        }
         _ => {}
     }
     let reply = normal(state, req, relative, body, at_gateway, lang);
@@ -135,8 +138,21 @@ fn process(
         ),
         Some(FaultAction::Drop { .. }) => (Outcome::Drop, Duration::ZERO),
         Some(FaultAction::Delay { ms }) => (Outcome::Reply(reply), Duration::from_millis(ms)),
-        None => (Outcome::Reply(reply), Duration::ZERO),
+        Some(FaultAction::Quote { .. }) | None => (Outcome::Reply(reply), Duration::ZERO),
     }
+}
+
+/// A JSM error quoting the person the request's body names.
+fn quoting(status: u16, body: &[u8]) -> Reply {
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let field = |name: &str| body.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+    let (email, name) = (field("email"), field("displayName"));
+    Reply::jsm_error(
+        status,
+        &format!("The customer '{name}' <{email}> could not be created."),
+        "sd.sim.injected",
+        &[email, name],
+    )
 }
 
 /// An injected status; a 429 names the configured `RateLimit-Reason` and, with a

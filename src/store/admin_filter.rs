@@ -1,16 +1,18 @@
 //! The operator's lookups (`signups list` with filters, `signups stats`): read only, through
-//! the read pool. Emails are matched in lowercase, as uniqueness and fingerprints compare them.
+//! the read pool. Emails are matched in Unicode lowercase on both backends, as uniqueness and
+//! fingerprints compare them (`email_match`).
 
 use sqlx::Row;
 
 use super::Store;
+use super::email_match::EmailMatch;
 use crate::domain::SignupStatus;
 
 /// Which signups `signups list` and `signups stats` look at; `None` matches any.
 #[derive(Debug, Clone, Default)]
 pub struct SignupFilter {
     pub status: Option<SignupStatus>,
-    /// Compared case-insensitively with the stored email.
+    /// Compared case-insensitively (Unicode lowercase) with the stored email.
     pub email: Option<String>,
     pub source: Option<String>,
     pub tenant: Option<String>,
@@ -30,8 +32,22 @@ pub struct SignupLine {
     pub last_error: Option<String>,
 }
 
-const WHERE: &str = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR lower(email) = $2)
-     AND ($3 IS NULL OR source_id = $3) AND ($4 IS NULL OR tenant = $4)";
+/// The conditions but the email's, on `$1`…`$3`.
+const WHERE: &str = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR source_id = $2)
+     AND ($3 IS NULL OR tenant = $3)";
+
+/// The email's condition, numbered from `$4`, when the filter has one.
+fn email_match(filter: &SignupFilter) -> Option<EmailMatch> {
+    filter.email.as_deref().map(|e| EmailMatch::new(e, 4))
+}
+
+/// `WHERE` with the email's condition when there is one; the number of the next parameter.
+fn where_clause(email: Option<&EmailMatch>) -> (String, usize) {
+    match email {
+        Some(m) => (format!("{WHERE} AND {}", m.sql()), m.next_param(4)),
+        None => (WHERE.to_string(), 4),
+    }
+}
 
 impl Store {
     /// Signups matching `filter`, most recently updated first, at most `limit`.
@@ -40,15 +56,22 @@ impl Store {
         filter: &SignupFilter,
         limit: u32,
     ) -> Result<Vec<SignupLine>, sqlx::Error> {
+        let email = email_match(filter);
+        let (conditions, next) = where_clause(email.as_ref());
         let sql = format!(
             "SELECT id, status, tenant, source_id, email, attempts, updated_at, last_error
-             FROM signups WHERE {WHERE} ORDER BY updated_at DESC, id LIMIT $5"
+             FROM signups WHERE {conditions} ORDER BY updated_at DESC, id LIMIT ${next}"
         );
-        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
-            .bind(limit as i64)
-            .fetch_all(&self.reader)
-            .await?;
+        let rows = bind(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            filter,
+            email.as_ref(),
+        )
+        .bind(limit as i64)
+        .fetch_all(&self.reader)
+        .await?;
         rows.iter()
+            .filter(|r| accepted(email.as_ref(), r))
             .map(|r| {
                 let status: String = r.try_get("status")?;
                 Ok(SignupLine {
@@ -70,16 +93,37 @@ impl Store {
         &self,
         filter: &SignupFilter,
     ) -> Result<Vec<(SignupStatus, u64)>, sqlx::Error> {
-        let sql =
-            format!("SELECT status, COUNT(*) AS n FROM signups WHERE {WHERE} GROUP BY status");
-        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), filter)
-            .fetch_all(&self.reader)
-            .await?;
-        let mut counts = Vec::new();
-        for r in &rows {
+        let email = email_match(filter);
+        let (conditions, _) = where_clause(email.as_ref());
+        // With an email, one person's rows are counted here (the email's scan may return
+        // others, see `email_match`); without, the database counts.
+        let sql = match email {
+            Some(_) => format!("SELECT status, email FROM signups WHERE {conditions}"),
+            None => format!(
+                "SELECT status, '' AS email, COUNT(*) AS n FROM signups WHERE {conditions}
+                 GROUP BY status"
+            ),
+        };
+        let rows = bind(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            filter,
+            email.as_ref(),
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        let mut counts: Vec<(SignupStatus, u64)> = Vec::new();
+        for r in rows.iter().filter(|r| accepted(email.as_ref(), r)) {
             let status: String = r.try_get("status")?;
-            if let Some(status) = SignupStatus::parse(&status) {
-                counts.push((status, r.try_get::<i64, _>("n")?.max(0) as u64));
+            let Some(status) = SignupStatus::parse(&status) else {
+                continue;
+            };
+            let n = match email {
+                Some(_) => 1,
+                None => r.try_get::<i64, _>("n")?.max(0) as u64,
+            };
+            match counts.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, total)) => *total += n,
+                None => counts.push((status, n)),
             }
         }
         Ok(counts)
@@ -89,12 +133,24 @@ impl Store {
 fn bind<'q>(
     query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     filter: &SignupFilter,
+    email: Option<&EmailMatch>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    query
+    let mut query = query
         .bind(filter.status.map(SignupStatus::as_str))
-        .bind(filter.email.as_ref().map(|e| e.trim().to_lowercase()))
         .bind(filter.source.clone())
-        .bind(filter.tenant.clone())
+        .bind(filter.tenant.clone());
+    for form in email.map(EmailMatch::binds).unwrap_or_default() {
+        query = query.bind(form.clone());
+    }
+    query
+}
+
+/// Whether a row is the searched person's (always, without an email in the filter).
+fn accepted(email: Option<&EmailMatch>, row: &sqlx::any::AnyRow) -> bool {
+    email.is_none_or(|m| {
+        row.try_get::<String, _>("email")
+            .is_ok_and(|stored| m.accepts(&stored))
+    })
 }
 
 #[cfg(test)]

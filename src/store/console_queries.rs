@@ -1,10 +1,11 @@
-//! The console's reads: the signup list (filtered, keyset-paginated, exact email search by the
-//! lowercased email through its index), counts for the overview, per-tenant activity and the
+//! The console's reads: the signup list (filtered, keyset-paginated, exact email search in any
+//! case, see `email_match`), counts for the overview, per-tenant activity and the
 //! last accepted signup per source. Reads only, on the read pool.
 
 use sqlx::Row;
 
 use super::Store;
+use super::email_match::EmailMatch;
 use crate::domain::SignupStatus;
 
 /// The console's signup list filter; unset fields match everything.
@@ -81,22 +82,30 @@ impl Store {
         rows.iter().map(signup_row).collect()
     }
 
-    /// Signups whose email is `email`, compared lowercased on both sides through the
-    /// `signups_email_lower` index (never a pattern scan), newest first.
+    /// Signups whose email is `email` in any case (Unicode lowercase compared, the same on
+    /// both backends: `email_match`), through the `signups_email_lower` index unless the email
+    /// has many non-ASCII letters, newest first.
     pub async fn signups_by_email(
         &self,
         email: &str,
         limit: u32,
     ) -> Result<Vec<SignupRow>, sqlx::Error> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM signups WHERE lower(email) = lower($1)
-             ORDER BY created_at DESC, id DESC LIMIT $2"
-        )))
-        .bind(email.trim())
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(signup_row).collect()
+        let email = EmailMatch::new(email, 1);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM signups WHERE {}
+             ORDER BY created_at DESC, id DESC LIMIT ${}",
+            email.sql(),
+            email.next_param(1)
+        )));
+        for form in email.binds() {
+            query = query.bind(form.clone());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.reader).await?;
+        let rows: Vec<SignupRow> = rows.iter().map(signup_row).collect::<Result<_, _>>()?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| email.accepts(&r.email))
+            .collect())
     }
 
     /// (status, count) of signups created at or after `since` (all when None).

@@ -25,6 +25,8 @@ use sqlx::{AnyConnection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::backend::{Backend, Dialect, lost_to_another_transaction};
+use super::bulk_insert::{InsertBatch, InsertJob};
+use super::signups::NewSignupRecord;
 
 /// Most writes in one transaction: bounds the time a batch holds the write lock.
 pub const MAX_BATCH: usize = 256;
@@ -55,7 +57,7 @@ impl<T, F> Work<T> for F where
 const ATTEMPTS: u32 = 3;
 
 /// A queued write, type-erased so one queue carries every kind.
-trait Op: Send {
+pub(super) trait Op: Send {
     /// Run the write's statements; `false` when it failed (its savepoint is rolled back).
     fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool>;
     /// Answer the caller: its own outcome when the batch committed, else the batch's error.
@@ -93,16 +95,38 @@ impl<T: Send + 'static, F: Work<T>> Op for Job<T, F> {
 }
 
 /// The error every caller of a failed batch gets (`sqlx::Error` is not `Clone`).
-fn batch_failed(cause: impl std::fmt::Display) -> sqlx::Error {
+pub(super) fn batch_failed(cause: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::Io(std::io::Error::other(format!(
         "the write was not committed: {cause}"
     )))
 }
 
+/// What the writer's queue carries: a write of its own, or a new signup that joins the batch's
+/// one multi-row insert (see `bulk_insert`).
+enum Queued {
+    Write(Box<dyn Op>),
+    Insert(InsertJob),
+}
+
+impl Queued {
+    fn answer(self, batch: Result<(), &sqlx::Error>) {
+        match self {
+            Self::Write(op) => op.answer(batch),
+            Self::Insert(job) => {
+                let _ = job.reply.send(Err(batch_failed(
+                    batch
+                        .err()
+                        .map_or_else(|| "the write did not run".to_string(), ToString::to_string),
+                )));
+            }
+        }
+    }
+}
+
 /// The sending side of the writer task; cheap to clone.
 #[derive(Clone)]
 pub(super) struct GroupCommit {
-    queue: mpsc::Sender<Box<dyn Op>>,
+    queue: mpsc::Sender<Queued>,
     batches: Arc<AtomicU64>,
     /// Taken by the writer before each batch: a test holds it to let writes queue up.
     #[cfg_attr(not(test), allow(dead_code))]
@@ -110,12 +134,20 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Start the writer task over the one-connection writer pool.
-    pub(super) fn start(pool: AnyPool, backend: Backend) -> Self {
+    /// Start the writer task over the one-connection writer pool. `due_channel` (PostgreSQL)
+    /// is where a batch that inserted new signups announces them, once, at its commit.
+    pub(super) fn start(pool: AnyPool, backend: Backend, due_channel: Option<String>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let batches = Arc::new(AtomicU64::new(0));
         let turn = Arc::new(tokio::sync::Mutex::new(()));
-        let task = writer(pool, backend, receiver, batches.clone(), turn.clone());
+        let task = writer(
+            pool,
+            backend,
+            due_channel,
+            receiver,
+            batches.clone(),
+            turn.clone(),
+        );
         tokio::spawn(task);
         Self {
             queue,
@@ -150,12 +182,45 @@ impl GroupCommit {
             reply,
         };
         self.queue
-            .send(Box::new(job))
+            .send(Queued::Write(Box::new(job)))
             .await
             .map_err(|_| batch_failed("the writer has stopped"))?;
         answer
             .await
             .map_err(|_| batch_failed("the writer has stopped"))?
+    }
+
+    /// Queue a new signup (one without a `jti` to bind) for the next batch's multi-row insert
+    /// and wait until that batch committed: `Some(true)` inserted, `Some(false)` its key was
+    /// taken. A deadlock victim is queued again, as [`Self::write`] does.
+    pub(super) async fn insert(
+        &self,
+        record: NewSignupRecord,
+        now: i64,
+    ) -> Result<Option<bool>, sqlx::Error> {
+        let mut attempt = 1;
+        loop {
+            let (reply, answer) = oneshot::channel();
+            let job = InsertJob {
+                record: record.clone(),
+                now,
+                reply,
+            };
+            self.queue
+                .send(Queued::Insert(job))
+                .await
+                .map_err(|_| batch_failed("the writer has stopped"))?;
+            let outcome = answer
+                .await
+                .map_err(|_| batch_failed("the writer has stopped"))?;
+            match outcome {
+                Err(e) if attempt < ATTEMPTS && lost_to_another_transaction(&e) => {
+                    tracing::debug!(error = %e, attempt, "insert aborted by the database; again");
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
     }
 
     /// Transactions committed so far (or attempted and rolled back): one per batch.
@@ -180,7 +245,8 @@ impl GroupCommit {
 async fn writer(
     pool: AnyPool,
     backend: Backend,
-    mut receiver: mpsc::Receiver<Box<dyn Op>>,
+    due_channel: Option<String>,
+    mut receiver: mpsc::Receiver<Queued>,
     batches: Arc<AtomicU64>,
     turn: Arc<tokio::sync::Mutex<()>>,
 ) {
@@ -194,12 +260,23 @@ async fn writer(
             }
         };
         // Everything that queued while the previous commit (or the connection) was busy.
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        let mut queued = vec![first];
+        while queued.len() < MAX_BATCH {
             match receiver.try_recv() {
-                Ok(op) => batch.push(op),
+                Ok(op) => queued.push(op),
                 Err(_) => break,
             }
+        }
+        let mut batch: Vec<Box<dyn Op>> = Vec::with_capacity(queued.len());
+        let mut inserts = Vec::new();
+        for item in queued {
+            match item {
+                Queued::Write(op) => batch.push(op),
+                Queued::Insert(job) => inserts.push(job),
+            }
+        }
+        if !inserts.is_empty() {
+            batch.push(Box::new(InsertBatch::new(inserts, due_channel.clone())));
         }
         batches.fetch_add(1, Ordering::Relaxed);
         let result = run_batch(&mut conn, backend, &mut batch).await;

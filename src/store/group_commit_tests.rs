@@ -175,3 +175,52 @@ async fn a_failed_commit_answers_every_write_with_an_error() {
     let again = store.insert_signup(&record(1, "lost")).await.unwrap();
     assert!(matches!(again, InsertOutcome::Inserted(_)));
 }
+
+#[tokio::test]
+async fn a_bad_row_in_a_batch_insert_fails_alone_and_the_others_are_inserted() {
+    let test = "a_bad_row_in_a_batch_insert_fails_alone_and_the_others_are_inserted";
+    for (_db, store) in stores(test).await {
+        let before = store.write_batches();
+        // Two rows with one primary key (ids are ours, so only a bug could do this): the
+        // batch's multi-row statement fails, and each row is then inserted on its own.
+        let mut twin = record(1, "twin-b");
+        twin.steps = vec!["create".into(), "service_desk:7".into()];
+        let records = [record(1, "twin-a"), twin, record(2, "other")];
+        let inserts: Vec<_> = records
+            .into_iter()
+            .map(|r| {
+                let store = store.clone();
+                tokio::spawn(async move { store.insert_signup(&r).await })
+            })
+            .collect();
+        hold_writer_until_queued(&store, 2).await;
+        let outcomes: Vec<_> = join_all(inserts)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let inserted = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(InsertOutcome::Inserted(_))))
+            .count();
+        let failed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+        assert_eq!((inserted, failed.len()), (2, 1), "{outcomes:?}");
+        assert!(
+            failed[0]
+                .as_database_error()
+                .is_some_and(|e| e.is_unique_violation()),
+            "{}",
+            failed[0]
+        );
+        assert_eq!(store.write_batches() - before, 1, "still one transaction");
+        // Nothing half-stored: each stored signup has exactly its own steps.
+        let other = store.find_by_key("src", "other").await.unwrap().unwrap();
+        assert_eq!(other.steps.len(), 1);
+        let stored = store.find_signups(&Default::default(), 100).await.unwrap();
+        assert_eq!(stored.len(), 2);
+        for signup in stored {
+            let full = store.signup(&signup.id).await.unwrap().unwrap();
+            assert_eq!(full.steps.len(), 1, "{:?}", full.steps);
+        }
+    }
+}

@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::Store;
 use super::signups::{NewSignupRecord, insert_in};
+use crate::domain::now_ms;
 
 /// The statuses of a source's imported signups (keys starting `import:`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,7 +26,7 @@ impl Store {
                 Box::pin(async move {
                     let mut new = 0;
                     for record in &records {
-                        if insert_in(conn, record).await? == Some(true) {
+                        if insert_in(conn, record, now_ms()).await? == Some(true) {
                             new += 1;
                         }
                     }

@@ -8,12 +8,16 @@ mod admin_filter;
 mod attempts;
 mod audit;
 mod backend;
+mod bulk_insert;
 mod bulk_retry;
 mod console_queries;
 mod console_sessions;
 #[cfg(test)]
 mod console_tests;
+mod email_match;
 mod erase;
+#[cfg(test)]
+mod erase_tests;
 mod fenced;
 mod file_mode;
 mod forge_installations;
@@ -109,7 +113,11 @@ impl Store {
         })?;
         let pools = open::open(backend, url, settings).await?;
         let store = Self {
-            commits: group_commit::GroupCommit::start(pools.writer.clone(), backend),
+            commits: group_commit::GroupCommit::start(
+                pools.writer.clone(),
+                backend,
+                (backend == Backend::Postgres).then(|| pools.channel.clone()),
+            ),
             backend,
             url: url.into(),
             channel: pools.channel.into(),

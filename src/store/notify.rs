@@ -25,7 +25,7 @@ pub enum Notice {
 }
 
 impl Notice {
-    fn payload(&self) -> String {
+    pub(super) fn payload(&self) -> String {
         match self {
             Self::Due => "due".into(),
             Self::Changed(id) => format!("changed:{id}"),

@@ -73,20 +73,28 @@ pub struct Lease {
 }
 
 impl Store {
-    /// Tenants with due, unleased pending signups, and how many each has.
-    pub async fn due_tenants(&self, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT tenant, COUNT(*) AS n FROM signups
-             WHERE status = 'pending' AND next_attempt_at <= $1
-               AND (lease_until IS NULL OR lease_until < $1)
-             GROUP BY tenant",
+    /// Tenants with at least one due, unleased pending signup. A loose index scan: one index
+    /// seek per tenant with pending signups, then one for its first due one, so a worker wake
+    /// costs the same with a backlog of ten or of a million (the claim takes what is due).
+    pub async fn due_tenants(&self, now: i64) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "WITH RECURSIVE pending_tenants (tenant) AS (
+                 SELECT MIN(tenant) FROM signups WHERE status = 'pending'
+                 UNION ALL
+                 SELECT (SELECT MIN(tenant) FROM signups
+                         WHERE status = 'pending' AND tenant > p.tenant)
+                 FROM pending_tenants p WHERE p.tenant IS NOT NULL
+             )
+             SELECT tenant FROM pending_tenants p
+             WHERE tenant IS NOT NULL AND EXISTS (
+                 SELECT 1 FROM signups s
+                 WHERE s.status = 'pending' AND s.tenant = p.tenant
+                   AND s.next_attempt_at <= $1
+                   AND (s.lease_until IS NULL OR s.lease_until < $1))",
         )
         .bind(now)
         .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("tenant")?, r.try_get("n")?)))
-            .collect()
+        .await
     }
 
     /// How many of a tenant's pending signups are due now (the backlog ahead of a new one).

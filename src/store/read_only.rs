@@ -61,7 +61,7 @@ impl Store {
         };
         let store = Self {
             // The writer is the same read-only pool: a write through it fails in the database.
-            commits: group_commit::GroupCommit::start(pool.clone(), backend),
+            commits: group_commit::GroupCommit::start(pool.clone(), backend, None),
             backend,
             url: url.into(),
             channel: Arc::from(""),

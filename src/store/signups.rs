@@ -32,9 +32,8 @@ pub struct NewSignupRecord {
 }
 
 impl NewSignupRecord {
-    /// The signup as this record wrote it: pending, no run yet, every step pending.
-    fn as_written(&self) -> Signup {
-        let now = now_ms();
+    /// The signup as this record wrote it at `now`: pending, no run yet, every step pending.
+    fn as_written(&self, now: i64) -> Signup {
         Signup {
             id: self.id.clone(),
             source_id: self.source_id.clone(),
@@ -135,22 +134,30 @@ impl Store {
     /// writes were queued meanwhile (group commit).
     pub async fn insert_signup(&self, new: &NewSignupRecord) -> Result<InsertOutcome, sqlx::Error> {
         let record = new.clone();
-        let written = self
-            .commits
-            .write(move |conn| Box::pin(async move { insert_in(conn, &record).await }))
-            .await?;
-        let Some(inserted) = written else {
-            return Ok(InsertOutcome::JtiBoundElsewhere);
+        let now = now_ms();
+        let written = match record.jti {
+            // The common case joins the batch's one multi-row insert (`bulk_insert`).
+            None => self.commits.insert(record, now).await?,
+            Some(_) => {
+                let written = self
+                    .commits
+                    .write(move |conn| Box::pin(async move { insert_in(conn, &record, now).await }))
+                    .await?;
+                self.announce(&super::Notice::Due).await;
+                written
+            }
         };
-        let read = self.find_by_key(&new.source_id, &new.idempotency_key).await;
-        match read {
-            Ok(Some(stored)) if inserted => Ok(InsertOutcome::Inserted(stored)),
-            Ok(Some(stored)) => Ok(InsertOutcome::Existing(stored)),
-            // The new signup is committed: a failed read-back must not turn into an error
-            // answer that says nothing was stored. Answer with the row as it was written.
-            _ if inserted => Ok(InsertOutcome::Inserted(new.as_written())),
-            Ok(None) => Err(sqlx::Error::RowNotFound),
-            Err(e) => Err(e),
+        match written {
+            None => Ok(InsertOutcome::JtiBoundElsewhere),
+            // Exactly what was committed: no read-back (one round trip less per new signup).
+            Some(true) => Ok(InsertOutcome::Inserted(new.as_written(now))),
+            Some(false) => match self
+                .find_by_key(&new.source_id, &new.idempotency_key)
+                .await?
+            {
+                Some(stored) => Ok(InsertOutcome::Existing(stored)),
+                None => Err(sqlx::Error::RowNotFound),
+            },
         }
     }
 
@@ -199,13 +206,13 @@ impl Store {
 }
 
 /// Inside the batch's transaction: bind the token's `jti`, then insert the signup and its steps
-/// unless its (source, key) is taken. `None` when the `jti` is bound to another key (nothing
+/// (times `now`) unless its (source, key) is taken. `None` when the `jti` is bound to another key (nothing
 /// written), else whether the row is new.
 pub(super) async fn insert_in(
     conn: &mut AnyConnection,
     new: &NewSignupRecord,
+    now: i64,
 ) -> Result<Option<bool>, sqlx::Error> {
-    let now = now_ms();
     if let Some(jti) = &new.jti
         && bind_in(conn, &new.source_id, jti, &new.idempotency_key).await? != new.idempotency_key
     {

@@ -1,12 +1,15 @@
 //! Erase (SPEC §20): `signups erase` and the console's Erase, one store function. Every signup
 //! of the email keeps its id, status, times, key and account id and loses email, names and
-//! profile; a replay answers `"erased": true` without a personal field; the audit log records
-//! it; JSM is not called.
+//! profile, and the texts its failed runs left lose every trace of the person; a replay answers
+//! `"erased": true` without a personal field; the audit log records it; JSM is not called. An
+//! email with non-ASCII capitals is found in any case on both backends.
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use signup_bridge::sim::FaultAction;
+use sqlx::Row;
 
 use crate::console_helpers::{ALICE, Console, console_app};
 use crate::helpers::*;
@@ -216,7 +219,168 @@ async fn the_consoles_erase_confirms_then_erases_through_the_same_function() {
     app.stop().await;
 }
 
+/// Every value of every text column of every table of the bridge's database (but its random
+/// secrets), one per line.
+async fn every_text(url: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let columns_sql = if url.starts_with("sqlite:") {
+        "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p
+         WHERE m.type = 'table' AND upper(p.type) = 'TEXT'"
+    } else {
+        "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns
+         WHERE table_schema = current_schema() AND data_type = 'text'"
+    };
+    let columns = sqlx::query(columns_sql).fetch_all(&pool).await.unwrap();
+    assert!(
+        columns.len() > 20,
+        "the schema's text columns: {}",
+        columns.len()
+    );
+    let mut all = String::new();
+    for column in &columns {
+        let (table, name): (String, String) = (column.get("t"), column.get("c"));
+        if table == "local_secrets" {
+            // Random secrets the bridge made: nothing of a person, and any letters at all.
+            continue;
+        }
+        let values: Vec<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT \"{name}\" FROM \"{table}\""
+        )))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        for value in values.into_iter().flatten() {
+            all.push_str(&format!("{table}.{name}: {value}\n"));
+        }
+    }
+    pool.close().await;
+    all
+}
+
+/// What no text may hold once Erin is erased: her email, its masked form, her name.
+fn assert_no_trace(what: &str, text: &str) {
+    let lower = text.to_lowercase();
+    for personal in ["erin", "e***@", "***@example.com"] {
+        assert!(!lower.contains(personal), "{personal:?} in {what}:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_signup_erased_keeps_what_happened_and_nothing_of_the_person() {
+    let app = console_app(|_| {}).await;
+    // JSM quotes the person: once with a 503 (a run to retry), then with a 400 (failed).
+    let quote = |status| fault(Some(1), CUSTOMER_PATH, FaultAction::Quote { status });
+    app.sim.state().push_fault(quote(503));
+    app.sim.state().push_fault(quote(400));
+    let id = id_of(signup_with_key(&app, PERSON, "failed-1").await).await;
+    let body = app.wait_final(&id, Duration::from_secs(30)).await;
+    assert_eq!(body["status"], "failed", "{body}");
+    let before = app.store.signup(&id).await.unwrap().unwrap();
+    let detail = before.last_error_detail.clone().unwrap_or_default();
+    assert!(
+        detail.contains("Erin Erase") && detail.contains("E***@example.com"),
+        "the failure quotes the person before the erase: {detail}"
+    );
+    let runs = app.store.signup_attempts(&id, 10).await.unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(runs[0].detail.contains("Erin Erase"), "{runs:?}");
+
+    let config = cli_config(&app);
+    let (code, stdout, stderr) =
+        run_cli(&config, &["signups", "erase", "--email", PERSON, "--yes"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    let (code, shown, stderr) = run_cli(&config, &["signups", "show", &id, "--reveal"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_no_trace("signups show --reveal", &shown);
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    // What happened stays: the status, the category, the step, the HTTP status, JSM's words.
+    assert_eq!(shown["status"], "failed");
+    assert_eq!(shown["lastError"], body["lastError"]);
+    let detail = shown["lastErrorDetail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("create: JSM rejected the request (400): The customer '[erased]'")
+            && detail.ends_with("could not be created."),
+        "{detail}"
+    );
+    let runs = app.store.signup_attempts(&id, 10).await.unwrap();
+    assert_eq!(
+        runs.iter()
+            .map(|r| (r.run, r.outcome.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "retry"), (2, "failed")]
+    );
+    assert!(
+        runs[0].detail.starts_with("create: JSM answered 503"),
+        "{runs:?}"
+    );
+
+    let console = Console::signed_in(&app, ALICE).await;
+    let page = console.page(&format!("/console/signups/{id}")).await;
+    assert!(
+        page.contains("JSM answered 503"),
+        "the run history is shown: {page}"
+    );
+    assert_no_trace("the console's signup page", &page);
+    let revealed = console
+        .post(&format!("/console/signups/{id}/reveal"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_no_trace("the console's revealed page", &revealed);
+    assert_no_trace("the database", &every_text(&app.config.database.url).await);
+    app.stop().await;
+}
+
+/// A signup of `email` (201), its id.
+async fn signup_of(app: &TestApp, email: &str, key: &str) -> String {
+    let response = signup_with_key(app, email, key).await;
+    assert_eq!(response.status(), 201, "{email}");
+    id_of(response).await
+}
+
+#[tokio::test]
+async fn non_ascii_capitals_are_found_in_any_case_by_list_console_and_erase() {
+    let app = console_app(|_| {}).await;
+    let id = signup_of(&app, "ÉMILE.Zoë@example.com", "emile-1").await;
+    let lookalike = signup_of(&app, "emile.zoe@example.com", "emile-2").await;
+    let searched = "émile.ZOË@example.com";
+    let config = cli_config(&app);
+
+    let (code, listed, stderr) =
+        run_cli(&config, &["signups", "list", "--email", searched, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(
+        listed.contains(&id) && !listed.contains(&lookalike),
+        "{listed}"
+    );
+
+    let console = Console::signed_in(&app, ALICE).await;
+    let query = percent_encoding::utf8_percent_encode(searched, percent_encoding::NON_ALPHANUMERIC);
+    let page = console
+        .page(&format!("/console/signups?email={query}"))
+        .await;
+    assert!(page.contains(&id) && !page.contains(&lookalike), "{page}");
+
+    let (code, stdout, stderr) =
+        run_cli(&config, &["signups", "erase", "--email", searched, "--yes"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("erased 1 signup(s)"), "{stdout}");
+    assert!(app.store.signup(&id).await.unwrap().unwrap().is_erased());
+    let kept = app.store.signup(&lookalike).await.unwrap().unwrap();
+    assert_eq!(
+        kept.email, "emile.zoe@example.com",
+        "another person is untouched"
+    );
+    app.stop().await;
+}
+
 crate::backends::also_on_postgres!(
     signups_erase_keeps_the_record_and_drops_the_person,
     a_pending_signup_erased_is_failed_and_never_retried,
+    a_failed_signup_erased_keeps_what_happened_and_nothing_of_the_person,
+    non_ascii_capitals_are_found_in_any_case_by_list_console_and_erase,
 );
