@@ -47,6 +47,10 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     TenantUnavailable(String),
+    /// This instance is storing as many new signups as `server.max_intake_in_flight` allows;
+    /// nothing was stored (docs/API.md, "When the instance is full").
+    #[error("{0}")]
+    Overloaded(String),
     #[error("{0}")]
     RequestTimeout(String),
     #[error("the service is not ready: {0}")]
@@ -83,6 +87,7 @@ impl ApiError {
             Self::EmailDomainNotAllowed(_) => "email_domain_not_allowed",
             Self::RateLimited { .. } => "rate_limited",
             Self::TenantUnavailable(_) => "tenant_unavailable",
+            Self::Overloaded(_) => "overloaded",
             Self::RequestTimeout(_) => "request_timeout",
             Self::NotReady(_) => "not_ready",
             Self::InstallKeysBusy { .. } => "install_keys_busy",
@@ -108,6 +113,7 @@ impl ApiError {
             Self::EmailDomainNotAllowed(_) => "Email domain not allowed",
             Self::RateLimited { .. } => "Rate limited",
             Self::TenantUnavailable(_) => "Tenant unavailable",
+            Self::Overloaded(_) => "Overloaded",
             Self::RequestTimeout(_) => "Request timeout",
             Self::NotReady(_) => "Not ready",
             Self::InstallKeysBusy { .. } => "Install keys busy",
@@ -149,7 +155,9 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::TenantUnavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TenantUnavailable(_) | Self::NotReady(_) | Self::Overloaded(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::InstallKeysBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -183,7 +191,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            Self::RequestInProgress | Self::StorageUnavailable(_) => {
+            Self::RequestInProgress | Self::StorageUnavailable(_) | Self::Overloaded(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             Self::RateLimited { retry_after_secs } | Self::InstallKeysBusy { retry_after_secs } => {
@@ -313,9 +321,14 @@ mod tests {
     }
 
     #[test]
-    fn storage_unavailable_asks_for_a_retry() {
-        let response = ApiError::StorageUnavailable(anyhow::anyhow!("disk full")).error_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    fn storage_unavailable_and_overloaded_ask_for_a_retry() {
+        for error in [
+            ApiError::StorageUnavailable(anyhow::anyhow!("disk full")),
+            ApiError::Overloaded("full".into()),
+        ] {
+            let response = error.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        }
     }
 }

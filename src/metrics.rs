@@ -15,6 +15,10 @@ pub const PENDING_SIGNUPS: &str = "signup_bridge_pending_signups";
 pub const TENANTS_WAITING: &str = "signup_bridge_tenants_waiting";
 pub const EMAIL_DOMAIN_REFUSALS_TOTAL: &str = "signup_bridge_email_domain_refusals_total";
 pub const JSM_NEAR_LIMIT_TOTAL: &str = "signup_bridge_jsm_near_limit_total";
+pub const INTAKE_OVERLOADED_TOTAL: &str = "signup_bridge_intake_overloaded_total";
+pub const INLINE_WAITS_SKIPPED_TOTAL: &str = "signup_bridge_inline_waits_skipped_total";
+pub const INTAKE_IN_FLIGHT: &str = "signup_bridge_intake_in_flight";
+pub const INLINE_WAITERS: &str = "signup_bridge_inline_waiters";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -68,11 +72,44 @@ fn describe() {
         JSM_NEAR_LIMIT_TOTAL,
         "JSM answers carrying X-RateLimit-NearLimit: true, by tenant."
     );
+    metrics::describe_counter!(
+        INTAKE_OVERLOADED_TOTAL,
+        "New signups answered 503 overloaded (server.max_intake_in_flight reached), by source."
+    );
+    metrics::describe_counter!(
+        INLINE_WAITS_SKIPPED_TOTAL,
+        "Committed signups answered 202 at once because delivery.max_inline_waiters \
+         requests were waiting already, by source."
+    );
+    metrics::describe_gauge!(
+        INTAKE_IN_FLIGHT,
+        "New signups being stored by this instance now (bounded by server.max_intake_in_flight)."
+    );
+    metrics::describe_gauge!(
+        INLINE_WAITERS,
+        "Requests waiting inline for the worker now (bounded by delivery.max_inline_waiters)."
+    );
 }
 
 /// One intake response.
 pub fn signup_answered(source: &str, status: &str) {
     metrics::counter!(SIGNUPS_TOTAL, "source" => source.to_string(), "status" => status.to_string()).increment(1);
+}
+
+/// One new signup answered `503 overloaded`.
+pub fn intake_overloaded(source: &str) {
+    metrics::counter!(INTAKE_OVERLOADED_TOTAL, "source" => source.to_string()).increment(1);
+}
+
+/// One committed signup answered at once because the inline waiters were at their bound.
+pub fn inline_wait_skipped(source: &str) {
+    metrics::counter!(INLINE_WAITS_SKIPPED_TOTAL, "source" => source.to_string()).increment(1);
+}
+
+/// Intake permits and inline waiters held now (set when `/metrics` is scraped).
+pub fn admission(intake_in_flight: usize, inline_waiters: usize) {
+    metrics::gauge!(INTAKE_IN_FLIGHT).set(intake_in_flight as f64);
+    metrics::gauge!(INLINE_WAITERS).set(inline_waiters as f64);
 }
 
 /// One signup refused by its source's email-domain policy.

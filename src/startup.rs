@@ -17,7 +17,7 @@ use crate::connect::{ConnectState, InstallKeys, descriptor};
 use crate::console::ConsoleState;
 use crate::delivery::{Engine, TenantDirectory, run_purge};
 use crate::http::middleware::request_context;
-use crate::http::{AppState, FinishedSignups, InProgress, not_found, routes};
+use crate::http::{Admission, AppState, FinishedSignups, InProgress, not_found, routes};
 use crate::jsm::JsmClient;
 use crate::sandbox;
 use crate::sim::SimServer;
@@ -59,6 +59,7 @@ pub struct Application {
     server: Server,
     engine: Arc<Engine>,
     store: Store,
+    admission: Arc<Admission>,
     shutdown: watch::Sender<bool>,
     background: Vec<JoinHandle<()>>,
     sim: Option<SimServer>,
@@ -156,6 +157,10 @@ impl Application {
                 Arc::clone(&engine),
             ))
         });
+        let admission = Arc::new(Admission::new(
+            config.server.max_intake_in_flight as usize,
+            config.delivery.max_inline_waiters as usize,
+        ));
         let state = web::Data::new(AppState {
             verifier,
             rate_limits: RateLimits::from_config(&config),
@@ -166,6 +171,7 @@ impl Application {
             engine: Arc::clone(&engine),
             in_progress: InProgress::default(),
             finished: FinishedSignups::new(config.idempotency.retention),
+            admission: Arc::clone(&admission),
             metrics: crate::metrics::install(),
             public_base_path,
             connect,
@@ -199,6 +205,7 @@ impl Application {
             server,
             engine,
             store,
+            admission,
             shutdown,
             background,
             sim,
@@ -234,6 +241,11 @@ impl Application {
     /// The store the service writes through.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The bounds on intake in flight and inline waiters, and what each holds now.
+    pub fn admission(&self) -> &Arc<Admission> {
+        &self.admission
     }
 
     pub fn handle(&self) -> ServerHandle {

@@ -65,6 +65,38 @@ fn whsec_keys_tolerance_and_body_limits() {
 }
 
 #[test]
+fn the_bounds_on_requests_in_flight_are_from_1_to_a_million() {
+    let cases = [
+        ("[server]\nmax_intake_in_flight = 1", None),
+        ("[server]\nmax_intake_in_flight = 1000000", None),
+        (
+            "[server]\nmax_intake_in_flight = 0",
+            Some("server.max_intake_in_flight"),
+        ),
+        (
+            "[server]\nmax_intake_in_flight = 1000001",
+            Some("server.max_intake_in_flight"),
+        ),
+        ("[delivery]\nmax_inline_waiters = 1", None),
+        (
+            "[delivery]\nmax_inline_waiters = 0",
+            Some("delivery.max_inline_waiters"),
+        ),
+        (
+            "[delivery]\nmax_inline_waiters = 1000001",
+            Some("delivery.max_inline_waiters"),
+        ),
+    ];
+    for (text, key) in cases {
+        match (load(text, &[]), key) {
+            (Ok(()), None) => {}
+            (Err(e), Some(key)) => assert!(e.contains(&format!("`{key}`")), "{text}: {e}"),
+            (got, _) => panic!("{text}: {got:?}"),
+        }
+    }
+}
+
+#[test]
 fn errors_say_where_and_print_no_secret() {
     // (text, env, the start of the error, what it must not contain)
     type Case = (

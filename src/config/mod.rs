@@ -66,6 +66,8 @@ pub struct ServerConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     pub max_body_bytes: usize,
+    /// New signups being stored at once; one more is `503 overloaded` (docs/API.md).
+    pub max_intake_in_flight: u32,
     #[serde(with = "humantime_serde")]
     pub client_request_timeout: Duration,
     #[serde(with = "humantime_serde")]
@@ -78,6 +80,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             max_body_bytes: 65_536,
+            max_intake_in_flight: 256,
             client_request_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
         }
@@ -152,6 +155,8 @@ impl Default for IdempotencyConfig {
 pub struct DeliveryConfig {
     #[serde(with = "humantime_serde")]
     pub inline_wait: Duration,
+    /// Committed signups waiting inline at once; the next is answered 202 at once.
+    pub max_inline_waiters: u32,
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
     pub max_attempts: u32,
@@ -168,6 +173,7 @@ impl Default for DeliveryConfig {
     fn default() -> Self {
         Self {
             inline_wait: Duration::from_secs(5),
+            max_inline_waiters: 128,
             request_timeout: Duration::from_secs(10),
             max_attempts: 20,
             backoff_base: Duration::from_secs(1),

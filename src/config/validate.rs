@@ -10,6 +10,10 @@ use super::{Config, SourceConfig, TenantAuth};
 /// The largest `server.max_body_bytes` accepted (10 MiB).
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
+/// The largest `server.max_intake_in_flight` and `delivery.max_inline_waiters` accepted: far
+/// above what one process serves, low enough that a typo is caught.
+pub const MAX_IN_FLIGHT: u32 = 1_000_000;
+
 impl Config {
     /// Check the configuration as a whole; the error names the offending key.
     pub fn validate(&self) -> Result<(), String> {
@@ -37,6 +41,10 @@ impl Config {
                  body is a few KiB and every request holds its body in memory"
             ));
         }
+        check_in_flight(
+            "server.max_intake_in_flight",
+            self.server.max_intake_in_flight,
+        )?;
         self.database.validate()?;
         check_app_key(&self.connect.app_key)?;
         check_https_or_loopback(&self.connect.install_keys_url)
@@ -62,6 +70,7 @@ impl Config {
         if d.max_attempts == 0 {
             return Err("key `delivery.max_attempts`: must be at least 1".into());
         }
+        check_in_flight("delivery.max_inline_waiters", d.max_inline_waiters)?;
         if d.concurrency_per_tenant == 0 {
             return Err("key `delivery.concurrency_per_tenant`: must be at least 1".into());
         }
@@ -214,6 +223,18 @@ fn check_app_key(key: &str) -> Result<(), String> {
             "key `connect.app_key`: {key:?} must match ^[a-zA-Z0-9-._]+$ and be at most 80 characters"
         ))
     }
+}
+
+/// A bound on requests in flight: at least 1 (0 would refuse everything), at most
+/// [`MAX_IN_FLIGHT`].
+fn check_in_flight(key: &str, value: u32) -> Result<(), String> {
+    if value == 0 || value > MAX_IN_FLIGHT {
+        return Err(format!(
+            "key `{key}`: must be from 1 to {MAX_IN_FLIGHT}; it bounds the requests this \
+             instance holds at once"
+        ));
+    }
+    Ok(())
 }
 
 /// A URL the bridge may send credentials to: https, or http to a loopback host.

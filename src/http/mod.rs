@@ -1,5 +1,6 @@
 //! The HTTP API (docs/API.md): routes, shared state and the problem+json fallbacks.
 
+mod admission;
 mod connect;
 mod email_policy;
 mod finished;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use actix_web::HttpResponse;
 
+pub use admission::Admission;
 pub use finished::FinishedSignups;
 pub use in_progress::InProgress;
 pub use routes::{RouteSpec, routes, table};
@@ -44,6 +46,8 @@ pub struct AppState {
     pub in_progress: InProgress,
     /// Finished signups, so their replays need no database read.
     pub finished: FinishedSignups,
+    /// The bounds on intake in flight and inline waiters (SPEC §21).
+    pub admission: Arc<Admission>,
     /// Renders `/metrics` (None when another recorder was installed first).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The path of `server.public_url` ("" at the root): token qsh is computed relative to it.

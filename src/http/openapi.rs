@@ -120,7 +120,7 @@ pub async fn serve() -> HttpResponse {
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited` (Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`tenant_unavailable`, or `storage_unavailable` when the database cannot take the write now (Retry-After: 1)", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "`overloaded` when this instance already stores `server.max_intake_in_flight` new signups (nothing stored; Retry-After: 1), `tenant_unavailable`, or `storage_unavailable` when the database cannot take the write now (Retry-After: 1)", body = Problem, content_type = "application/problem+json")
     ))]
 #[allow(dead_code)]
 fn receive_signup() {}
@@ -166,7 +166,7 @@ fn receive_signup() {}
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: the source's `rate_limit`, or 30 failed verifications from this address within a minute (Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`tenant_unavailable`, or `storage_unavailable` when the database cannot take the write now (Retry-After: 1)", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "`overloaded` when this instance already stores `server.max_intake_in_flight` new signups (nothing stored; Retry-After: 1), `tenant_unavailable`, or `storage_unavailable` when the database cannot take the write now (Retry-After: 1)", body = Problem, content_type = "application/problem+json")
     ))]
 #[allow(dead_code)]
 fn receive_source_signup() {}

@@ -67,6 +67,10 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     if let Ok(pending) = state.store.pending_count().await {
         crate::metrics::pending(pending);
     }
+    crate::metrics::admission(
+        state.admission.intake_in_flight(),
+        state.admission.inline_waiters(),
+    );
     let body = state
         .metrics
         .as_ref()

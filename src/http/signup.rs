@@ -2,8 +2,8 @@
 //!
 //! Checks run in the order docs/API.md gives: 415 media type, 413 size, 401 token, 429 source rate limit,
 //! 400 payload, 400 key, 422 email domain,
-//! then idempotency (409/422) and 503 tenant. The signup is committed before any answer that
-//! accepts it; the handler never calls JSM itself.
+//! then 503 `overloaded` (`http::admission`), idempotency (409/422) and 503 tenant. The signup
+//! is committed before any answer that accepts it; the handler never calls JSM itself.
 
 use std::time::Duration;
 
@@ -73,8 +73,9 @@ async fn intake(
     accept(state, source, &signup, print, key, Some(&token)).await
 }
 
-/// The intake steps after the checks, shared by every route: the `jti` binding, idempotency
-/// (409/422), the tenant (503), the committed signup, the inline wait and the answer.
+/// The intake steps after the checks, shared by every route: admission (503 `overloaded`), the
+/// `jti` binding, idempotency (409/422), the tenant (503), the committed signup, the inline
+/// wait and the answer.
 pub(super) async fn accept(
     state: &AppState,
     source: &SourceConfig,
@@ -84,6 +85,16 @@ pub(super) async fn accept(
     token: Option<&VerifiedToken>,
 ) -> Result<(HttpResponse, Signup), ApiError> {
     super::email_policy::check(source, &signup.email)?;
+    // A replay that memory alone answers takes no intake permit: it stores nothing and costs
+    // microseconds. A token's `jti` needs a read of its binding, so it goes through admission.
+    let jti = token.and_then(|t| t.jti.as_ref());
+    if jti.is_none()
+        && let Some(finished) = state.finished.get(&source.id, key.as_str())
+    {
+        return replay(state, finished, &print, None).await;
+    }
+    // Held until the signup is committed; dropped with any other answer.
+    let permit = state.admission.admit(&source.id)?;
     let unbound_jti = match token {
         Some(token) => unbound_jti(state, &source.id, token, &key).await?,
         None => None,
@@ -135,20 +146,36 @@ pub(super) async fn accept(
         trace_parent: crate::traces::traceparent_of(&intake),
     };
     intake.record("signup_bridge.signup_id", record.id.as_str());
-    let mut events = state.engine.events().subscribe();
+    // A place among the inline waiters, and the events, taken before the insert so that no
+    // outcome is missed; without a place the signup is answered as soon as it is committed.
+    let waiter = match state.config.delivery.inline_wait.is_zero() {
+        true => None,
+        false => state.admission.wait_inline(),
+    };
+    let mut events = waiter.as_ref().map(|_| state.engine.events().subscribe());
     let commit = tracing::info_span!("commit", "db.operation.name" = "insert signup");
     let inserted = state
         .store
         .insert_signup(&record)
         .instrument(commit)
         .await?;
+    drop(permit);
     let signup = match inserted {
         InsertOutcome::Existing(existing) => return replay(state, existing, &print, None).await,
         InsertOutcome::Inserted(signup) => signup,
         InsertOutcome::JtiBoundElsewhere => return Err(jti_used_elsewhere()),
     };
     state.engine.signup_recorded(&signup.tenant);
-    let current = wait_inline(state, &mut events, signup.clone()).await;
+    let current = match events.as_mut() {
+        Some(events) => wait_inline(state, events, signup.clone()).await,
+        None => {
+            if !state.config.delivery.inline_wait.is_zero() {
+                crate::metrics::inline_wait_skipped(&source.id);
+            }
+            signup
+        }
+    };
+    drop(waiter);
     Ok((respond(&current, false), current))
 }
 
@@ -156,12 +183,9 @@ pub(super) async fn accept(
 const RECHECK: Duration = Duration::from_millis(500);
 
 /// Wait for the worker's outcome up to `inline_wait`; the latest state seen. The signup is
-/// committed already, so a read failing here answers 202 with what was committed.
+/// committed already, so a read failing here answers 202 with what was committed. Called only
+/// with a place among the inline waiters and a non-zero `inline_wait`.
 async fn wait_inline(state: &AppState, events: &mut Subscription, signup: Signup) -> Signup {
-    // No wait configured: not even the backlog count (it grows with the backlog).
-    if state.config.delivery.inline_wait.is_zero() {
-        return signup;
-    }
     let gate = state.engine.gate(&signup.tenant);
     let backlog = state
         .store

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub dir: TempDir,
     /// The running app's store (its group-commit counter).
     pub store: signup_bridge::store::Store,
+    /// The running app's intake and inline-wait bounds (what each holds now).
+    pub admission: std::sync::Arc<signup_bridge::http::Admission>,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -109,9 +111,11 @@ pub async fn spawn_bridge(sim: SimServer, dir: TempDir, config: Config) -> TestA
     let address = app.base_url().to_string();
     let handle = app.handle();
     let store = app.store().clone();
+    let admission = app.admission().clone();
     let task = tokio::spawn(app.run_until_stopped());
     TestApp {
         store,
+        admission,
         address,
         sim,
         client: http_client(),

@@ -43,6 +43,7 @@ mod multi_instance;
 mod newcomer;
 mod oauth;
 mod ops;
+mod overload;
 mod pg_outage;
 mod pg_restart;
 mod postgres;
