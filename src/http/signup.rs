@@ -100,28 +100,36 @@ pub(super) async fn accept(
         None => None,
     };
 
-    // A stored key is answered without the in-progress guard, so any number of concurrent
-    // replays of one signup are all answered with its current state: a finished one from
-    // memory, any other from the read pool.
     if let Some(finished) = state.finished.get(&source.id, key.as_str()) {
         return replay(state, finished, &print, unbound_jti).await;
     }
-    if let Some(existing) = state.store.find_by_key(&source.id, key.as_str()).await? {
+    // A token's first use may be a replay: look before binding its `jti` to a new signup.
+    if unbound_jti.is_some()
+        && let Some(existing) = state.store.find_by_key(&source.id, key.as_str()).await?
+    {
         state.finished.remember(&existing);
         return replay(state, existing, &print, unbound_jti).await;
     }
-    let Some(_guard) = state.in_progress.begin(&source.id, key.as_str()) else {
+    // Otherwise no read before the insert: a new key (the common case) costs the insert
+    // alone, and a stored one is found by the insert's conflict and answered as a replay.
+    // The guard is held until the signup is committed: a duplicate sent meanwhile gets 409.
+    let Some(guard) = state.in_progress.begin(&source.id, key.as_str()) else {
         return Err(ApiError::RequestInProgress);
     };
-    let tenant = state
-        .directory
-        .resolve_for_source(source)
-        .await
-        .map_err(|e| {
+    let tenant = match state.directory.resolve_for_source(source).await {
+        Ok(tenant) => tenant,
+        Err(e) => {
+            // A signup recorded before the tenant went away is still answered with its state.
+            if let Some(existing) = state.store.find_by_key(&source.id, key.as_str()).await? {
+                return replay(state, existing, &print, None).await;
+            }
             // Operators see why; the sender only that the tenant cannot take signups now.
             tracing::warn!(source = %source.id, reason = %e.0, "tenant unavailable");
-            ApiError::TenantUnavailable("the tenant of this source is unavailable".into())
-        })?;
+            return Err(ApiError::TenantUnavailable(
+                "the tenant of this source is unavailable".into(),
+            ));
+        }
+    };
     let steps = tenant.steps_for(signup.email.as_str());
     // The intake span (see `http::middleware`) is current: its trace goes with the signup.
     let intake = tracing::Span::current();
@@ -159,9 +167,12 @@ pub(super) async fn accept(
         .insert_signup(&record)
         .instrument(commit)
         .await?;
-    drop(permit);
+    drop((permit, guard));
     let signup = match inserted {
-        InsertOutcome::Existing(existing) => return replay(state, existing, &print, None).await,
+        InsertOutcome::Existing(existing) => {
+            state.finished.remember(&existing);
+            return replay(state, existing, &print, None).await;
+        }
         InsertOutcome::Inserted(signup) => signup,
         InsertOutcome::JtiBoundElsewhere => return Err(jti_used_elsewhere()),
     };

@@ -105,7 +105,7 @@ pub(super) fn batch_failed(cause: impl std::fmt::Display) -> sqlx::Error {
 /// one multi-row insert (see `bulk_insert`).
 enum Queued {
     Write(Box<dyn Op>),
-    Insert(InsertJob),
+    Insert(Box<InsertJob>),
 }
 
 impl Queued {
@@ -207,7 +207,7 @@ impl GroupCommit {
                 reply,
             };
             self.queue
-                .send(Queued::Insert(job))
+                .send(Queued::Insert(Box::new(job)))
                 .await
                 .map_err(|_| batch_failed("the writer has stopped"))?;
             let outcome = answer
@@ -272,7 +272,7 @@ async fn writer(
         for item in queued {
             match item {
                 Queued::Write(op) => batch.push(op),
-                Queued::Insert(job) => inserts.push(job),
+                Queued::Insert(job) => inserts.push(*job),
             }
         }
         if !inserts.is_empty() {
