@@ -112,9 +112,17 @@ pub(super) async fn accept(
     }
     // Otherwise no read before the insert: a new key (the common case) costs the insert
     // alone, and a stored one is found by the insert's conflict and answered as a replay.
-    // The guard is held until the signup is committed: a duplicate sent meanwhile gets 409.
+    // The guard is held until the signup is committed. A request that finds it taken reads
+    // the key: a stored signup is answered with its state (so any number of concurrent replays
+    // are all answered), one not committed yet with 409.
     let Some(guard) = state.in_progress.begin(&source.id, key.as_str()) else {
-        return Err(ApiError::RequestInProgress);
+        return match state.store.find_by_key(&source.id, key.as_str()).await? {
+            Some(existing) => {
+                state.finished.remember(&existing);
+                replay(state, existing, &print, unbound_jti).await
+            }
+            None => Err(ApiError::RequestInProgress),
+        };
     };
     let tenant = match state.directory.resolve_for_source(source).await {
         Ok(tenant) => tenant,
@@ -187,6 +195,7 @@ pub(super) async fn accept(
         }
     };
     drop(waiter);
+    state.finished.remember(&current);
     Ok((respond(&current, false), current))
 }
 
