@@ -195,7 +195,6 @@ pub(super) async fn accept(
         }
     };
     drop(waiter);
-    state.finished.remember(&current);
     Ok((respond(&current, false), current))
 }
 

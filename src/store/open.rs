@@ -51,9 +51,12 @@ async fn sqlite(url: &str) -> Result<Pools, sqlx::Error> {
         .to_path_buf();
     file_mode::create_private(&path).map_err(sqlx::Error::Io)?;
     let file = path.display();
+    // No ping before handing out a connection: a SQLite connection is a file, not a socket that
+    // can go stale, and the ping is a round trip to the connection's thread on every acquire.
     let writer = AnyPoolOptions::new()
         .max_connections(1)
         .min_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move {
@@ -70,6 +73,7 @@ async fn sqlite(url: &str) -> Result<Pools, sqlx::Error> {
     SQLITE_MIGRATIONS.run(&writer).await?;
     let reader = AnyPoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _| {
             Box::pin(async move {
