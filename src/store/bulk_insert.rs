@@ -2,9 +2,10 @@
 //!
 //! Every statement is a round trip (to SQLite's thread, or to the PostgreSQL server), and
 //! those cost more than the statements themselves (issue 23's profile). So the signups that
-//! intake queued while the previous commit was in flight are inserted together: one `INSERT …
-//! VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id` for the rows, one for their steps,
-//! whatever the batch size. The batch runs as one write of the batch's transaction (inside its
+//! intake queued while the previous commit was in flight are inserted together: `INSERT …
+//! VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id` for the rows and one more for their
+//! steps, in chunks of power-of-two sizes (a batch of 37 takes three statements of each kind,
+//! from shapes every connection has prepared already). The batch runs as one write of the batch's transaction (inside its
 //! savepoint); when that statement fails, the savepoint is rolled back and each signup is
 //! inserted on its own, in a savepoint of its own, so one bad row fails only its own caller.
 //! Signups that bind a token's `jti` take the ordinary one-write path (`signups::insert_in`).
@@ -21,8 +22,27 @@ use super::group_commit::{Op, batch_failed};
 use super::notify::Notice;
 use super::signups::{NewSignupRecord, insert_in};
 
-/// Rows per step statement: four parameters each stays far below both backends' limits.
-const STEP_ROWS_PER_STATEMENT: usize = 2_000;
+/// Most signup rows in one statement (11 parameters each).
+const MAX_SIGNUP_ROWS: usize = 128;
+/// Most step rows in one statement (4 parameters each): far below both backends' limits.
+const MAX_STEP_ROWS: usize = 512;
+
+/// `items` in chunks whose lengths are powers of two, largest first, at most `max` (a power of
+/// two): a batch of 37 goes as 32, 4 and 1. Each connection caches its prepared statements by
+/// their text, so the statements of every batch come from at most a handful of shapes, prepared
+/// once, instead of one large statement per batch size (up to 256, each held in the cache).
+fn shaped_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = max.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
 
 /// One new signup waiting for its batch: `Some(true)` inserted, `Some(false)` its key was
 /// taken, as `insert_in` answers.
@@ -65,17 +85,16 @@ impl InsertBatch {
 
     /// Every row in one statement, their steps in one more; which records were new.
     async fn all_at_once(&self, conn: &mut AnyConnection) -> Result<Vec<bool>, sqlx::Error> {
-        let rows = self.jobs.len();
-        let mut query = sqlx::query(AssertSqlSafe(signups_sql(rows)));
-        for job in &self.jobs {
-            query = bind_signup(query, &job.record, job.now);
+        let mut inserted: HashSet<String> = HashSet::with_capacity(self.jobs.len());
+        for chunk in shaped_chunks(&self.jobs, MAX_SIGNUP_ROWS) {
+            let mut query = sqlx::query(AssertSqlSafe(signups_sql(chunk.len())));
+            for job in chunk {
+                query = bind_signup(query, &job.record, job.now);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                inserted.insert(sqlx::Row::try_get::<String, _>(&row, 0)?);
+            }
         }
-        let inserted: HashSet<String> = query
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| sqlx::Row::try_get::<String, _>(row, 0))
-            .collect::<Result<_, _>>()?;
         let new: Vec<bool> = self
             .jobs
             .iter()
@@ -91,7 +110,7 @@ impl InsertBatch {
                 named.map(move |(position, name)| (job, position, name))
             })
             .collect();
-        for chunk in steps.chunks(STEP_ROWS_PER_STATEMENT) {
+        for chunk in shaped_chunks(&steps, MAX_STEP_ROWS) {
             let mut query = sqlx::query(AssertSqlSafe(steps_sql(chunk.len())));
             for (job, position, name) in chunk {
                 query = query
@@ -242,7 +261,24 @@ fn steps_sql(rows: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{signups_sql, steps_sql};
+    use super::{shaped_chunks, signups_sql, steps_sql};
+
+    #[test]
+    fn batches_go_in_power_of_two_chunks_up_to_the_maximum() {
+        let sizes = |n: usize, max| {
+            let items: Vec<usize> = (0..n).collect();
+            shaped_chunks(&items, max)
+                .map(<[usize]>::len)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sizes(37, 128), [32, 4, 1]);
+        assert_eq!(sizes(1, 128), [1]);
+        assert_eq!(sizes(0, 128), Vec::<usize>::new());
+        assert_eq!(sizes(300, 128), [128, 128, 32, 8, 4]);
+        let items: Vec<usize> = (0..300).collect();
+        let joined: Vec<usize> = shaped_chunks(&items, 128).flatten().copied().collect();
+        assert_eq!(joined, items, "every item once, in order");
+    }
 
     #[test]
     fn rows_number_their_parameters_in_sequence() {
