@@ -9,14 +9,28 @@ use sqlx::Connection;
 
 use super::helpers::*;
 
+/// What `send` hands back: status, `Retry-After`, `Idempotent-Replayed`, the body.
+type Answer = (u16, Option<String>, bool, Value);
+
+/// `n` new signups sent at once (keys `{prefix}-{i}`), each answered on its own task.
+fn spawn_sends(
+    client: &reqwest::Client,
+    url: &str,
+    prefix: &str,
+    n: usize,
+) -> Vec<tokio::task::JoinHandle<Answer>> {
+    (0..n)
+        .map(|i| {
+            let (client, url) = (client.clone(), url.to_string());
+            let (key, email) = (format!("{prefix}-{i}"), format!("{prefix}{i}@example.com"));
+            tokio::spawn(async move { send(client, url, &key, &email).await })
+        })
+        .collect()
+}
+
 /// POST a new signup under `key` to `path` (`/webhooks/signup` or a source's own route):
 /// status, `Retry-After`, `Idempotent-Replayed`, body.
-async fn send(
-    client: reqwest::Client,
-    url: String,
-    key: &str,
-    email: &str,
-) -> (u16, Option<String>, bool, Value) {
+async fn send(client: reqwest::Client, url: String, key: &str, email: &str) -> Answer {
     let answer = client
         .post(url)
         .bearer_auth(token_for(SOURCE, SECRET))
@@ -108,20 +122,7 @@ async fn a_full_intake_answers_503_overloaded_stores_nothing_and_the_retry_is_ac
         .execute(&mut holder)
         .await
         .unwrap();
-    let held: Vec<_> = (0..2)
-        .map(|i| {
-            let (client, url) = (app.client.clone(), url.clone());
-            tokio::spawn(async move {
-                send(
-                    client,
-                    url,
-                    &format!("held-{i}"),
-                    &format!("held{i}@example.com"),
-                )
-                .await
-            })
-        })
-        .collect();
+    let held: Vec<_> = spawn_sends(&app.client, &url, "held", 2);
     let admission = app.admission.clone();
     until("intake in flight", 2, || admission.intake_in_flight()).await;
     // A replay of a finished signup is answered from memory, without a permit,
@@ -193,20 +194,7 @@ async fn inline_waiters_past_their_bound_are_answered_202_at_once_and_committed(
     .await;
     let url = format!("{}/webhooks/signup", app.address);
     let before = counter(&app, SKIPPED).await;
-    let waiting: Vec<_> = (0..2)
-        .map(|i| {
-            let (client, url) = (app.client.clone(), url.clone());
-            tokio::spawn(async move {
-                send(
-                    client,
-                    url,
-                    &format!("wait-{i}"),
-                    &format!("wait{i}@example.com"),
-                )
-                .await
-            })
-        })
-        .collect();
+    let waiting: Vec<_> = spawn_sends(&app.client, &url, "wait", 2);
     let admission = app.admission.clone();
     until("inline waiters", 2, || admission.inline_waiters()).await;
 
