@@ -1,14 +1,15 @@
-//! New signups of one group-commit batch, written by one multi-row statement.
+//! New signups of one group-commit batch, written by a few multi-row statements.
 //!
 //! Every statement is a round trip (to SQLite's thread, or to the PostgreSQL server), and
 //! those cost more than the statements themselves (issue 23's profile). So the signups that
 //! intake queued while the previous commit was in flight are inserted together: `INSERT …
 //! VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id` for the rows and one more for their
 //! steps, in chunks of power-of-two sizes (a batch of 37 takes three statements of each kind,
-//! from shapes every connection has prepared already). The batch runs as one write of the batch's transaction (inside its
-//! savepoint); when that statement fails, the savepoint is rolled back and each signup is
-//! inserted on its own, in a savepoint of its own, so one bad row fails only its own caller.
-//! Signups that bind a token's `jti` take the ordinary one-write path (`signups::insert_in`).
+//! from shapes every connection has prepared already). The batch runs as one write of the
+//! batch's transaction (inside its savepoint); when a statement fails, the savepoint is rolled
+//! back and each signup is inserted on its own, in a savepoint of its own, so one bad row fails
+//! only its own caller. Signups that bind a token's `jti` take the ordinary one-write path
+//! (`signups::insert_in`).
 
 use std::collections::HashSet;
 
