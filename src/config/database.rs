@@ -17,6 +17,11 @@ pub enum Backend {
     Postgres,
 }
 
+/// The statement timeouts `database.statement_timeout` accepts besides 0 (none): a config
+/// range, not a measured time.
+const STATEMENT_TIMEOUTS: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(100)..=Duration::from_secs(86_400);
+
 impl Backend {
     /// The backend a `database.url` names, if any.
     pub fn of_url(url: &str) -> Option<Self> {
@@ -106,9 +111,7 @@ impl DatabaseConfig {
             return Err("key `database.max_connections`: must be between 1 and 1000".into());
         }
         let timeout = self.statement_timeout;
-        if !timeout.is_zero()
-            && (timeout < Duration::from_millis(100) || timeout > Duration::from_secs(86_400))
-        {
+        if !timeout.is_zero() && !STATEMENT_TIMEOUTS.contains(&timeout) {
             return Err(
                 "key `database.statement_timeout`: must be 0s (none) or between 100ms and 1 day"
                     .into(),

@@ -239,20 +239,14 @@ async fn a_tenant_throttled_for_long_does_not_delay_another() {
         .await
         .unwrap();
     assert_eq!(throttled.status(), 202);
-    let started = std::time::Instant::now();
+    // Each 201 means the customer was created within the inline wait: the other tenant's 600 s
+    // pause held none of them (a delayed signup would be answered 202 once the wait ran out).
     for i in 0..5 {
         let r = app
             .post_json(&signup_body(&format!("free{i}@example.com"), "Free"))
             .await;
         assert_eq!(r.status(), 201);
     }
-    // Waiting for the throttled tenant would take its 600 s pause; a minute is a generous bound
-    // for five creates on a loaded machine (an idle one needs well under a second).
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "other tenant delayed: {:?}",
-        started.elapsed()
-    );
     // The throttled tenant saw exactly one request: nothing inside its 600 s window.
     assert_eq!(slow_sim.state().requests().len(), 1);
     app.stop().await;

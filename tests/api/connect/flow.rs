@@ -193,6 +193,10 @@ async fn a_disabled_installation_refuses_new_signups_and_holds_pending_ones() {
         refused.json::<Value>().await.unwrap()["code"],
         "tenant_unavailable"
     );
+    // A replay of the signup stored before is still answered with its state, not 503.
+    let replayed = shop_signup(&app, "waiting@example.com").await;
+    assert_eq!(replayed.status(), 202);
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
     // A run that was already past its auth may still land; after that, nothing is sent.
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     let before = jsm_requests(&app.sim, "POST", CUSTOMER_PATH).len();
